@@ -1,0 +1,247 @@
+/**
+ * One actor per directive. Events arrive in batches, are handled one at a time in arrival order (D6), and for
+ * each event the directive decides "consumed by an existing backlog, else maybe a new backlog":
+ *
+ * - A backlog with no event in flight is judged at once from its last known state (`previewOffer`, pure),
+ *   and is sent the event only when the event could change it.
+ * - A backlog with events in flight is sent the event; if the decision depends on its answer (the event could
+ *   start a backlog and nobody is known to consume it), the directive waits for that answer before taking the
+ *   next event. Backlogs answer in the order they were sent events (actor mailboxes are FIFO), so the decision
+ *   is exactly the one a sequential run makes.
+ * - Expiry uses the same rule on both sides (`isExpired`, `offerEvent`), so it does not depend on scheduling.
+ *
+ * The decision logic lives in `src/backlog`; this actor only keeps the bookkeeping: refs, states last
+ * reported, events in flight.
+ */
+
+import { dispatch, spawn, stop, type Ref } from 'nact';
+import {
+  createBacklog,
+  isExpired,
+  previewOffer,
+  startsBacklog,
+  type BacklogState,
+} from '../src/backlog/backlog.js';
+import type { Directive } from '../src/directive/directive.js';
+import { spawnBacklog, type BacklogDeps } from './backlog-actor.js';
+import type { BacklogAck, BacklogMsg, DirectiveMsg, TimedEvent } from './messages.js';
+
+export interface DirectiveDeps extends BacklogDeps {
+  /** New backlog ids (alarm ids). */
+  readonly newId: () => string;
+  readonly stats: BacklogDeps['stats'] & { backlogsCreated: number };
+}
+
+interface Entry {
+  readonly ref: Ref<BacklogMsg>;
+  state: BacklogState;
+  /** Messages sent and not answered yet. */
+  pending: number;
+  /** Ended or told to expire: gets no more events; removed once its answers are in. */
+  closing: boolean;
+}
+
+type Item = { readonly kind: 'event'; readonly timed: TimedEvent } | { readonly kind: 'tick'; readonly now: number };
+
+interface Waiting {
+  readonly seq: number;
+  readonly timed: TimedEvent;
+  readonly remaining: Set<string>;
+}
+
+class DirectiveRuntime {
+  private readonly entries = new Map<string, Entry>();
+  private queue: Item[] = [];
+  private head = 0;
+  private waiting: Waiting | undefined;
+  private seq = 0;
+  private barriers: Array<() => void> = [];
+  self: Ref<DirectiveMsg> | undefined;
+
+  constructor(
+    private readonly directive: Directive,
+    private readonly deps: DirectiveDeps,
+    restored: readonly BacklogState[],
+  ) {
+    this.restored = restored;
+  }
+
+  private restored: readonly BacklogState[];
+
+  /** Spawns the actors of backlogs restored from a snapshot (once the directive's own ref exists). */
+  start(self: Ref<DirectiveMsg>): void {
+    this.self = self;
+    for (const state of this.restored) this.adopt(state);
+    this.restored = [];
+  }
+
+  handle(msg: DirectiveMsg): void {
+    switch (msg.type) {
+      case 'events':
+        for (const timed of msg.batch) this.queue.push({ kind: 'event', timed });
+        this.drain();
+        break;
+      case 'tick':
+        this.queue.push({ kind: 'tick', now: msg.now });
+        this.drain();
+        break;
+      case 'ack':
+        this.onAck(msg.ack);
+        this.drain();
+        break;
+      case 'barrier':
+        this.barriers.push(msg.reply);
+        this.drain();
+        break;
+      case 'snapshot':
+        msg.reply([...this.entries.values()].filter((e) => !e.closing && e.state.ended === '').map((e) => e.state));
+        break;
+    }
+  }
+
+  private drain(): void {
+    while (this.waiting === undefined && this.head < this.queue.length) {
+      const item = this.queue[this.head++] as Item;
+      if (item.kind === 'tick') this.expireDue(item.now);
+      else this.offer(item.timed);
+    }
+    if (this.head === this.queue.length && this.head > 0) {
+      this.queue = [];
+      this.head = 0;
+    }
+    if (this.barriers.length > 0 && this.isIdle()) {
+      const replies = this.barriers;
+      this.barriers = [];
+      for (const reply of replies) reply();
+    }
+  }
+
+  private isIdle(): boolean {
+    if (this.waiting !== undefined || this.head < this.queue.length) return false;
+    for (const entry of this.entries.values()) if (entry.pending > 0) return false;
+    return true;
+  }
+
+  private send(entry: Entry, msg: BacklogMsg): void {
+    entry.pending++;
+    dispatch(entry.ref, msg);
+  }
+
+  private expire(entry: Entry, now: number): void {
+    entry.closing = true;
+    this.send(entry, { type: 'expire', seq: ++this.seq, now });
+  }
+
+  private expireDue(now: number): void {
+    const nowSec = now / 1000;
+    for (const entry of this.entries.values()) {
+      if (!entry.closing && entry.pending === 0 && isExpired(entry.state, nowSec, this.deps.minLifetimeSec)) this.expire(entry, now);
+    }
+  }
+
+  private offer(timed: TimedEvent): void {
+    const { event, now } = timed;
+    const seq = ++this.seq;
+    const nowSec = now / 1000;
+    const assets = this.deps.ctx.assets;
+    let consumed = false;
+    let undecided: Set<string> | undefined;
+    for (const [id, entry] of this.entries) {
+      if (entry.closing) continue;
+      if (entry.pending > 0) {
+        (undecided ??= new Set()).add(id);
+        this.send(entry, { type: 'event', seq, event, now });
+        continue;
+      }
+      if (isExpired(entry.state, nowSec, this.deps.minLifetimeSec)) {
+        this.expire(entry, now);
+        continue;
+      }
+      const offer = previewOffer(entry.state, event, assets);
+      if (offer.consumed) consumed = true;
+      if (offer.deliver) this.send(entry, { type: 'event', seq, event, now });
+    }
+    if (consumed || !startsBacklog(this.directive, event, assets)) return;
+    if (undecided === undefined) this.create(timed);
+    else this.waiting = { seq, timed, remaining: undecided };
+  }
+
+  private onAck(ack: BacklogAck): void {
+    const entry = this.entries.get(ack.backlogId);
+    if (entry === undefined) return;
+    entry.pending--;
+    entry.state = ack.state;
+    if (ack.state.ended !== '') entry.closing = true;
+    if (ack.gone === true) {
+      this.forget(ack.backlogId, entry);
+    } else if (entry.closing && entry.pending === 0) {
+      this.forget(ack.backlogId, entry);
+      stop(entry.ref);
+    }
+    const w = this.waiting;
+    if (w === undefined) return;
+    // A backlog that is gone will not answer the messages it had queued.
+    if (ack.seq === w.seq || ack.gone === true) w.remaining.delete(ack.backlogId);
+    if (ack.seq === w.seq && ack.consumed) {
+      this.waiting = undefined;
+    } else if (w.remaining.size === 0) {
+      this.waiting = undefined;
+      this.create(w.timed);
+    }
+  }
+
+  private forget(id: string, entry: Entry): void {
+    entry.closing = true;
+    entry.pending = 0;
+    this.entries.delete(id);
+  }
+
+  private create(timed: TimedEvent): void {
+    let id = this.deps.newId();
+    while (this.entries.has(id)) id = this.deps.newId();
+    const t = createBacklog(this.directive, timed.event, this.deps.ctx, id, timed.now);
+    this.deps.output.write(t.effects);
+    this.deps.stats.backlogsCreated++;
+    this.adopt(t.state);
+  }
+
+  private adopt(state: BacklogState): void {
+    if (this.self === undefined) throw new Error(`directive ${this.directive.id} adopted a backlog before it started`);
+    const ref = spawnBacklog(this.self, state, this.deps);
+    this.entries.set(state.id, { ref, state, pending: 0, closing: state.ended !== '' });
+  }
+}
+
+/** Spawns a directive actor; `restored` are backlogs from a snapshot (their actors are spawned at once). */
+export function spawnDirective(
+  parent: Ref<unknown>,
+  directive: Directive,
+  deps: DirectiveDeps,
+  restored: readonly BacklogState[] = [],
+): Ref<DirectiveMsg> {
+  const runtime = new DirectiveRuntime(directive, deps, restored);
+  const ref = spawn(
+    parent,
+    (state: number, msg: DirectiveMsg) => {
+      runtime.handle(msg);
+      return state + 1;
+    },
+    `directive-${directive.id}`,
+    {
+      initialState: 0,
+      onCrash: (_msg, err, ctx) => {
+        try {
+          deps.log.error('directive actor failed on a message; it keeps running', {
+            directiveId: directive.id,
+            error: err instanceof Error ? err.message : String(err),
+          });
+          return ctx.resume;
+        } catch {
+          return ctx.resume;
+        }
+      },
+    },
+  );
+  runtime.start(ref);
+  return ref;
+}

@@ -1,0 +1,109 @@
+/**
+ * The correlation engine: the actor system (supervisor -> directives -> backlogs, plus the alarm writer) built
+ * from a loaded config and the correlation options. `replay` feeds it from a file, `serve` from NATS.
+ */
+
+import { start, stop, dispatch, type Ref } from 'nact';
+import { offerEvent, expireBacklog, type BacklogState } from '../src/backlog/backlog.js';
+import type { Directive } from '../src/directive/directive.js';
+import { buildNetworkAssets, type NetworkAssets } from '../src/asset/network-assets.js';
+import type { LoadedConfig } from '../src/config-files/config-dir.js';
+import type { RiskThresholds } from '../src/risk/risk.js';
+import type { Clock } from '../src/shared/time.js';
+import { randomIds, type IdSource } from '../src/shared/ids.js';
+import { AlarmOutput, spawnAlarmWriter } from './alarm-writer-actor.js';
+import type { BacklogDeps, RestartBudget } from './backlog-actor.js';
+import type { Logger } from './logger.js';
+import type { SupervisorMsg, TimedEvent } from './messages.js';
+import { applyNactPatch } from './nact-patch.js';
+import { spawnSupervisor, type SupervisorStats } from './supervisor-actor.js';
+
+export interface CorrelationOptions {
+  /** `-l/--min-alarm-lifetime`, minutes. */
+  readonly minAlarmLifetimeMinutes: number;
+  readonly thresholds: RiskThresholds;
+  /** First entries of `--status` and `--tags`. */
+  readonly status: string;
+  readonly tag: string;
+}
+
+export interface EngineOptions {
+  readonly config: LoadedConfig;
+  readonly correlation: CorrelationOptions;
+  readonly logsDir: string;
+  readonly clock: Clock;
+  readonly log: Logger;
+  readonly newId?: IdSource;
+  readonly budget?: RestartBudget;
+  readonly restored?: ReadonlyMap<number, readonly BacklogState[]>;
+  /** Replaceable for fault-injection tests. */
+  readonly offer?: BacklogDeps['offer'];
+}
+
+export interface EngineStats extends SupervisorStats {
+  backlogsCreated: number;
+  backlogRestarts: number;
+  backlogsStopped: number;
+}
+
+export interface Engine {
+  readonly assets: NetworkAssets;
+  readonly directives: readonly Directive[];
+  readonly stats: EngineStats;
+  readonly output: AlarmOutput;
+  ingest(batch: readonly TimedEvent[]): void;
+  tick(now: number): void;
+  /** Resolves when everything ingested so far has been fully processed. */
+  barrier(): Promise<void>;
+  /** Live backlogs per directive id (call after a barrier). */
+  snapshot(): Promise<ReadonlyMap<number, readonly BacklogState[]>>;
+  /** Writes every queued alarm line; rejects when the files cannot be written. */
+  flush(): Promise<void>;
+  /** Writes every queued alarm line and closes the alarm files. */
+  close(): Promise<void>;
+  stop(): void;
+}
+
+export function startEngine(o: EngineOptions): Engine {
+  applyNactPatch();
+  const system = start();
+  const assets = buildNetworkAssets(o.config.assets);
+  const output = new AlarmOutput();
+  const writer = spawnAlarmWriter(system, o.logsDir, output, o.log);
+  const stats: EngineStats = { eventsRouted: 0, eventsWithoutCandidate: 0, backlogsCreated: 0, backlogRestarts: 0, backlogsStopped: 0 };
+  const supervisor: Ref<SupervisorMsg> = spawnSupervisor(
+    system,
+    o.config.directives,
+    {
+      ctx: { assets, thresholds: o.correlation.thresholds, status: o.correlation.status, tag: o.correlation.tag },
+      minLifetimeSec: o.correlation.minAlarmLifetimeMinutes * 60,
+      offer: o.offer ?? offerEvent,
+      expire: expireBacklog,
+      output,
+      budget: o.budget ?? { maxRestarts: 3, windowMs: 60_000 },
+      clock: o.clock,
+      log: o.log,
+      stats,
+      newId: o.newId ?? randomIds,
+    },
+    o.restored ?? new Map(),
+    stats,
+  );
+  const ask = (type: 'sync' | 'close') =>
+    new Promise<void>((resolve, reject) =>
+      dispatch(writer, { type, reply: (error) => (error === undefined ? resolve() : reject(error)) }),
+    );
+  return {
+    assets,
+    directives: o.config.directives,
+    stats,
+    output,
+    ingest: (batch) => dispatch(supervisor, { type: 'events', batch }),
+    tick: (now) => dispatch(supervisor, { type: 'tick', now }),
+    barrier: () => new Promise((resolve) => dispatch(supervisor, { type: 'barrier', reply: resolve })),
+    snapshot: () => new Promise((resolve) => dispatch(supervisor, { type: 'snapshot', reply: resolve })),
+    flush: () => ask('sync'),
+    close: () => ask('close'),
+    stop: () => stop(system),
+  };
+}

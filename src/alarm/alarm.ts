@@ -1,0 +1,125 @@
+/**
+ * The two JSON-lines documents Dsiem writes for Filebeat (go-dsiem.md 3.5, dsiem-backend.md 3.6-3.7):
+ * `siem_alarms.json` gets a full alarm snapshot on every update of an alarm with risk >= 1, and
+ * `siem_alarm_events.json` gets one `{alarm_id, stage, event_id}` line per counted event.
+ */
+
+import type { RuleSpec } from '../directive/directive.js';
+import type { BacklogContext, BacklogState, CustomDataEntry, EnrichmentHit, StageState } from '../backlog/backlog.js';
+
+export interface AlarmEventRecord {
+  readonly alarm_id: string;
+  readonly stage: number;
+  readonly event_id: string;
+}
+
+export interface AlarmRule {
+  readonly name: string;
+  readonly stage: number;
+  readonly plugin_id?: number;
+  readonly plugin_sid?: readonly number[];
+  readonly product?: readonly string[];
+  readonly category?: string;
+  readonly subcategory?: readonly string[];
+  readonly occurrence: number;
+  readonly from: string;
+  readonly to: string;
+  readonly type: string;
+  readonly port_from: string;
+  readonly port_to: string;
+  readonly protocol: string;
+  readonly reliability: number;
+  readonly timeout: number;
+  readonly sticky_different?: string;
+  readonly custom_data1?: string;
+  readonly custom_label1?: string;
+  readonly custom_data2?: string;
+  readonly custom_label2?: string;
+  readonly custom_data3?: string;
+  readonly custom_label3?: string;
+  readonly start_time?: number;
+  readonly end_time?: number;
+  readonly rcvd_time?: number;
+  readonly status?: string;
+}
+
+export interface AlarmDocument {
+  readonly alarm_id: string;
+  readonly title: string;
+  readonly status: string;
+  readonly kingdom: string;
+  readonly category: string;
+  readonly created_time: number;
+  readonly update_time: number;
+  readonly risk: number;
+  readonly risk_class: string;
+  readonly tag: string;
+  readonly src_ips: readonly string[];
+  readonly dst_ips: readonly string[];
+  readonly networks: readonly string[];
+  readonly custom_data?: readonly CustomDataEntry[];
+  readonly intel_hits?: readonly EnrichmentHit[];
+  readonly vulnerabilities?: readonly EnrichmentHit[];
+  readonly rules: readonly AlarmRule[];
+}
+
+/** Copies `value` into `o[key]` unless it is empty (Go's `omitempty`). */
+function put<K extends string>(o: Record<string, unknown>, key: K, value: string | number | readonly unknown[]): void {
+  if (value === '' || value === 0 || (Array.isArray(value) && value.length === 0)) return;
+  o[key] = value;
+}
+
+export function toAlarmRule(rule: RuleSpec, stage: StageState | undefined, rcvdTime: number): AlarmRule {
+  const o: Record<string, unknown> = { name: rule.name, stage: rule.stage };
+  put(o, 'plugin_id', rule.plugin_id);
+  put(o, 'plugin_sid', rule.plugin_sid);
+  put(o, 'product', rule.product);
+  put(o, 'category', rule.category);
+  put(o, 'subcategory', rule.subcategory);
+  Object.assign(o, {
+    occurrence: rule.occurrence,
+    from: rule.from,
+    to: rule.to,
+    type: rule.type,
+    port_from: rule.port_from,
+    port_to: rule.port_to,
+    protocol: rule.protocol,
+    reliability: rule.reliability,
+    timeout: rule.timeout,
+  });
+  put(o, 'sticky_different', rule.sticky_different);
+  put(o, 'custom_data1', rule.custom_data1);
+  put(o, 'custom_label1', rule.custom_label1);
+  put(o, 'custom_data2', rule.custom_data2);
+  put(o, 'custom_label2', rule.custom_label2);
+  put(o, 'custom_data3', rule.custom_data3);
+  put(o, 'custom_label3', rule.custom_label3);
+  put(o, 'start_time', stage?.start_time ?? 0);
+  put(o, 'end_time', stage?.end_time ?? 0);
+  if (rule.stage === 1) put(o, 'rcvd_time', rcvdTime);
+  put(o, 'status', stage?.status ?? '');
+  return o as unknown as AlarmRule;
+}
+
+export function toAlarmDocument(state: BacklogState, ctx: Pick<BacklogContext, 'status' | 'tag'>): AlarmDocument {
+  const o: Record<string, unknown> = {
+    alarm_id: state.id,
+    title: state.title,
+    status: ctx.status,
+    kingdom: state.kingdom,
+    category: state.category,
+    created_time: state.createdTime,
+    update_time: state.updateTime,
+    risk: state.risk,
+    risk_class: state.riskClass,
+    tag: ctx.tag,
+    src_ips: state.srcIps,
+    dst_ips: state.dstIps,
+    networks: state.networks,
+  };
+  put(o, 'custom_data', state.customData);
+  put(o, 'intel_hits', state.intelHits);
+  put(o, 'vulnerabilities', state.vulnerabilities);
+  o['rules'] = state.rules.map((r, i) => toAlarmRule(r, state.stages[i], state.rcvdTime));
+  return o as unknown as AlarmDocument;
+}

@@ -1,0 +1,393 @@
+/**
+ * The backlog: one in-progress correlation of a directive (one alarm id), as a pure state machine.
+ *
+ *   createBacklog(directive, event, ...)  -> the new backlog after its first event completed stage 1
+ *   stepBacklog(state, event, ...)        -> whether the event was consumed, the next state and the effects
+ *   expireBacklog(state, ...)             -> the timed-out backlog and its last alarm
+ *
+ * Nothing here performs I/O or reads a clock: `nowMs` and the backlog id come in as arguments, and the
+ * effects (alarm lines, alarm-event lines, "ended") are data for an actor to carry out. States are immutable
+ * plain JSON-safe objects, so a crashed handler leaves the last good state intact and a snapshot is just the
+ * state. Semantics: Go Dsiem (go-dsiem.md 3.4), adjusted by decisions D1 and D3.
+ */
+
+import type { NetworkAssets } from '../asset/network-assets.js';
+import type { Directive, RuleSpec } from '../directive/directive.js';
+import type { NormalizedEvent } from '../event/normalized-event.js';
+import { parseIp } from '../net/ip.js';
+import { compileRule, matchRule, MatchResult, stickyValue, type CompiledRule } from '../rule/match-rule.js';
+import { riskClassOf, riskOf, type RiskClass, type RiskThresholds } from '../risk/risk.js';
+import { resolveRules } from './references.js';
+import { toAlarmDocument, type AlarmDocument, type AlarmEventRecord } from '../alarm/alarm.js';
+
+export type StageStatus = '' | 'finished' | 'timeout';
+
+export interface StageState {
+  /** Event time (Unix s) the stage started; 0 while not started. */
+  readonly start_time: number;
+  readonly end_time: number;
+  readonly status: StageStatus;
+  /** Ids of the events counted in this stage. */
+  readonly event_ids: readonly string[];
+  /** `sticky_different` values already seen in this stage. */
+  readonly sticky: readonly string[];
+}
+
+export interface CustomDataEntry {
+  readonly label: string;
+  readonly content: string;
+}
+
+export interface EnrichmentHit {
+  readonly provider: string;
+  readonly term: string;
+  readonly result: string;
+}
+
+export interface BacklogState {
+  readonly id: string;
+  readonly directiveId: number;
+  /** The directive's name when the backlog was created (the reload check of D9 compares it). */
+  readonly directiveName: string;
+  readonly title: string;
+  readonly priority: number;
+  readonly kingdom: string;
+  readonly category: string;
+  readonly allRulesAlwaysActive: boolean;
+  /** The directive's rules with references resolved from the first event. */
+  readonly rules: readonly RuleSpec[];
+  /** Progress per stage; stages[i] belongs to rules[i]. */
+  readonly stages: readonly StageState[];
+  /** 1-based. */
+  readonly currentStage: number;
+  readonly risk: number;
+  readonly riskClass: RiskClass | '';
+  readonly srcIps: readonly string[];
+  readonly dstIps: readonly string[];
+  readonly networks: readonly string[];
+  readonly customData: readonly CustomDataEntry[];
+  readonly intelHits: readonly EnrichmentHit[];
+  readonly vulnerabilities: readonly EnrichmentHit[];
+  /** Clock seconds of the first alarm line (0 before). */
+  readonly createdTime: number;
+  /** Clock seconds of the last counted event. */
+  readonly updateTime: number;
+  /** `rcvd_time` (ns) of the first event. */
+  readonly rcvdTime: number;
+  readonly lastSrcPort: number;
+  readonly lastDstPort: number;
+  readonly ended: '' | 'completed' | 'expired';
+}
+
+/** Settings that shape alarms but are not part of a backlog's state. */
+export interface BacklogContext {
+  readonly assets: NetworkAssets;
+  readonly thresholds: RiskThresholds;
+  /** First `--status` value, first `--tags` value. */
+  readonly status: string;
+  readonly tag: string;
+}
+
+export type BacklogEffect =
+  | { readonly type: 'alarm-event'; readonly record: AlarmEventRecord }
+  | { readonly type: 'alarm'; readonly alarm: AlarmDocument }
+  | { readonly type: 'ended'; readonly reason: 'completed' | 'expired' };
+
+export interface Transition {
+  readonly state: BacklogState;
+  readonly effects: readonly BacklogEffect[];
+}
+
+export interface StepResult extends Transition {
+  /** Consumed events never start a new backlog of the same directive (D1, D6). */
+  readonly consumed: boolean;
+}
+
+/** An out-of-order event: its time + 5 s is not after the previous stage's end (Go Dsiem). */
+const ORDER_SLACK_SECONDS = 5;
+
+// ---- queries ------------------------------------------------------------------------------------------------
+
+export function currentRule(state: BacklogState): RuleSpec {
+  const rule = state.rules[state.currentStage - 1];
+  if (rule === undefined) throw new Error(`backlog ${state.id} has no rule for stage ${state.currentStage}`);
+  return rule;
+}
+
+/** Event-time second after which the backlog may expire (before the minimum alarm lifetime is added). */
+export function deadlineOf(state: BacklogState): number {
+  const stage = state.stages[state.currentStage - 1];
+  return (stage?.start_time ?? 0) + currentRule(state).timeout;
+}
+
+/** Expired when current stage start + timeout < now - minimum alarm lifetime (all in seconds). */
+export function isExpired(state: BacklogState, nowSec: number, minLifetimeSec: number): boolean {
+  return state.ended === '' && deadlineOf(state) < nowSec - minLifetimeSec;
+}
+
+export function hasEvent(state: BacklogState, eventId: string): boolean {
+  return state.stages.some((s) => s.event_ids.includes(eventId));
+}
+
+/**
+ * Would this backlog consume the event? True when it matches the current stage, or an earlier stage with
+ * `all_rules_always_active`, or the backlog already counted that event id (D3). The answer does not depend
+ * on sticky values or time order: those only decide whether a consumed event is counted.
+ */
+export function consumes(state: BacklogState, e: NormalizedEvent, assets: NetworkAssets): boolean {
+  if (state.ended !== '') return false;
+  if (matchRule(compileRule(currentRule(state)), e, assets) === MatchResult.Matched) return true;
+  if (hasEvent(state, e.event_id)) return true;
+  return state.allRulesAlwaysActive && earlierStageMatching(state, e, assets) >= 0;
+}
+
+function earlierStageMatching(state: BacklogState, e: NormalizedEvent, assets: NetworkAssets): number {
+  for (let i = 0; i < state.currentStage - 1; i++) {
+    const rule = state.rules[i];
+    if (rule !== undefined && matchRule(compileRule(rule), e, assets) === MatchResult.Matched) return i;
+  }
+  return -1;
+}
+
+// ---- creation -----------------------------------------------------------------------------------------------
+
+/** Title: SRC_IP / DST_IP in the directive name become the host asset name of the first event's address, or the address. */
+export function backlogTitle(name: string, e: NormalizedEvent, assets: NetworkAssets): string {
+  let title = name;
+  if (title.includes('SRC_IP')) title = title.replaceAll('SRC_IP', assets.hostName(e.srcAddr) ?? e.src_ip);
+  if (title.includes('DST_IP')) title = title.replaceAll('DST_IP', assets.hostName(e.dstAddr) ?? e.dst_ip);
+  return title;
+}
+
+/** Can this event start a backlog of the directive? (stage 1 matches and the timestamp is usable) */
+export function startsBacklog(directive: Directive, e: NormalizedEvent, assets: NetworkAssets): boolean {
+  const first = directive.rules[0];
+  return first !== undefined && !Number.isNaN(e.time) && matchRule(compileRule(first), e, assets) === MatchResult.Matched;
+}
+
+/** A new backlog whose first event (which must satisfy `startsBacklog`) has been counted in stage 1. */
+export function createBacklog(
+  directive: Directive,
+  e: NormalizedEvent,
+  ctx: BacklogContext,
+  id: string,
+  nowMs: number,
+): Transition {
+  const rules = resolveRules(directive.rules, directive.allRulesAlwaysActive, e);
+  const empty: StageState = { start_time: 0, end_time: 0, status: '', event_ids: [], sticky: [] };
+  const stages = rules.map((_, i) => (i === 0 ? { ...empty, start_time: e.time } : empty));
+  const state: BacklogState = {
+    id,
+    directiveId: directive.id,
+    directiveName: directive.name,
+    title: backlogTitle(directive.name, e, ctx.assets),
+    priority: directive.priority,
+    kingdom: directive.kingdom,
+    category: directive.category,
+    allRulesAlwaysActive: directive.allRulesAlwaysActive,
+    rules,
+    stages,
+    currentStage: 1,
+    risk: 0,
+    riskClass: '',
+    srcIps: [],
+    dstIps: [],
+    networks: [],
+    customData: [],
+    intelHits: [],
+    vulnerabilities: [],
+    createdTime: 0,
+    updateTime: 0,
+    rcvdTime: e.rcvd_time,
+    lastSrcPort: 0,
+    lastDstPort: 0,
+    ended: '',
+  };
+  return countEvent(state, 0, e, ctx, nowMs);
+}
+
+// ---- events -------------------------------------------------------------------------------------------------
+
+export function stepBacklog(state: BacklogState, e: NormalizedEvent, ctx: BacklogContext, nowMs: number): StepResult {
+  if (state.ended !== '') return { consumed: false, state, effects: [] };
+  const idx = state.currentStage - 1;
+  const rule = compileRule(currentRule(state));
+  const result = matchRule(rule, e, ctx.assets);
+  const recorded = recordSticky(state, idx, rule, e, result);
+  if (result !== MatchResult.Matched) {
+    if (hasEvent(state, e.event_id)) return { consumed: true, state, effects: [] };
+    if (!state.allRulesAlwaysActive) return { consumed: false, state: recorded, effects: [] };
+    const earlier = earlierStageMatching(recorded, e, ctx.assets);
+    if (earlier < 0) return { consumed: false, state: recorded, effects: [] };
+    return { consumed: true, ...appendToEarlierStage(recorded, earlier, e, ctx, nowMs) };
+  }
+  if (hasEvent(state, e.event_id)) return { consumed: true, state, effects: [] };
+  if (Number.isNaN(e.time)) return { consumed: true, state: recorded, effects: [] };
+  if (rule.sticky !== undefined && recorded === state) return { consumed: true, state, effects: [] };
+  const previousEnd = idx > 0 ? (state.stages[idx - 1]?.end_time ?? 0) : 0;
+  if (e.time + ORDER_SLACK_SECONDS <= previousEnd) return { consumed: true, state: recorded, effects: [] };
+  return { consumed: true, ...countEvent(recorded, idx, e, ctx, nowMs) };
+}
+
+/** Adds the stage's sticky value when the check got past the recording point; same object when nothing new. */
+function recordSticky(state: BacklogState, idx: number, rule: CompiledRule, e: NormalizedEvent, result: MatchResult): BacklogState {
+  if (rule.sticky === undefined || result === MatchResult.NoMatch || idx === 0) return state;
+  const stage = state.stages[idx];
+  if (stage === undefined) return state;
+  const value = stickyValue(rule.sticky, e);
+  if (stage.sticky.includes(value)) return state;
+  return withStage(state, idx, { ...stage, sticky: [...stage.sticky, value] });
+}
+
+function withStage(state: BacklogState, idx: number, stage: StageState): BacklogState {
+  const stages = state.stages.slice();
+  stages[idx] = stage;
+  return { ...state, stages };
+}
+
+function addUnique(list: readonly string[], value: string): readonly string[] {
+  if (list.includes(value)) return list;
+  const next = [...list, value];
+  // 0.0.0.0 means "unknown address": it goes once another address is known.
+  return next.length > 1 && next.includes('0.0.0.0') ? next.filter((ip) => ip !== '0.0.0.0') : next;
+}
+
+/** Records the event in stage idx: ids, addresses, custom data, ports, times, and its alarm-event line. */
+function appendEvent(state: BacklogState, idx: number, e: NormalizedEvent, nowMs: number): BacklogState {
+  const stage = state.stages[idx];
+  if (stage === undefined) throw new Error(`backlog ${state.id} has no stage index ${idx}`);
+  let customData = state.customData;
+  for (const [label, content] of [
+    [e.custom_label1, e.custom_data1],
+    [e.custom_label2, e.custom_data2],
+    [e.custom_label3, e.custom_data3],
+  ] as const) {
+    if (content !== '' && !customData.some((c) => c.label === label && c.content === content)) {
+      customData = [...customData, { label, content }];
+    }
+  }
+  return withStage(
+    {
+      ...state,
+      srcIps: addUnique(state.srcIps, e.src_ip),
+      dstIps: addUnique(state.dstIps, e.dst_ip),
+      customData,
+      lastSrcPort: e.src_port !== 0 ? e.src_port : state.lastSrcPort,
+      lastDstPort: e.dst_port !== 0 ? e.dst_port : state.lastDstPort,
+      updateTime: Math.floor(nowMs / 1000),
+    },
+    idx,
+    { ...stage, event_ids: [...stage.event_ids, e.event_id] },
+  );
+}
+
+function eventLine(state: BacklogState, idx: number, e: NormalizedEvent): BacklogEffect {
+  return { type: 'alarm-event', record: { alarm_id: state.id, stage: idx + 1, event_id: e.event_id } };
+}
+
+/** Counts the event in the current stage; completes the stage, moves on or ends the backlog. */
+function countEvent(state: BacklogState, idx: number, e: NormalizedEvent, ctx: BacklogContext, nowMs: number): Transition {
+  const counted = appendEvent(state, idx, e, nowMs);
+  const effects: BacklogEffect[] = [eventLine(counted, idx, e)];
+  const stage = counted.stages[idx];
+  const rule = counted.rules[idx];
+  if (stage === undefined || rule === undefined) throw new Error(`backlog ${state.id} has no stage ${idx + 1}`);
+  if (stage.event_ids.length < rule.occurrence) return { state: counted, effects };
+
+  const finished = withStage(counted, idx, { ...stage, status: 'finished', end_time: e.time });
+  const risk = riskOf(finished.priority, rule.reliability, maxAssetValue(finished, ctx.assets));
+  const scored: BacklogState =
+    risk === finished.risk ? finished : { ...finished, risk, riskClass: riskClassOf(risk, ctx.thresholds) };
+  const last = idx === scored.rules.length - 1;
+  let next: BacklogState;
+  if (last) {
+    next = { ...scored, ended: 'completed' };
+  } else {
+    const following = scored.stages[idx + 1];
+    if (following === undefined) throw new Error(`backlog ${state.id} has no stage ${idx + 2}`);
+    next = withStage({ ...scored, currentStage: idx + 2 }, idx + 1, { ...following, start_time: e.time });
+  }
+  const written = withAlarm(next, ctx, effects);
+  if (last) effects.push({ type: 'ended', reason: 'completed' });
+  return { state: written, effects };
+}
+
+/** all_rules_always_active: the event goes to an earlier stage without changing stage or risk; the alarm is re-written. */
+function appendToEarlierStage(state: BacklogState, idx: number, e: NormalizedEvent, ctx: BacklogContext, nowMs: number): Transition {
+  const appended = appendEvent(state, idx, e, nowMs);
+  const effects: BacklogEffect[] = [eventLine(appended, idx, e)];
+  return { state: withAlarm(appended, ctx, effects), effects };
+}
+
+/** Appends an alarm line when risk >= 1, and returns the state with created time and networks updated. */
+function withAlarm(state: BacklogState, ctx: BacklogContext, effects: BacklogEffect[]): BacklogState {
+  if (state.risk < 1) return state;
+  let networks = state.networks;
+  for (const ip of [...state.srcIps, ...state.dstIps]) {
+    for (const net of ctx.assets.networks(parseIp(ip))) if (!networks.includes(net)) networks = [...networks, net];
+  }
+  const next: BacklogState = {
+    ...state,
+    networks,
+    createdTime: state.createdTime === 0 ? state.updateTime : state.createdTime,
+  };
+  effects.push({ type: 'alarm', alarm: toAlarmDocument(next, ctx) });
+  return next;
+}
+
+function maxAssetValue(state: BacklogState, assets: NetworkAssets): number {
+  let best = 0;
+  for (const ip of state.srcIps) best = Math.max(best, assets.value(parseIp(ip)));
+  for (const ip of state.dstIps) best = Math.max(best, assets.value(parseIp(ip)));
+  return best;
+}
+
+// ---- expiry -------------------------------------------------------------------------------------------------
+
+/** The current stage times out; the alarm is re-written when it exists (risk >= 1); the backlog ends. */
+export function expireBacklog(state: BacklogState, ctx: BacklogContext): Transition {
+  const idx = state.currentStage - 1;
+  const stage = state.stages[idx];
+  if (stage === undefined || state.ended !== '') return { state, effects: [] };
+  const timedOut = withStage({ ...state, ended: 'expired' }, idx, { ...stage, status: 'timeout' });
+  const effects: BacklogEffect[] = [];
+  const written = withAlarm(timedOut, ctx, effects);
+  effects.push({ type: 'ended', reason: 'expired' });
+  return { state: written, effects };
+}
+
+// ---- offering an event --------------------------------------------------------------------------------------
+
+/** How a directive treats one of its backlogs for an event, decided without running the step. */
+export interface Offer {
+  /** The backlog would consume the event (so the event cannot start a new backlog). */
+  readonly consumed: boolean;
+  /** Stepping the backlog with the event could change its state (otherwise the event need not be sent). */
+  readonly deliver: boolean;
+}
+
+export function previewOffer(state: BacklogState, e: NormalizedEvent, assets: NetworkAssets): Offer {
+  if (state.ended !== '') return { consumed: false, deliver: false };
+  const result = matchRule(compileRule(currentRule(state)), e, assets);
+  if (result === MatchResult.Matched) return { consumed: true, deliver: !hasEvent(state, e.event_id) };
+  if (hasEvent(state, e.event_id)) return { consumed: true, deliver: false };
+  const sticky = result === MatchResult.FailedAfterSticky && state.currentStage > 1;
+  if (state.allRulesAlwaysActive && earlierStageMatching(state, e, assets) >= 0) return { consumed: true, deliver: true };
+  return { consumed: false, deliver: sticky };
+}
+
+/**
+ * What a backlog does with an event at clock time nowMs: it first expires if its deadline passed (then it
+ * does not consume the event), otherwise it steps. Directive and backlog use the same rule, so the outcome
+ * does not depend on when the backlog actor gets to run.
+ */
+export function offerEvent(
+  state: BacklogState,
+  e: NormalizedEvent,
+  ctx: BacklogContext,
+  nowMs: number,
+  minLifetimeSec: number,
+): StepResult {
+  if (isExpired(state, nowMs / 1000, minLifetimeSec)) return { consumed: false, ...expireBacklog(state, ctx) };
+  return stepBacklog(state, e, ctx, nowMs);
+}

@@ -1,0 +1,70 @@
+/**
+ * Stage references (`:N`), resolved once when a backlog is created, from its first event (D1, go-dsiem.md 3.4).
+ *
+ * Rules are resolved in array order, so a reference to a rule that itself referred to another resolves too.
+ * For `from`/`to`: a referenced ANY, HOME_NET or !HOME_NET becomes the first event's source/destination
+ * address; any other referenced value (an address list) is copied as written. Ports: a referenced ANY becomes
+ * the first event's port. Custom data: a referenced ANY becomes the first event's value; an empty referenced
+ * value is copied as empty (and then matches everything). With `all_rules_always_active`, stage 1's
+ * ANY/HOME_NET/!HOME_NET are pinned to the first event's addresses.
+ */
+
+import type { RuleSpec } from '../directive/directive.js';
+import type { NormalizedEvent } from '../event/normalized-event.js';
+
+const ADDRESS_KEYWORDS = new Set(['ANY', 'HOME_NET', '!HOME_NET']);
+const REFERENCE = /^:([0-9]+)$/;
+
+function referencedIndex(value: string): number | undefined {
+  const m = REFERENCE.exec(value);
+  return m === null ? undefined : Number(m[1]) - 1;
+}
+
+type Field = 'from' | 'to' | 'port_from' | 'port_to' | 'custom_data1' | 'custom_data2' | 'custom_data3';
+
+function fromEvent(field: Field, e: NormalizedEvent): string {
+  switch (field) {
+    case 'from':
+      return e.src_ip;
+    case 'to':
+      return e.dst_ip;
+    case 'port_from':
+      return String(e.src_port);
+    case 'port_to':
+      return String(e.dst_port);
+    case 'custom_data1':
+      return e.custom_data1;
+    case 'custom_data2':
+      return e.custom_data2;
+    case 'custom_data3':
+      return e.custom_data3;
+  }
+}
+
+function takesEventValue(field: Field, referenced: string): boolean {
+  return field === 'from' || field === 'to' ? ADDRESS_KEYWORDS.has(referenced) : referenced === 'ANY';
+}
+
+const FIELDS: readonly Field[] = ['from', 'to', 'port_from', 'port_to', 'custom_data1', 'custom_data2', 'custom_data3'];
+
+export function resolveRules(rules: readonly RuleSpec[], allRulesAlwaysActive: boolean, e: NormalizedEvent): RuleSpec[] {
+  const resolved: RuleSpec[] = [];
+  for (const [i, rule] of rules.entries()) {
+    let copy: RuleSpec = rule;
+    if (i === 0 && allRulesAlwaysActive) {
+      if (ADDRESS_KEYWORDS.has(rule.from)) copy = { ...copy, from: e.src_ip };
+      if (ADDRESS_KEYWORDS.has(rule.to)) copy = { ...copy, to: e.dst_ip };
+    }
+    for (const field of FIELDS) {
+      const n = referencedIndex(copy[field]);
+      if (n === undefined) continue;
+      const target = resolved[n];
+      // Validation guarantees references point to an earlier rule; anything else stays as written.
+      if (target === undefined) continue;
+      const referenced = target[field];
+      copy = { ...copy, [field]: takesEventValue(field, referenced) ? fromEvent(field, e) : referenced };
+    }
+    resolved.push(copy);
+  }
+  return resolved;
+}

@@ -1,0 +1,161 @@
+/**
+ * The normalized event, as the Dsiem frontend publishes it on `dsiem_events` (go-dsiem.md "Event format").
+ *
+ * `decodeEvent` is the one place an event is checked: shape with io-ts, then the frontend's validity rule
+ * (non-empty timestamp, sensor, event_id, src_ip, dst_ip, and a plugin pair or a taxonomy pair). It never
+ * throws; a refused event comes back with a short reason that is used as a counter key.
+ */
+
+import * as t from 'io-ts';
+import { isLeft } from 'fp-ts/lib/Either.js';
+import { parseIp, type IpAddress } from '../net/ip.js';
+import { parseRfc3339Seconds } from '../shared/time.js';
+
+const optional = <C extends t.Mixed>(codec: C) => t.union([codec, t.null, t.undefined]);
+const Int = t.refinement(t.number, Number.isSafeInteger, 'Int');
+const NonNegativeInt = t.refinement(Int, (n) => n >= 0, 'NonNegativeInt');
+const PortNumber = t.refinement(Int, (n) => n >= 0 && n <= 65535, 'Port');
+
+/** The wire format: Dsiem's field names; absent and null mean the zero value, as Go's JSON decoding does. */
+export const NormalizedEventWire = t.type({
+  event_id: optional(t.string),
+  timestamp: optional(t.string),
+  sensor: optional(t.string),
+  title: optional(t.string),
+  src_ip: optional(t.string),
+  dst_ip: optional(t.string),
+  src_port: optional(PortNumber),
+  dst_port: optional(PortNumber),
+  protocol: optional(t.string),
+  plugin_id: optional(NonNegativeInt),
+  plugin_sid: optional(NonNegativeInt),
+  product: optional(t.string),
+  category: optional(t.string),
+  subcategory: optional(t.string),
+  custom_label1: optional(t.string),
+  custom_label2: optional(t.string),
+  custom_label3: optional(t.string),
+  custom_data1: optional(t.string),
+  custom_data2: optional(t.string),
+  custom_data3: optional(t.string),
+  rcvd_time: optional(t.number),
+  conn_id: optional(t.number),
+});
+export type NormalizedEventWire = t.TypeOf<typeof NormalizedEventWire>;
+
+/** A decoded, valid event: wire fields with defaults, plus what correlation derives from them once. */
+export interface NormalizedEvent {
+  readonly event_id: string;
+  readonly timestamp: string;
+  readonly sensor: string;
+  readonly title: string;
+  readonly src_ip: string;
+  readonly dst_ip: string;
+  readonly src_port: number;
+  readonly dst_port: number;
+  readonly protocol: string;
+  readonly plugin_id: number;
+  readonly plugin_sid: number;
+  readonly product: string;
+  readonly category: string;
+  readonly subcategory: string;
+  readonly custom_label1: string;
+  readonly custom_label2: string;
+  readonly custom_label3: string;
+  readonly custom_data1: string;
+  readonly custom_data2: string;
+  readonly custom_data3: string;
+  /** Frontend receive time, ns since epoch (0 when absent). */
+  readonly rcvd_time: number;
+  /** Event time in Unix seconds (fraction truncated); NaN when `timestamp` is not RFC 3339. */
+  readonly time: number;
+  readonly srcAddr: IpAddress | undefined;
+  readonly dstAddr: IpAddress | undefined;
+}
+
+export type EventRejection =
+  | 'not-json'
+  | 'not-an-object'
+  | 'wrong-field-type'
+  | 'missing-event-id'
+  | 'missing-timestamp'
+  | 'missing-sensor'
+  | 'missing-src-ip'
+  | 'missing-dst-ip'
+  | 'no-plugin-or-taxonomy';
+
+export type DecodedEvent =
+  | { readonly ok: true; readonly event: NormalizedEvent }
+  | { readonly ok: false; readonly reason: EventRejection; readonly detail: string };
+
+const str = (v: string | null | undefined): string => v ?? '';
+const num = (v: number | null | undefined): number => v ?? 0;
+
+function reject(reason: EventRejection, detail: string): DecodedEvent {
+  return { ok: false, reason, detail };
+}
+
+/** Decodes an already-parsed JSON value. */
+export function decodeEventValue(value: unknown): DecodedEvent {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return reject('not-an-object', 'event is not a JSON object');
+  const decoded = NormalizedEventWire.decode(value);
+  if (isLeft(decoded)) {
+    const first = decoded.left[0];
+    const field = first?.context.map((c) => c.key).filter((k) => k !== '' && !/^\d+$/.test(k))[0] ?? '?';
+    return reject('wrong-field-type', `field "${field}" has the wrong type`);
+  }
+  const w = decoded.right;
+  const e = toEvent(w);
+  if (e.event_id === '') return reject('missing-event-id', 'event_id is empty');
+  if (e.timestamp === '') return reject('missing-timestamp', 'timestamp is empty');
+  if (e.sensor === '') return reject('missing-sensor', 'sensor is empty');
+  if (e.src_ip === '') return reject('missing-src-ip', 'src_ip is empty');
+  if (e.dst_ip === '') return reject('missing-dst-ip', 'dst_ip is empty');
+  const hasPlugin = e.plugin_id !== 0 && e.plugin_sid !== 0;
+  const hasTaxonomy = e.product !== '' && e.category !== '';
+  if (!hasPlugin && !hasTaxonomy) return reject('no-plugin-or-taxonomy', 'needs plugin_id and plugin_sid, or product and category');
+  return { ok: true, event: e };
+}
+
+/** Decodes one JSON text (a NATS payload or a line of an events file). */
+export function decodeEventJson(text: string): DecodedEvent {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return reject('not-json', 'payload is not valid JSON');
+  }
+  return decodeEventValue(value);
+}
+
+function toEvent(w: NormalizedEventWire): NormalizedEvent {
+  const src_ip = str(w.src_ip);
+  const dst_ip = str(w.dst_ip);
+  const timestamp = str(w.timestamp);
+  return {
+    event_id: str(w.event_id),
+    timestamp,
+    sensor: str(w.sensor),
+    title: str(w.title),
+    src_ip,
+    dst_ip,
+    src_port: num(w.src_port),
+    dst_port: num(w.dst_port),
+    protocol: str(w.protocol),
+    plugin_id: num(w.plugin_id),
+    plugin_sid: num(w.plugin_sid),
+    product: str(w.product),
+    category: str(w.category),
+    subcategory: str(w.subcategory),
+    custom_label1: str(w.custom_label1),
+    custom_label2: str(w.custom_label2),
+    custom_label3: str(w.custom_label3),
+    custom_data1: str(w.custom_data1),
+    custom_data2: str(w.custom_data2),
+    custom_data3: str(w.custom_data3),
+    rcvd_time: num(w.rcvd_time),
+    time: parseRfc3339Seconds(timestamp),
+    srcAddr: parseIp(src_ip),
+    dstAddr: parseIp(dst_ip),
+  };
+}
