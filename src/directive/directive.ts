@@ -142,6 +142,7 @@ export function checkReference(value: string, position: number): string | undefi
 }
 
 function ruleProblem(r: RuleWire, position: number): { field: string; problem: string } | undefined {
+  if (r.reliability < 0 || r.reliability > 10) return { field: 'reliability', problem: `must be between 0 and 10, got ${r.reliability}` };
   if (r.type !== 'PluginRule' && r.type !== 'TaxonomyRule') {
     return { field: 'type', problem: `invalid rule type "${r.type}" (expected PluginRule or TaxonomyRule)` };
   }
@@ -159,7 +160,6 @@ function ruleProblem(r: RuleWire, position: number): { field: string; problem: s
     if ((r.product ?? []).length === 0) return { field: 'product', problem: 'a TaxonomyRule requires product to be defined' };
     if ((r.category ?? '') === '') return { field: 'category', problem: 'a TaxonomyRule requires category to be defined' };
   }
-  if (r.reliability < 0 || r.reliability > 10) return { field: 'reliability', problem: `must be between 0 and 10, got ${r.reliability}` };
   if (r.timeout < 0) return { field: 'timeout', problem: `must be >= 0, got ${r.timeout}` };
   for (const field of ['port_from', 'port_to'] as const) {
     const problem = checkPortField(r[field], position);
@@ -214,6 +214,11 @@ function toRuleSpec(r: RuleWire): RuleSpec {
   };
 }
 
+function ruleLabel(raw: unknown, index: number): string {
+  const stage = raw !== null && typeof raw === 'object' && 'stage' in raw ? (raw as { stage: unknown }).stage : undefined;
+  return typeof stage === 'number' ? `stage ${stage} (rule #${index + 1})` : `rule #${index + 1}`;
+}
+
 function idOf(raw: unknown): string {
   if (raw !== null && typeof raw === 'object' && 'id' in raw) return JSON.stringify((raw as { id: unknown }).id);
   return '(no id)';
@@ -246,7 +251,7 @@ export function decodeDirectiveFile(
     const rules: RuleWire[] = [];
     for (const [j, rawRule] of d.right.rules.entries()) {
       const r = RuleWire.decode(rawRule);
-      if (isLeft(r)) return { ok: false, error: `${where}: rule #${j + 1}: ${describeFirstError(r.left)}` };
+      if (isLeft(r)) return { ok: false, error: `${where}: ${ruleLabel(rawRule, j)}: ${describeFirstError(r.left)}` };
       rules.push(r.right);
     }
     if (d.right.disabled === true) {

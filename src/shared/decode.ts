@@ -26,8 +26,12 @@ export function describeFirstError(errors: t.Errors): string {
   const deepest = [...errors].sort((a, b) => b.context.length - a.context.length)[0];
   if (deepest === undefined) return 'invalid content';
   let path = '';
-  for (const entry of deepest.context.slice(1)) {
-    if (entry.key === '' || /^\d+$/.test(entry.key) && entry.type.name.startsWith('(')) continue;
+  const context = deepest.context;
+  for (let i = 1; i < context.length; i++) {
+    const entry = context[i];
+    const parentTag = (context[i - 1]?.type as { _tag?: string } | undefined)?._tag;
+    // Members of an intersection or a union are numbered too; they are not part of the JSON path.
+    if (entry === undefined || parentTag === 'IntersectionType' || parentTag === 'UnionType') continue;
     path += /^\d+$/.test(entry.key) ? `[${entry.key}]` : path === '' ? entry.key : `.${entry.key}`;
   }
   const expected = deepest.context[deepest.context.length - 1]?.type.name ?? 'a value';
