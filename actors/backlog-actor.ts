@@ -1,14 +1,17 @@
 /**
- * One actor per backlog. It runs the pure backlog machine on each event its directive sends, hands the effects
- * to the alarm output, and answers the directive with an ack (consumed or not, and the new state).
+ * One actor per backlog. It runs the pure backlog machine on the items its directive sends (events to offer,
+ * expiry orders), hands the effects to the alarm output, and answers the directive with one ack per message:
+ * which events it consumed, and its state afterwards.
  *
- * Supervision: when the handler throws, the failing message is answered as "not consumed", and the actor is
- * reset to its last good state (states are immutable, so that state is intact). More than `maxRestarts`
- * failures within `windowMs` stop the backlog for good; the directive is told and forgets it.
+ * Supervision (nact onCrash): when the handler throws, the whole message is without effect for this backlog
+ * (its effects are only handed over after every item succeeded, and nact keeps the previous state); the ids of
+ * its events are logged, the directive is answered "not consumed" for them (it may still start new backlogs
+ * from them when it was waiting for this answer), and the actor is reset to its last good state. More than `maxRestarts` failures within `windowMs` stop the backlog
+ * for good; the directive is told and forgets it.
  */
 
 import { dispatch, spawn, type Ref } from 'nact';
-import type { BacklogContext, BacklogState, StepResult, Transition } from '../src/backlog/backlog.js';
+import type { BacklogContext, BacklogEffect, BacklogState, StepResult, Transition } from '../src/backlog/backlog.js';
 import type { NormalizedEvent } from '../src/event/normalized-event.js';
 import type { Clock } from '../src/shared/time.js';
 import type { AlarmOutput } from './alarm-writer-actor.js';
@@ -39,14 +42,22 @@ export function spawnBacklog(directive: Ref<DirectiveMsg>, initial: BacklogState
   const ack = (a: BacklogAck) => dispatch(directive, { type: 'ack', ack: a });
 
   const handle = (state: BacklogState, msg: BacklogMsg): BacklogState => {
-    const result: StepResult =
-      msg.type === 'event'
-        ? deps.offer(state, msg.event, deps.ctx, msg.now, deps.minLifetimeSec)
-        : { consumed: false, ...deps.expire(state, deps.ctx) };
-    deps.output.write(result.effects);
-    lastGood = result.state;
-    ack({ backlogId: state.id, seq: msg.seq, consumed: result.consumed, state: result.state });
-    return result.state;
+    let current = state;
+    const effects: BacklogEffect[] = [];
+    const consumed: boolean[] = [];
+    for (const item of msg.items) {
+      const result: StepResult =
+        item.type === 'event'
+          ? deps.offer(current, item.event, deps.ctx, item.now, deps.minLifetimeSec)
+          : { consumed: false, ...deps.expire(current, deps.ctx) };
+      current = result.state;
+      consumed.push(result.consumed);
+      for (const effect of result.effects) effects.push(effect);
+    }
+    deps.output.write(effects);
+    lastGood = current;
+    ack({ backlogId: state.id, seqs: msg.items.map((i) => i.seq), consumed, state: current });
+    return current;
   };
 
   return spawn(directive, handle, initial.id, {
@@ -58,15 +69,22 @@ export function spawnBacklog(directive: Ref<DirectiveMsg>, initial: BacklogState
         failures.push(now);
         while (failures.length > 0 && (failures[0] ?? now) < now - deps.budget.windowMs) failures.shift();
         const exhausted = failures.length > deps.budget.maxRestarts;
-        const seq = msg !== undefined ? msg.seq : -1;
+        const items = msg?.items ?? [];
         deps.log.error(exhausted ? 'backlog failed too often, stopping it' : 'backlog handler failed, restarting it from its last good state', {
           directiveId: lastGood.directiveId,
           backlogId: lastGood.id,
-          message: msg?.type,
+          eventIds: items.flatMap((i) => (i.type === 'event' ? [i.event.event_id] : [])),
           error: err instanceof Error ? err.message : String(err),
           failuresInWindow: failures.length,
         });
-        ack({ backlogId: lastGood.id, seq, consumed: false, state: lastGood, failed: true, gone: exhausted });
+        ack({
+          backlogId: lastGood.id,
+          seqs: items.map((i) => i.seq),
+          consumed: items.map(() => false),
+          state: lastGood,
+          failed: true,
+          gone: exhausted,
+        });
         if (exhausted) {
           deps.stats.backlogsStopped++;
           return ctx.stop;

@@ -18,13 +18,14 @@ import { dispatch, spawn, stop, type Ref } from 'nact';
 import {
   createBacklog,
   isExpired,
+  predictOffer,
   previewOffer,
   startsBacklog,
   type BacklogState,
 } from '../src/backlog/backlog.js';
 import type { Directive } from '../src/directive/directive.js';
 import { spawnBacklog, type BacklogDeps } from './backlog-actor.js';
-import type { BacklogAck, BacklogMsg, DirectiveMsg, TimedEvent } from './messages.js';
+import type { BacklogAck, BacklogItem, BacklogMsg, DirectiveMsg, TimedEvent } from './messages.js';
 
 export interface DirectiveDeps extends BacklogDeps {
   /** New backlog ids (alarm ids). */
@@ -35,8 +36,10 @@ export interface DirectiveDeps extends BacklogDeps {
 interface Entry {
   readonly ref: Ref<BacklogMsg>;
   state: BacklogState;
-  /** Messages sent and not answered yet. */
-  pending: number;
+  /** Items sent (or about to be sent) and not answered yet, oldest first. */
+  inFlight: BacklogItem[];
+  /** Items gathered for the next message to this backlog. */
+  outbox: BacklogItem[];
   /** Ended or told to expire: gets no more events; removed once its answers are in. */
   closing: boolean;
 }
@@ -51,12 +54,14 @@ interface Waiting {
 
 class DirectiveRuntime {
   private readonly entries = new Map<string, Entry>();
+  private readonly dirty = new Set<Entry>();
   private queue: Item[] = [];
   private head = 0;
   private waiting: Waiting | undefined;
   private seq = 0;
   private barriers: Array<() => void> = [];
-  self: Ref<DirectiveMsg> | undefined;
+  private restored: readonly BacklogState[];
+  private self: Ref<DirectiveMsg> | undefined;
 
   constructor(
     private readonly directive: Directive,
@@ -65,8 +70,6 @@ class DirectiveRuntime {
   ) {
     this.restored = restored;
   }
-
-  private restored: readonly BacklogState[];
 
   /** Spawns the actors of backlogs restored from a snapshot (once the directive's own ref exists). */
   start(self: Ref<DirectiveMsg>): void {
@@ -79,24 +82,21 @@ class DirectiveRuntime {
     switch (msg.type) {
       case 'events':
         for (const timed of msg.batch) this.queue.push({ kind: 'event', timed });
-        this.drain();
         break;
       case 'tick':
         this.queue.push({ kind: 'tick', now: msg.now });
-        this.drain();
         break;
       case 'ack':
         this.onAck(msg.ack);
-        this.drain();
         break;
       case 'barrier':
         this.barriers.push(msg.reply);
-        this.drain();
         break;
       case 'snapshot':
         msg.reply([...this.entries.values()].filter((e) => !e.closing && e.state.ended === '').map((e) => e.state));
-        break;
+        return;
     }
+    this.drain();
   }
 
   private drain(): void {
@@ -109,6 +109,7 @@ class DirectiveRuntime {
       this.queue = [];
       this.head = 0;
     }
+    this.flushOutboxes();
     if (this.barriers.length > 0 && this.isIdle()) {
       const replies = this.barriers;
       this.barriers = [];
@@ -118,13 +119,24 @@ class DirectiveRuntime {
 
   private isIdle(): boolean {
     if (this.waiting !== undefined || this.head < this.queue.length) return false;
-    for (const entry of this.entries.values()) if (entry.pending > 0) return false;
+    for (const entry of this.entries.values()) if (entry.inFlight.length > 0) return false;
     return true;
   }
 
-  private send(entry: Entry, msg: BacklogMsg): void {
-    entry.pending++;
-    dispatch(entry.ref, msg);
+  private send(entry: Entry, item: BacklogItem): void {
+    entry.inFlight.push(item);
+    entry.outbox.push(item);
+    this.dirty.add(entry);
+  }
+
+  /** One message per backlog for everything gathered since the last flush. */
+  private flushOutboxes(): void {
+    for (const entry of this.dirty) {
+      if (entry.outbox.length === 0) continue;
+      dispatch(entry.ref, { type: 'items', items: entry.outbox });
+      entry.outbox = [];
+    }
+    this.dirty.clear();
   }
 
   private expire(entry: Entry, now: number): void {
@@ -135,7 +147,7 @@ class DirectiveRuntime {
   private expireDue(now: number): void {
     const nowSec = now / 1000;
     for (const entry of this.entries.values()) {
-      if (!entry.closing && entry.pending === 0 && isExpired(entry.state, nowSec, this.deps.minLifetimeSec)) this.expire(entry, now);
+      if (!entry.closing && entry.inFlight.length === 0 && isExpired(entry.state, nowSec, this.deps.minLifetimeSec)) this.expire(entry, now);
     }
   }
 
@@ -144,22 +156,27 @@ class DirectiveRuntime {
     const seq = ++this.seq;
     const nowSec = now / 1000;
     const assets = this.deps.ctx.assets;
+    const lifetime = this.deps.minLifetimeSec;
+    const item: BacklogItem = { type: 'event', seq, event, now };
     let consumed = false;
     let undecided: Set<string> | undefined;
     for (const [id, entry] of this.entries) {
       if (entry.closing) continue;
-      if (entry.pending > 0) {
-        (undecided ??= new Set()).add(id);
-        this.send(entry, { type: 'event', seq, event, now });
+      if (entry.inFlight.length === 0) {
+        if (isExpired(entry.state, nowSec, lifetime)) {
+          this.expire(entry, now);
+          continue;
+        }
+        const offer = previewOffer(entry.state, event, assets);
+        if (offer.consumed) consumed = true;
+        if (offer.deliver) this.send(entry, item);
         continue;
       }
-      if (isExpired(entry.state, nowSec, this.deps.minLifetimeSec)) {
-        this.expire(entry, now);
-        continue;
-      }
-      const offer = previewOffer(entry.state, event, assets);
-      if (offer.consumed) consumed = true;
-      if (offer.deliver) this.send(entry, { type: 'event', seq, event, now });
+      const prediction = predictOffer(entry.state, event, assets, inFlightOf(entry), nowSec, lifetime);
+      if (prediction === 'unaffected') continue;
+      this.send(entry, item);
+      if (prediction === 'consumed') consumed = true;
+      else (undecided ??= new Set()).add(id);
     }
     if (consumed || !startsBacklog(this.directive, event, assets)) return;
     if (undecided === undefined) this.create(timed);
@@ -169,22 +186,25 @@ class DirectiveRuntime {
   private onAck(ack: BacklogAck): void {
     const entry = this.entries.get(ack.backlogId);
     if (entry === undefined) return;
-    entry.pending--;
+    entry.inFlight.splice(0, ack.seqs.length);
     entry.state = ack.state;
     if (ack.state.ended !== '') entry.closing = true;
     if (ack.gone === true) {
       this.forget(ack.backlogId, entry);
-    } else if (entry.closing && entry.pending === 0) {
+    } else if (entry.closing && entry.inFlight.length === 0) {
       this.forget(ack.backlogId, entry);
       stop(entry.ref);
     }
     const w = this.waiting;
     if (w === undefined) return;
-    // A backlog that is gone will not answer the messages it had queued.
-    if (ack.seq === w.seq || ack.gone === true) w.remaining.delete(ack.backlogId);
-    if (ack.seq === w.seq && ack.consumed) {
+    const at = ack.seqs.indexOf(w.seq);
+    if (at >= 0 && ack.consumed[at] === true) {
       this.waiting = undefined;
-    } else if (w.remaining.size === 0) {
+      return;
+    }
+    // A backlog that is gone will not answer the items it had queued.
+    if (at >= 0 || ack.gone === true) w.remaining.delete(ack.backlogId);
+    if (w.remaining.size === 0) {
       this.waiting = undefined;
       this.create(w.timed);
     }
@@ -192,7 +212,8 @@ class DirectiveRuntime {
 
   private forget(id: string, entry: Entry): void {
     entry.closing = true;
-    entry.pending = 0;
+    entry.inFlight = [];
+    entry.outbox = [];
     this.entries.delete(id);
   }
 
@@ -208,8 +229,19 @@ class DirectiveRuntime {
   private adopt(state: BacklogState): void {
     if (this.self === undefined) throw new Error(`directive ${this.directive.id} adopted a backlog before it started`);
     const ref = spawnBacklog(this.self, state, this.deps);
-    this.entries.set(state.id, { ref, state, pending: 0, closing: state.ended !== '' });
+    this.entries.set(state.id, { ref, state, inFlight: [], outbox: [], closing: state.ended !== '' });
   }
+}
+
+function inFlightOf(entry: Entry) {
+  let minTime = Infinity;
+  const ids: string[] = [];
+  for (const item of entry.inFlight) {
+    if (item.type !== 'event') continue;
+    ids.push(item.event.event_id);
+    if (item.event.time < minTime) minTime = item.event.time;
+  }
+  return { count: entry.inFlight.length, ids, minTime };
 }
 
 /** Spawns a directive actor; `restored` are backlogs from a snapshot (their actors are spawned at once). */

@@ -26,21 +26,29 @@ export type DirectiveMsg =
   | { readonly type: 'barrier'; readonly reply: () => void }
   | { readonly type: 'snapshot'; readonly reply: (backlogs: readonly BacklogState[]) => void };
 
-/** A backlog's answer to an event or an expiry order: its new state, and whether it consumed the event. */
+/** One item of work for a backlog: an event to offer, or an order to expire. */
+export type BacklogItem =
+  | { readonly type: 'event'; readonly seq: number; readonly event: NormalizedEvent; readonly now: number }
+  | { readonly type: 'expire'; readonly seq: number; readonly now: number };
+
+/** A backlog's answer to one message: per item whether it consumed the event, and the state afterwards. */
 export interface BacklogAck {
   readonly backlogId: string;
-  readonly seq: number;
-  readonly consumed: boolean;
+  /** One entry per item of the message, in order. */
+  readonly consumed: readonly boolean[];
+  readonly seqs: readonly number[];
   readonly state: BacklogState;
-  /** The handler failed on this message (the state is the last good one). */
+  /** The handler failed on this message: its items had no effect and the state is the last good one. */
   readonly failed?: boolean;
   /** The backlog actor was stopped (restart budget exhausted): forget it. */
   readonly gone?: boolean;
 }
 
-export type BacklogMsg =
-  | { readonly type: 'event'; readonly seq: number; readonly event: NormalizedEvent; readonly now: number }
-  | { readonly type: 'expire'; readonly seq: number; readonly now: number };
+/** The items a directive has for one backlog from one batch of events (one actor message, not one per event). */
+export interface BacklogMsg {
+  readonly type: 'items';
+  readonly items: readonly BacklogItem[];
+}
 
 export type AlarmWriterMsg =
   | { readonly type: 'flush' }

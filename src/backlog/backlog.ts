@@ -18,6 +18,7 @@ import { parseIp } from '../net/ip.js';
 import { compileRule, matchRule, MatchResult, stickyValue, type CompiledRule } from '../rule/match-rule.js';
 import { riskClassOf, riskOf, type RiskClass, type RiskThresholds } from '../risk/risk.js';
 import { resolveRules } from './references.js';
+import { SeenIds } from './seen-ids.js';
 import { toAlarmDocument, type AlarmDocument, type AlarmEventRecord } from '../alarm/alarm.js';
 
 export type StageStatus = '' | 'finished' | 'timeout';
@@ -77,6 +78,8 @@ export interface BacklogState {
   readonly lastSrcPort: number;
   readonly lastDstPort: number;
   readonly ended: '' | 'completed' | 'expired';
+  /** Shared by all versions of this backlog; see seen-ids.ts. Absent in JSON. */
+  readonly seen?: SeenIds;
 }
 
 /** Settings that shape alarms but are not part of a backlog's state. */
@@ -126,7 +129,13 @@ export function isExpired(state: BacklogState, nowSec: number, minLifetimeSec: n
 }
 
 export function hasEvent(state: BacklogState, eventId: string): boolean {
+  if (state.seen !== undefined && !state.seen.mightContain(eventId)) return false;
   return state.stages.some((s) => s.event_ids.includes(eventId));
+}
+
+/** A state restored from JSON gets its id filter back. */
+export function withSeenIds(state: BacklogState): BacklogState {
+  return { ...state, seen: new SeenIds(state.stages.flatMap((s) => s.event_ids)) };
 }
 
 /**
@@ -202,6 +211,7 @@ export function createBacklog(
     lastSrcPort: 0,
     lastDstPort: 0,
     ended: '',
+    seen: new SeenIds(),
   };
   return countEvent(state, 0, e, ctx, nowMs);
 }
@@ -256,6 +266,7 @@ function addUnique(list: readonly string[], value: string): readonly string[] {
 function appendEvent(state: BacklogState, idx: number, e: NormalizedEvent, nowMs: number): BacklogState {
   const stage = state.stages[idx];
   if (stage === undefined) throw new Error(`backlog ${state.id} has no stage index ${idx}`);
+  state.seen?.add(e.event_id);
   let customData = state.customData;
   for (const [label, content] of [
     [e.custom_label1, e.custom_data1],
@@ -390,4 +401,71 @@ export function offerEvent(
 ): StepResult {
   if (isExpired(state, nowMs / 1000, minLifetimeSec)) return { consumed: false, ...expireBacklog(state, ctx) };
   return stepBacklog(state, e, ctx, nowMs);
+}
+
+// ---- predicting an offer while events are in flight ----------------------------------------------------------
+
+/** What a directive knows about events it sent to a backlog that has not answered yet. */
+export interface InFlight {
+  readonly count: number;
+  readonly ids: readonly string[];
+  /** Earliest valid event time (Unix s) among them; Infinity when none has one. */
+  readonly minTime: number;
+}
+
+export type Prediction = 'consumed' | 'unaffected' | 'unknown';
+
+/**
+ * The answer a backlog will give for an event queued behind `inFlight`, when it can be known from its last
+ * reported state: whatever stage the in-flight events move it to, it stays in one of the stages from its
+ * current one to its last. So if every one of those stages matches (or it already counted the event id), and
+ * the in-flight events can neither complete it nor let it expire, it will consume the event ('consumed').
+ * If no stage it could be in is touched by the event, the event cannot change it ('unaffected': no need to
+ * send it). Otherwise 'unknown': send it and wait for the answer if the decision depends on it.
+ */
+export function predictOffer(
+  state: BacklogState,
+  e: NormalizedEvent,
+  assets: NetworkAssets,
+  inFlight: InFlight,
+  nowSec: number,
+  minLifetimeSec: number,
+): Prediction {
+  if (state.ended !== '') return 'unaffected';
+  const current = state.currentStage - 1;
+  const first = state.allRulesAlwaysActive ? 0 : current;
+  let allMatch = true;
+  let touched = false;
+  for (let k = first; k < state.rules.length; k++) {
+    const rule = state.rules[k];
+    const result = rule === undefined ? MatchResult.NoMatch : matchRule(compileRule(rule), e, assets);
+    if (result !== MatchResult.NoMatch) touched = true;
+    if (k >= current && result !== MatchResult.Matched) allMatch = false;
+  }
+  const known = hasEvent(state, e.event_id) || inFlight.ids.includes(e.event_id);
+  if (!touched && !known) return 'unaffected';
+  if ((allMatch || hasEvent(state, e.event_id)) && !canEnd(state, inFlight.count) && !canExpire(state, inFlight.minTime, nowSec, minLifetimeSec)) {
+    return 'consumed';
+  }
+  return 'unknown';
+}
+
+/** Could `n` more counted events complete the last stage? */
+function canEnd(state: BacklogState, n: number): boolean {
+  let remaining = 0;
+  for (let k = state.currentStage - 1; k < state.rules.length; k++) {
+    remaining += Math.max(0, (state.rules[k]?.occurrence ?? 0) - (state.stages[k]?.event_ids.length ?? 0));
+  }
+  return n >= remaining;
+}
+
+/** Could the backlog be expired by now, in any stage the in-flight events may move it to? */
+function canExpire(state: BacklogState, minTime: number, nowSec: number, minLifetimeSec: number): boolean {
+  const limit = nowSec - minLifetimeSec;
+  if (deadlineOf(state) < limit) return true;
+  if (!Number.isFinite(minTime)) return false;
+  for (let k = state.currentStage; k < state.rules.length; k++) {
+    if (minTime + (state.rules[k]?.timeout ?? 0) < limit) return true;
+  }
+  return false;
 }

@@ -18,6 +18,7 @@ const fixture = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'f
 
 interface Run {
   summary: ReplaySummary;
+  failedEvents: unknown[];
   alarms: Array<{ alarm_id: string; risk: number; rules: Array<{ status?: string }> }>;
   events: Array<{ alarm_id: string; stage: number; event_id: string }>;
   logged: string[];
@@ -41,7 +42,13 @@ async function run(offer: BacklogDeps['offer'], maxRestarts: number): Promise<Ru
     });
     const read = async (name: string) =>
       (await readFile(path.join(logs, name), 'utf8')).split('\n').filter(Boolean).map((l) => JSON.parse(l));
-    return { summary, alarms: await read('siem_alarms.json'), events: await read('siem_alarm_events.json'), logged: lines.map((l) => l.message) };
+    return {
+      summary,
+      failedEvents: lines.flatMap((l) => (Array.isArray(l.fields['eventIds']) ? l.fields['eventIds'] : [])),
+      alarms: await read('siem_alarms.json'),
+      events: await read('siem_alarm_events.json'),
+      logged: lines.map((l) => l.message),
+    };
   } finally {
     await rm(logs, { recursive: true, force: true });
   }
@@ -74,8 +81,9 @@ describe('backlog supervision', () => {
     assert.ok(r.logged.some((m) => m.includes('restarting it from its last good state')));
     // The restarted backlog kept the events counted before the failure and went on with the next one.
     assert.deepEqual(eventsOf(r, 'alarm-1'), ['sv-001', 'sv-003', 'sv-007']);
-    // The failed event was not consumed by anyone, so it started a backlog of its own (nothing lost).
-    assert.deepEqual(eventsOf(r, 'alarm-3'), ['sv-005', 'sv-007']);
+    // The event it failed on is reported by id (the directive had already seen it as consumed by this backlog).
+    assert.deepEqual(r.failedEvents, ['sv-005']);
+    assert.equal(r.summary.backlogsCreated, 2);
     // The other source's backlog is untouched.
     assert.deepEqual(eventsOf(r, 'alarm-2'), ['sv-002', 'sv-004', 'sv-006', 'sv-008']);
     assert.equal(finalAlarm(r, 'alarm-2')?.rules[1]?.status, 'finished');
