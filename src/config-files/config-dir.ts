@@ -4,7 +4,7 @@
  * the file (and, from the decoders, the directive, stage and field).
  */
 
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { decodeAssetFile, type Asset } from '../asset/network-assets.js';
 import { decodeDirectiveFile, type Directive } from '../directive/directive.js';
@@ -28,9 +28,10 @@ const GROUPS = { assets: /^assets_.*\.json$/, directives: /^directives_.*\.json$
 async function readConfigFile(dir: string, name: string): Promise<LoadResult<string>> {
   const file = path.join(dir, name);
   try {
-    const text = await readFile(file, 'utf8');
-    if (text.length > MAX_CONFIG_FILE_BYTES) return { ok: false, error: `${file}: larger than ${MAX_CONFIG_FILE_BYTES} bytes, refused` };
-    return { ok: true, value: text };
+    const info = await stat(file);
+    if (!info.isFile()) return { ok: false, error: `${file}: not a regular file` };
+    if (info.size > MAX_CONFIG_FILE_BYTES) return { ok: false, error: `${file}: ${info.size} bytes, larger than ${MAX_CONFIG_FILE_BYTES}: refused` };
+    return { ok: true, value: await readFile(file, 'utf8') };
   } catch (err) {
     return { ok: false, error: `${file}: cannot read: ${(err as Error).message}` };
   }

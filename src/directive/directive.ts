@@ -17,6 +17,8 @@ import { splitList } from '../rule/list-match.js';
 // ---- wire format --------------------------------------------------------------------------------------------
 
 const Int = t.refinement(t.number, Number.isSafeInteger, 'an integer');
+/** Like the seed's u8: a negative reliability is a format error, one above 10 a meaning error (checked later). */
+const Reliability = t.refinement(t.number, (n) => Number.isSafeInteger(n) && n >= 0 && n <= 255, 'an integer from 0 to 255');
 
 export const RuleWire = t.intersection([
   t.type({
@@ -29,7 +31,7 @@ export const RuleWire = t.intersection([
     port_to: t.string,
     type: t.string,
     protocol: t.string,
-    reliability: Int,
+    reliability: Reliability,
     timeout: Int,
   }),
   t.partial({
@@ -141,11 +143,11 @@ export function checkReference(value: string, position: number): string | undefi
   return undefined;
 }
 
-function ruleProblem(r: RuleWire, position: number): { field: string; problem: string } | undefined {
-  if (r.reliability < 0 || r.reliability > 10) return { field: 'reliability', problem: `must be between 0 and 10, got ${r.reliability}` };
+function ruleProblem(r: RuleWire, position: number, seenStages: ReadonlySet<number>): { field: string; problem: string } | undefined {
   if (r.type !== 'PluginRule' && r.type !== 'TaxonomyRule') {
     return { field: 'type', problem: `invalid rule type "${r.type}" (expected PluginRule or TaxonomyRule)` };
   }
+  if (r.stage !== position && seenStages.has(r.stage)) return { field: 'stage', problem: `duplicate stage ${r.stage}` };
   if (r.stage !== position) {
     return { field: 'stage', problem: r.stage === 0 ? 'stage cannot be zero' : `stages must be numbered 1..N in array order; rule #${position} has stage ${r.stage}` };
   }
@@ -160,6 +162,7 @@ function ruleProblem(r: RuleWire, position: number): { field: string; problem: s
     if ((r.product ?? []).length === 0) return { field: 'product', problem: 'a TaxonomyRule requires product to be defined' };
     if ((r.category ?? '') === '') return { field: 'category', problem: 'a TaxonomyRule requires category to be defined' };
   }
+  if (r.reliability > 10) return { field: 'reliability', problem: `must be between 0 and 10, got ${r.reliability}` };
   if (r.timeout < 0) return { field: 'timeout', problem: `must be >= 0, got ${r.timeout}` };
   for (const field of ['port_from', 'port_to'] as const) {
     const problem = checkPortField(r[field], position);
@@ -282,8 +285,10 @@ function directiveProblem(d: t.TypeOf<typeof DirectiveWire>, rules: readonly Rul
   if (d.category.trim() === '') return 'field "category" is empty';
   if (d.priority < 1 || d.priority > 5) return `field "priority" must be between 1 and 5, got ${d.priority}`;
   if (rules.length < 2) return `has ${rules.length} rule(s): at least 2 are needed, otherwise it would never expire`;
+  const seenStages = new Set<number>();
   for (const [j, r] of rules.entries()) {
-    const p = ruleProblem(r, j + 1);
+    const p = ruleProblem(r, j + 1, seenStages);
+    seenStages.add(r.stage);
     if (p !== undefined) return `stage ${r.stage} (rule #${j + 1}): field "${p.field}": ${p.problem}`;
   }
   return undefined;

@@ -33,12 +33,13 @@ export function decodeSourceFile(kind: 'intel' | 'vuln', file: string, text: str
     if (s.plugin !== KNOWN_PLUGINS[kind]) {
       return { ok: false, error: `${where}: field "plugin": unsupported plugin "${s.plugin}" (supported: ${KNOWN_PLUGINS[kind]})` };
     }
-    let url: unknown;
+    let config: unknown;
     try {
-      url = (JSON.parse(s.config) as { url?: unknown }).url;
+      config = JSON.parse(s.config);
     } catch (err) {
       return { ok: false, error: `${where}: field "config" is not a JSON string: ${(err as Error).message}` };
     }
+    const url = config !== null && typeof config === 'object' ? (config as { url?: unknown }).url : undefined;
     if (typeof url !== 'string' || !/^https?:\/\//.test(url) || !url.includes('${ip}')) {
       return { ok: false, error: `${where}: field "config": "url" must be an http(s) URL containing \${ip}` };
     }
