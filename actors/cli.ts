@@ -4,7 +4,9 @@
  */
 
 import path from 'node:path';
-import { Command, CommanderError } from 'commander';
+import { Command, CommanderError, Option } from 'commander';
+import { loadServeConfig, serveSchema, type ServeKey } from '../config/schema.js';
+import { runServe, StartupError } from './serve.js';
 import { loadConfigDir, type LoadedConfig } from '../src/config-files/config-dir.js';
 import { CORRELATION_DEFAULTS, parseCorrelationFlags, type CorrelationFlags } from '../config/correlation-flags.js';
 import { createLogger, type Logger, type LogLevel } from './logger.js';
@@ -118,6 +120,39 @@ export function buildProgram(): Command {
       `config ok: ${c.directives.length} directives (${stages} stages, ${c.disabledDirectives} disabled skipped), ` +
         `${c.assets.length} assets, ${c.intelSources.length} intel and ${c.vulnSources.length} vuln sources, from ${c.files.length} files\n`,
     );
+  });
+
+  const serve = program
+    .command('serve')
+    .description('run the backend: events from NATS, configs from the frontend (or --config-dir), alarms to --logs');
+  const attributeToKey = new Map<string, ServeKey>();
+  for (const [key, spec] of Object.entries(serveSchema) as Array<[ServeKey, (typeof serveSchema)[ServeKey]]>) {
+    const option = new Option(spec.flag, `${spec.doc} [env ${spec.env}, default ${JSON.stringify(spec.default)}]`);
+    attributeToKey.set(option.attributeName(), key);
+    serve.addOption(option);
+  }
+  serve.option('-v, --verbose', 'more logs (-v debug, -vv trace)', (_v: string, prev: number) => prev + 1, 0);
+  serve.action(async (opts: Record<string, unknown>) => {
+    const cli: Partial<Record<ServeKey, unknown>> = {};
+    for (const [attribute, value] of Object.entries(opts)) {
+      const key = attributeToKey.get(attribute);
+      if (key !== undefined) cli[key] = value;
+    }
+    const loaded = loadServeConfig(process.env, cli);
+    if (!loaded.ok) throw new ExitError(`invalid configuration: ${loaded.error}`, 1);
+    const c = loaded.config;
+    const verbosity = c.debug ? 1 : c.trace ? 2 : Number(opts['verbose'] ?? 0);
+    const log = createLogger({ json: c.json, level: levelOf({ verbose: verbosity }), stream: 'stdout' });
+    try {
+      const code = await runServe(c, log);
+      if (code !== 0) throw new ExitError('serve stopped with errors (see the log)', code);
+    } catch (err) {
+      if (err instanceof StartupError) {
+        log.error(err.message);
+        throw new ExitError(err.message, 1);
+      }
+      throw err;
+    }
   });
 
   return program;

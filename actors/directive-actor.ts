@@ -24,13 +24,28 @@ import {
   type BacklogState,
 } from '../src/backlog/backlog.js';
 import type { Directive } from '../src/directive/directive.js';
+import { isLate } from '../src/overload/overload.js';
 import { spawnBacklog, type BacklogDeps } from './backlog-actor.js';
 import type { BacklogAck, BacklogItem, BacklogMsg, DirectiveMsg, TimedEvent } from './messages.js';
+
+/** Counters shared by all directive actors (one thread: plain increments). */
+export interface DirectiveStats {
+  backlogsCreated: number;
+  activeBacklogs: number;
+  /** Events routed to a directive and not handled yet (a directive-event pair counts once). */
+  queued: number;
+  handled: number;
+  /** Sum over handled events of (clock at handling - clock at intake), ms. */
+  latencyMsSum: number;
+}
 
 export interface DirectiveDeps extends BacklogDeps {
   /** New backlog ids (alarm ids). */
   readonly newId: () => string;
-  readonly stats: BacklogDeps['stats'] & { backlogsCreated: number };
+  readonly stats: BacklogDeps['stats'] & DirectiveStats;
+  /** `--max_delay` in seconds (0: off) and what to call for a late event. */
+  readonly maxDelaySec: number;
+  readonly onLate: (nowMs: number) => void;
 }
 
 interface Entry {
@@ -82,6 +97,7 @@ class DirectiveRuntime {
     switch (msg.type) {
       case 'events':
         for (const timed of msg.batch) this.queue.push({ kind: 'event', timed });
+        this.deps.stats.queued += msg.batch.length;
         break;
       case 'tick':
         this.queue.push({ kind: 'tick', now: msg.now });
@@ -103,7 +119,7 @@ class DirectiveRuntime {
     while (this.waiting === undefined && this.head < this.queue.length) {
       const item = this.queue[this.head++] as Item;
       if (item.kind === 'tick') this.expireDue(item.now);
-      else this.offer(item.timed);
+      else this.handleEvent(item.timed);
     }
     if (this.head === this.queue.length && this.head > 0) {
       this.queue = [];
@@ -149,6 +165,16 @@ class DirectiveRuntime {
     for (const entry of this.entries.values()) {
       if (!entry.closing && entry.inFlight.length === 0 && isExpired(entry.state, nowSec, this.deps.minLifetimeSec)) this.expire(entry, now);
     }
+  }
+
+  private handleEvent(timed: TimedEvent): void {
+    const stats = this.deps.stats;
+    const wall = this.deps.clock.now();
+    stats.queued--;
+    stats.handled++;
+    stats.latencyMsSum += wall - timed.now;
+    if (this.deps.maxDelaySec > 0 && isLate(timed.event.rcvd_time, wall, this.deps.maxDelaySec)) this.deps.onLate(wall);
+    this.offer(timed);
   }
 
   private offer(timed: TimedEvent): void {
@@ -211,6 +237,7 @@ class DirectiveRuntime {
   }
 
   private forget(id: string, entry: Entry): void {
+    this.deps.stats.activeBacklogs--;
     entry.closing = true;
     entry.inFlight = [];
     entry.outbox = [];
@@ -229,6 +256,7 @@ class DirectiveRuntime {
   private adopt(state: BacklogState): void {
     if (this.self === undefined) throw new Error(`directive ${this.directive.id} adopted a backlog before it started`);
     const ref = spawnBacklog(this.self, state, this.deps);
+    this.deps.stats.activeBacklogs++;
     this.entries.set(state.id, { ref, state, inFlight: [], outbox: [], closing: state.ended !== '' });
   }
 }

@@ -13,6 +13,7 @@ import type { Clock } from '../src/shared/time.js';
 import { randomIds, type IdSource } from '../src/shared/ids.js';
 import { AlarmOutput, spawnAlarmWriter } from './alarm-writer-actor.js';
 import type { BacklogDeps, RestartBudget } from './backlog-actor.js';
+import type { DirectiveStats } from './directive-actor.js';
 import type { Logger } from './logger.js';
 import type { SupervisorMsg, TimedEvent } from './messages.js';
 import { applyNactPatch } from './nact-patch.js';
@@ -38,10 +39,12 @@ export interface EngineOptions {
   readonly restored?: ReadonlyMap<number, readonly BacklogState[]>;
   /** Replaceable for fault-injection tests. */
   readonly offer?: BacklogDeps['offer'];
+  /** `--max_delay` (s, 0 = off) and the late-event callback (overload signalling). */
+  readonly maxDelaySec?: number;
+  readonly onLate?: (nowMs: number) => void;
 }
 
-export interface EngineStats extends SupervisorStats {
-  backlogsCreated: number;
+export interface EngineStats extends SupervisorStats, DirectiveStats {
   backlogRestarts: number;
   backlogsStopped: number;
 }
@@ -70,7 +73,17 @@ export function startEngine(o: EngineOptions): Engine {
   const assets = buildNetworkAssets(o.config.assets);
   const output = new AlarmOutput();
   const writer = spawnAlarmWriter(system, o.logsDir, output, o.log);
-  const stats: EngineStats = { eventsRouted: 0, eventsWithoutCandidate: 0, backlogsCreated: 0, backlogRestarts: 0, backlogsStopped: 0 };
+  const stats: EngineStats = {
+    eventsRouted: 0,
+    eventsWithoutCandidate: 0,
+    backlogsCreated: 0,
+    backlogRestarts: 0,
+    backlogsStopped: 0,
+    activeBacklogs: 0,
+    queued: 0,
+    handled: 0,
+    latencyMsSum: 0,
+  };
   const supervisor: Ref<SupervisorMsg> = spawnSupervisor(
     system,
     o.config.directives,
@@ -85,6 +98,8 @@ export function startEngine(o: EngineOptions): Engine {
       log: o.log,
       stats,
       newId: o.newId ?? randomIds,
+      maxDelaySec: o.maxDelaySec ?? 0,
+      onLate: o.onLate ?? (() => undefined),
     },
     o.restored ?? new Map(),
     stats,

@@ -64,7 +64,7 @@ export function buildNetworkAssets(assets: readonly Asset[]): NetworkAssets {
   const hosts = new Map<string, string>();
   for (const a of home) if (isHostCidr(a.cidr) && !hosts.has(formatCidr(a.cidr))) hosts.set(formatCidr(a.cidr), a.name);
   const valueCache = new Map<string, number>();
-  const key = (ip: IpAddress) => (ip.family === 4 ? ip.v4 : ip.v6).toString();
+  const key = (ip: IpAddress) => (ip.family === 4 ? `4:${ip.v4}` : `6:${ip.v6}`);
   return {
     count: assets.length,
     isWhitelisted: (ip) => ip !== undefined && white.some((a) => cidrContains(a.cidr, ip)),

@@ -43,7 +43,7 @@ function parseV6(text: string): bigint | undefined {
   if (text.length < 2 || text.length > 45) return undefined;
   const halves = text.split('::');
   if (halves.length > 2) return undefined;
-  const head = groupsOf(halves[0] ?? '', halves.length === 1 || (halves[1] ?? '') === '');
+  const head = groupsOf(halves[0] ?? '', halves.length === 1);
   if (head === undefined) return undefined;
   if (halves.length === 1) return head.length === 8 ? join(head) : undefined;
   const tail = groupsOf(halves[1] ?? '', true);

@@ -33,9 +33,19 @@ export function parseRfc3339Seconds(text: string): number {
     if (oh > 23 || om > 59) return NaN;
     offset = sign * (oh * 3600 + om * 60);
   }
-  return Date.UTC(year, month - 1, day, hour, minute, second) / 1000 - offset;
+  return utcSeconds(year, month, day, hour, minute, second) - offset;
+}
+
+/** Date.UTC reads years 0-99 as 1900-1999; setUTCFullYear does not. */
+function utcSeconds(year: number, month: number, day: number, hour: number, minute: number, second: number): number {
+  const d = new Date(0);
+  d.setUTCFullYear(year, month - 1, day);
+  d.setUTCHours(hour, minute, second, 0);
+  return d.getTime() / 1000;
 }
 
 function daysIn(year: number, month: number): number {
-  return new Date(Date.UTC(year, month, 0)).getUTCDate();
+  const d = new Date(0);
+  d.setUTCFullYear(year, month, 0);
+  return d.getUTCDate();
 }

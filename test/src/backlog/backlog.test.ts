@@ -16,6 +16,7 @@ import {
   type BacklogState,
   type StepResult,
   type Transition,
+  withSeenIds,
 } from '../../../src/backlog/backlog.js';
 import type { AlarmDocument } from '../../../src/alarm/alarm.js';
 import type { Directive } from '../../../src/directive/directive.js';
@@ -583,8 +584,29 @@ describe('purity', () => {
     assert.deepEqual(r2.state.stages[1]?.event_ids, ['e2']);
   });
 
-  it('produces JSON-safe states that survive a round trip', () => {
+  it('produces states whose JSON form keeps everything but the id filter', () => {
     const s = steps(create(threeStages(), e1).state, ev('e2', 2, 10), ev('e3', 2, 20)).state;
-    assert.deepEqual(JSON.parse(JSON.stringify(s)), s);
+    const { seen: _seen, ...plain } = s;
+    assert.deepEqual(JSON.parse(JSON.stringify(s)), plain);
+  });
+
+  it('still refuses a redelivered event id after a JSON round trip, with or without withSeenIds (D3)', () => {
+    const s = steps(create(threeStages(), e1).state, ev('e2', 2, 10)).state;
+    const restored = JSON.parse(JSON.stringify(s)) as BacklogState;
+    for (const state of [restored, withSeenIds(restored)]) {
+      const again = step(state, ev('e2', 2, 11));
+      assert.equal(again.consumed, true);
+      assert.deepEqual(again.effects, []);
+      assert.deepEqual(again.state.stages[1]?.event_ids, ['e2']);
+      const fresh = step(state, ev('e3', 2, 12));
+      assert.deepEqual(fresh.effects.map((x) => x.type), ['alarm-event', 'alarm']);
+    }
+  });
+
+  it('does not treat an id counted only by a later version as counted by an earlier one', () => {
+    const s1 = create(threeStages(), e1).state;
+    step(s1, ev('e2', 2, 10)); // a later version counts e2; s1 is still the state of record
+    const r = step(s1, ev('e2', 2, 10));
+    assert.deepEqual(r.effects, [eventLine(2, 'e2')]);
   });
 });

@@ -1,0 +1,171 @@
+/**
+ * The NATS ingress: the subscription on `dsiem_events` and the ingress actor behind it.
+ *
+ * The subscription callback only checks the bound and queues raw payloads; once per event-loop turn they go to
+ * the ingress actor in one message, which decodes each event once, counts and skips invalid ones by reason,
+ * drops whitelisted sources, stamps the clock and hands the batch to the engine. Intake is bounded: when the
+ * events waiting for correlation reach `--max_queue`, new ones are dropped and counted (core NATS has no flow
+ * control; the overload signal asks the frontend to slow down). A throwing handler loses its batch (counted and
+ * logged) and the actor resumes: intake never stops.
+ */
+
+import { dispatch, spawn, type Ref } from 'nact';
+import type { NatsConnection, Subscription } from 'nats';
+import { decodeEventJson, type EventRejection } from '../src/event/normalized-event.js';
+import type { Clock } from '../src/shared/time.js';
+import type { Engine } from './engine.js';
+import type { Logger } from './logger.js';
+import type { TimedEvent } from './messages.js';
+
+export const EVENTS_SUBJECT = 'dsiem_events';
+/** Payloads above this size are refused without parsing (a normalized event is about 1 KB). */
+export const MAX_EVENT_BYTES = 64 * 1024;
+
+export type IngressRejection = EventRejection | 'not-utf8' | 'too-large';
+
+export interface IngressStats {
+  received: number;
+  accepted: number;
+  invalid: number;
+  invalidByReason: Partial<Record<IngressRejection, number>>;
+  whitelisted: number;
+  /** Dropped because the queue was full. */
+  dropped: number;
+  /** Lost to a failing ingress handler. */
+  failed: number;
+}
+
+type IngressMsg = { readonly type: 'raw'; readonly payloads: readonly Uint8Array[] };
+
+export interface Ingress {
+  readonly stats: IngressStats;
+  /** Events accepted by the subscription and not yet handed to a directive, plus those queued in directives. */
+  load(): number;
+  /** Stops intake and hands over what was already received. */
+  stop(): Promise<void>;
+}
+
+const LOGGED_INVALID = 20;
+
+export function startNatsIngress(o: {
+  readonly nc: NatsConnection;
+  readonly engine: Engine;
+  readonly clock: Clock;
+  readonly maxQueue: number;
+  readonly log: Logger;
+  readonly parent: Ref<unknown>;
+}): Ingress {
+  const stats: IngressStats = { received: 0, accepted: 0, invalid: 0, invalidByReason: {}, whitelisted: 0, dropped: 0, failed: 0 };
+  const utf8 = new TextDecoder('utf-8', { fatal: true });
+  let handedOver = 0;
+  let ingested = 0;
+  let raw: Uint8Array[] = [];
+  let scheduled = false;
+  let dropLogged = 0;
+
+  const reject = (reason: IngressRejection, detail: string) => {
+    stats.invalid++;
+    stats.invalidByReason[reason] = (stats.invalidByReason[reason] ?? 0) + 1;
+    if (stats.invalid <= LOGGED_INVALID) o.log.warn('invalid event skipped', { reason, detail });
+    if (stats.invalid === LOGGED_INVALID) o.log.warn('further invalid events are counted (watchdog report) but not logged');
+  };
+
+  const actor = spawn(
+    o.parent,
+    (state: number, msg: IngressMsg) => {
+      const batch: TimedEvent[] = [];
+      const now = o.clock.now();
+      for (const payload of msg.payloads) {
+        handedOver++;
+        if (payload.length > MAX_EVENT_BYTES) {
+          reject('too-large', `${payload.length} bytes`);
+          continue;
+        }
+        let text: string;
+        try {
+          text = utf8.decode(payload);
+        } catch {
+          reject('not-utf8', 'payload is not valid UTF-8');
+          continue;
+        }
+        const decoded = decodeEventJson(text);
+        if (!decoded.ok) {
+          reject(decoded.reason, decoded.detail);
+          continue;
+        }
+        if (o.engine.assets.isWhitelisted(decoded.event.srcAddr)) {
+          stats.whitelisted++;
+          continue;
+        }
+        batch.push({ event: decoded.event, now });
+      }
+      if (batch.length > 0) {
+        ingested += batch.length;
+        o.engine.ingest(batch);
+      }
+      return state + 1;
+    },
+    'nats-ingress',
+    {
+      initialState: 0,
+      onCrash: (msg, err, ctx) => {
+        try {
+          const lost = msg?.payloads.length ?? 0;
+          stats.failed += lost;
+          handedOver += lost;
+          o.log.error('ingress handler failed; its batch is lost, intake goes on', { error: err instanceof Error ? err.message : String(err), lost });
+        } catch {
+          // never throw from onCrash
+        }
+        return ctx.resume;
+      },
+    },
+  );
+
+  const flush = () => {
+    scheduled = false;
+    if (raw.length === 0) return;
+    dispatch(actor, { type: 'raw', payloads: raw });
+    raw = [];
+  };
+
+  // Waiting = received but not decoded yet + decoded but not routed yet + routed but not handled by a directive.
+  const load = () => stats.accepted - handedOver + (ingested - o.engine.stats.eventsRouted) + o.engine.stats.queued;
+
+  const sub: Subscription = o.nc.subscribe(EVENTS_SUBJECT, {
+    callback: (err, m) => {
+      if (err !== null) {
+        o.log.error('subscription error', { subject: EVENTS_SUBJECT, error: err.message });
+        return;
+      }
+      stats.received++;
+      if (load() >= o.maxQueue) {
+        stats.dropped++;
+        if (dropLogged === 0 || stats.dropped - dropLogged >= 10_000) {
+          dropLogged = stats.dropped;
+          o.log.warn('event queue full, dropping events', { maxQueue: o.maxQueue, droppedSoFar: stats.dropped });
+        }
+        return;
+      }
+      stats.accepted++;
+      raw.push(m.data);
+      if (raw.length >= 2000) flush();
+      else if (!scheduled) {
+        scheduled = true;
+        setImmediate(flush);
+      }
+    },
+  });
+
+  return {
+    stats,
+    load,
+    stop: async () => {
+      sub.unsubscribe();
+      flush();
+      // Let the ingress actor hand its last batch to the engine.
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      while (handedOver < stats.accepted) await new Promise<void>((resolve) => setTimeout(resolve, 5));
+    },
+  };
+}

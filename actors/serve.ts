@@ -1,0 +1,237 @@
+/**
+ * `serve`: the production backend. Start-up: configs (frontend or local folder) -> saved backlogs -> actor
+ * system -> NATS (events in, overload signals out). Every 10 s a watchdog report and an expiry tick. On
+ * SIGTERM/SIGINT: stop intake, let every received event finish, save live backlogs, close the files, exit 0.
+ */
+
+import { mkdtemp, rm } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { start, stop as stopSystem } from 'nact';
+import { connect, credsAuthenticator, type ConnectionOptions, type NatsConnection } from 'nats';
+import { loadConfigDir, type LoadedConfig } from '../src/config-files/config-dir.js';
+import { downloadConfig } from '../src/config-files/frontend.js';
+import type { BacklogState } from '../src/backlog/backlog.js';
+import { takeSnapshot, writeSnapshots } from '../src/backlog/snapshot-files.js';
+import { initialOverload, onLateEvent, onOverloadTick, type OverloadState, type OverloadStep } from '../src/overload/overload.js';
+import { systemClock, type Clock } from '../src/shared/time.js';
+import type { ServeConfig } from '../config/schema.js';
+import { startEngine, type Engine } from './engine.js';
+import type { Logger } from './logger.js';
+import { startNatsIngress, type Ingress } from './nats-ingress.js';
+
+export const OVERLOAD_SUBJECT = 'dsiem_overload_signals';
+const REPORT_EVERY_MS = 10_000;
+const SHUTDOWN_DEADLINE_MS = 60_000;
+
+export class StartupError extends Error {}
+
+/** A NATS URL without its credentials, for logs. */
+export function redactUrl(url: string): string {
+  return url.replace(/\/\/[^@/]*@/g, '//***@');
+}
+
+/** nats.js connection options from `--msq` (credentials in the URL become options, never logged). */
+export function natsOptions(msq: string, creds: string, tlsCa: string): ConnectionOptions {
+  const servers: string[] = [];
+  const options: ConnectionOptions = {};
+  for (const text of msq.split(',').map((s) => s.trim())) {
+    const url = new URL(text);
+    if (url.username !== '' && url.password !== '') {
+      options.user = decodeURIComponent(url.username);
+      options.pass = decodeURIComponent(url.password);
+    } else if (url.username !== '') {
+      options.token = decodeURIComponent(url.username);
+    }
+    if (url.protocol === 'tls:') options.tls = {};
+    servers.push(`${url.hostname}:${url.port || '4222'}`);
+  }
+  if (creds !== '') options.authenticator = credsAuthenticator(readFileSync(creds));
+  if (tlsCa !== '') options.tls = { caFile: tlsCa };
+  return { ...options, servers, name: 'dsiem-backend', maxReconnectAttempts: -1, reconnectTimeWait: 1000, pingInterval: 10_000 };
+}
+
+async function loadConfigs(c: ServeConfig, log: Logger): Promise<LoadedConfig> {
+  if (c.configDir !== '') {
+    const loaded = await loadConfigDir(c.configDir);
+    if (!loaded.ok) throw new StartupError(`invalid config: ${loaded.error}`);
+    return loaded.value;
+  }
+  const dest = await mkdtemp(path.join(tmpdir(), 'dsiem-configs-'));
+  try {
+    log.info('downloading configs from the frontend', { frontend: c.frontend, node: c.node });
+    const downloaded = await downloadConfig({
+      frontend: c.frontend,
+      node: c.node,
+      dest,
+      onRetry: (url, attempt, error) => log.warn('config download failed, retrying', { url, attempt, error }),
+    });
+    if (!downloaded.ok) throw new StartupError(downloaded.error);
+    log.info('configs downloaded', { files: downloaded.value.length });
+    const loaded = await loadConfigDir(dest);
+    if (!loaded.ok) throw new StartupError(`invalid config from ${c.frontend}: ${loaded.error}`);
+    return loaded.value;
+  } finally {
+    await rm(dest, { recursive: true, force: true });
+  }
+}
+
+async function restoreBacklogs(c: ServeConfig, config: LoadedConfig, log: Logger): Promise<Map<number, BacklogState[]>> {
+  const restored = new Map<number, BacklogState[]>();
+  if (!c.reloadBacklogs) return restored;
+  for (const d of config.directives) {
+    const r = await takeSnapshot(c.logsDir, d);
+    if (r.kind === 'none') continue;
+    if (r.kind === 'unreadable') {
+      log.error('saved backlogs unreadable, ignored (file deleted)', { directiveId: d.id, file: r.file, error: r.error });
+      continue;
+    }
+    for (const x of r.value.dropped) log.error('saved backlog not restored', { directiveId: d.id, backlogId: x.id, reason: x.reason });
+    if (r.value.backlogs.length > 0) restored.set(d.id, r.value.backlogs);
+    log.info('saved backlogs reloaded', { directiveId: d.id, backlogs: r.value.backlogs.length, file: r.file });
+  }
+  return restored;
+}
+
+interface Overload {
+  late(nowMs: number): void;
+  tick(nowMs: number): void;
+}
+
+function overloadSignals(nc: () => NatsConnection | undefined, holdSec: number, log: Logger): Overload {
+  let state: OverloadState = initialOverload;
+  const apply = (step: OverloadStep) => {
+    const previous = state;
+    state = step.state;
+    if (step.publish === undefined) return;
+    const conn = nc();
+    try {
+      if (conn === undefined) throw new Error('not connected');
+      conn.publish(OVERLOAD_SUBJECT, new TextEncoder().encode(String(step.publish)));
+      log.info(`overload = ${step.publish} signal sent to frontend`);
+    } catch (err) {
+      // Try again on the next late event or tick.
+      state = previous;
+      log.error(`error sending overload = ${step.publish} signal to frontend`, { error: (err as Error).message });
+    }
+  };
+  return {
+    late: (now) => apply(onLateEvent(state, now)),
+    tick: (now) => apply(onOverloadTick(state, now, holdSec)),
+  };
+}
+
+function watchdog(engine: Engine, ingress: Ingress, maxEps: number, log: Logger): () => void {
+  let last = { received: 0, handled: 0, latency: 0, at: Date.now() };
+  return () => {
+    const now = Date.now();
+    const s = engine.stats;
+    const handled = s.handled - last.handled;
+    const avg = handled > 0 ? (s.latencyMsSum - last.latency) / handled : 0;
+    const eps = ((ingress.stats.received - last.received) * 1000) / Math.max(1, now - last.at);
+    const queue = ingress.load();
+    log.info('watchdog report', {
+      eps: Math.round(eps * 100) / 100,
+      queue_length: queue,
+      avg_proc_time_ms: Math.round(avg * 1000) / 1000,
+      ttl_directives: engine.directives.length,
+      backlogs: s.activeBacklogs,
+      alarms: engine.output.stats.alarms,
+      received: ingress.stats.received,
+      invalid: ingress.stats.invalid,
+      whitelisted: ingress.stats.whitelisted,
+      dropped: ingress.stats.dropped,
+      alarm_write_errors: engine.output.stats.writeErrors,
+    });
+    if (queue > 0 && avg > 1000 / maxEps) {
+      log.warn(`avg. processing time maybe too long to sustain the target ${maxEps} event/sec`, { avg_proc_time_ms: avg });
+    }
+    last = { received: ingress.stats.received, handled: s.handled, latency: s.latencyMsSum, at: now };
+  };
+}
+
+export async function runServe(c: ServeConfig, log: Logger, clock: Clock = systemClock): Promise<number> {
+  log.info(`starting dsiem backend server with frontend ${c.configDir !== '' ? `(local folder ${c.configDir})` : c.frontend} and message queue ${redactUrl(c.msq)}`);
+  const config = await loadConfigs(c, log);
+  log.info('config loaded', { directives: config.directives.length, assets: config.assets.length, intelSources: config.intelSources.length, vulnSources: config.vulnSources.length });
+  const restored = await restoreBacklogs(c, config, log);
+
+  let nc: NatsConnection | undefined;
+  const overload = overloadSignals(() => nc, c.holdDuration, log);
+  const engine = startEngine({
+    config,
+    correlation: {
+      minAlarmLifetimeMinutes: c.minAlarmLifetime,
+      thresholds: { mediumMin: c.medRiskMin, mediumMax: c.medRiskMax },
+      status: c.status.split(',')[0] ?? 'Open',
+      tag: c.tags.split(',')[0] ?? 'Identified Threat',
+    },
+    logsDir: c.logsDir,
+    clock,
+    log,
+    restored,
+    maxDelaySec: c.maxDelay,
+    onLate: (now) => overload.late(now),
+  });
+  try {
+    nc = await connect(natsOptions(c.msq, c.natsCreds, c.natsTlsCa));
+  } catch (err) {
+    engine.stop();
+    throw new StartupError(`cannot connect to NATS at ${redactUrl(c.msq)}: ${(err as Error).message}`);
+  }
+  const conn = nc;
+  void (async () => {
+    for await (const s of conn.status()) {
+      if (s.type === 'disconnect' || s.type === 'reconnect') log.warn(`nats ${s.type === 'disconnect' ? 'disconnected' : 'reconnected'}`, { server: String(s.data) });
+      else if (s.type === 'error') log.error('nats client error', { error: String(s.data) });
+    }
+  })().catch(() => undefined);
+
+  const system = start();
+  const ingress = startNatsIngress({ nc: conn, engine, clock, maxQueue: c.maxQueue === 0 ? 1_000_000 : c.maxQueue, log, parent: system });
+  await conn.flush();
+  log.info('listening for new events', { subject: 'dsiem_events', directives: config.directives.length, restoredBacklogs: [...restored.values()].reduce((n, b) => n + b.length, 0) });
+
+  const report = watchdog(engine, ingress, c.maxEps, log);
+  engine.tick(clock.now());
+  report();
+  const reportTimer = setInterval(() => {
+    engine.tick(clock.now());
+    report();
+  }, REPORT_EVERY_MS);
+  const overloadTimer = setInterval(() => overload.tick(clock.now()), 1000);
+
+  const signal = await new Promise<NodeJS.Signals>((resolve) => {
+    process.once('SIGTERM', () => resolve('SIGTERM'));
+    process.once('SIGINT', () => resolve('SIGINT'));
+  });
+  log.info('shutting down', { signal });
+  clearInterval(reportTimer);
+  clearInterval(overloadTimer);
+  const deadline = setTimeout(() => {
+    log.error('shutdown did not finish in time, exiting without a complete save', { deadlineMs: SHUTDOWN_DEADLINE_MS });
+    process.exit(1);
+  }, SHUTDOWN_DEADLINE_MS);
+  await ingress.stop();
+  await engine.barrier();
+  if (c.reloadBacklogs) {
+    const live = await engine.snapshot();
+    const files = await writeSnapshots(c.logsDir, config.directives, live, clock.now());
+    log.info('backlogs saved', { backlogs: [...live.values()].reduce((n, b) => n + b.length, 0), files: files.length });
+  }
+  let code = 0;
+  try {
+    await engine.close();
+  } catch (err) {
+    code = 1;
+    log.error('alarm lines could not be written before exit', { error: (err as Error).message, unwrittenLines: engine.output.stats.unwritten });
+  }
+  report();
+  engine.stop();
+  stopSystem(system);
+  await conn.close();
+  clearTimeout(deadline);
+  log.info('backlog manager exiting');
+  return code;
+}
