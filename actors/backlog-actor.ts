@@ -11,7 +11,16 @@
  */
 
 import { dispatch, spawn, type Ref } from 'nact';
-import type { BacklogContext, BacklogEffect, BacklogState, StepResult, Transition } from '../src/backlog/backlog.js';
+import {
+  addEnrichment,
+  wantsEnrichment,
+  type BacklogContext,
+  type BacklogEffect,
+  type BacklogState,
+  type StepResult,
+  type Transition,
+} from '../src/backlog/backlog.js';
+import type { Enricher } from '../src/enrichment/enricher.js';
 import type { NormalizedEvent } from '../src/event/normalized-event.js';
 import type { Clock } from '../src/shared/time.js';
 import type { AlarmOutput } from './alarm-writer-actor.js';
@@ -34,33 +43,69 @@ export interface BacklogDeps {
   readonly clock: Clock;
   readonly log: Logger;
   readonly stats: { backlogRestarts: number; backlogsStopped: number };
+  /** Intel/vulnerability lookups; absent or disabled when no source is enabled. */
+  readonly enricher?: Enricher;
 }
 
-export function spawnBacklog(directive: Ref<DirectiveMsg>, initial: BacklogState, deps: BacklogDeps): Ref<BacklogMsg> {
+/** `enrichNow`: the backlog was just created with an alarm; look its addresses up at once. */
+export function spawnBacklog(directive: Ref<DirectiveMsg>, initial: BacklogState, deps: BacklogDeps, enrichNow = false): Ref<BacklogMsg> {
   let lastGood = initial;
   const failures: number[] = [];
   const ack = (a: BacklogAck) => dispatch(directive, { type: 'ack', ack: a });
+
+  // Lookups run beside the actor (D1: they never block correlation) and report back as a message.
+  let self: Ref<BacklogMsg> | undefined;
+  let lookupRunning = false;
+  let lookupAgain = false;
+  const enricher = deps.enricher?.enabled === true ? deps.enricher : undefined;
+  const startLookup = (state: BacklogState) => {
+    if (enricher === undefined) return;
+    if (lookupRunning) {
+      lookupAgain = true;
+      return;
+    }
+    lookupRunning = true;
+    void enricher.lookup(state).then((result) => {
+      if (result.errors.length > 0) deps.log.debug('enrichment lookups failed', { backlogId: state.id, errors: result.errors });
+      if (self !== undefined) dispatch(self, { type: 'enrichment', intel: result.intel, vulns: result.vulns });
+    });
+  };
 
   const handle = (state: BacklogState, msg: BacklogMsg): BacklogState => {
     let current = state;
     const effects: BacklogEffect[] = [];
     const consumed: boolean[] = [];
-    for (const item of msg.items) {
-      const result: StepResult =
-        item.type === 'event'
-          ? deps.offer(current, item.event, deps.ctx, item.now, deps.minLifetimeSec)
-          : { consumed: false, ...deps.expire(current, deps.ctx) };
-      current = result.state;
-      consumed.push(result.consumed);
-      for (const effect of result.effects) effects.push(effect);
+    let lookup = false;
+    if (msg.type === 'enrichment') {
+      lookupRunning = false;
+      const t = addEnrichment(current, msg.intel, msg.vulns, deps.ctx);
+      current = t.state;
+      for (const effect of t.effects) effects.push(effect);
+      if (lookupAgain) {
+        lookupAgain = false;
+        lookup = true;
+      }
+    } else {
+      for (const item of msg.items) {
+        const result: StepResult =
+          item.type === 'event'
+            ? deps.offer(current, item.event, deps.ctx, item.now, deps.minLifetimeSec)
+            : { consumed: false, ...deps.expire(current, deps.ctx) };
+        current = result.state;
+        consumed.push(result.consumed);
+        for (const effect of result.effects) effects.push(effect);
+        if (wantsEnrichment(result)) lookup = true;
+      }
     }
     deps.output.write(effects);
     lastGood = current;
-    ack({ backlogId: state.id, seqs: msg.items.map((i) => i.seq), consumed, state: current });
+    if (lookup) startLookup(current);
+    const seqs = msg.type === 'items' ? msg.items.map((i) => i.seq) : [];
+    ack({ backlogId: state.id, seqs, consumed, state: current, enriching: lookupRunning });
     return current;
   };
 
-  return spawn(directive, handle, initial.id, {
+  self = spawn(directive, handle, initial.id, {
     initialStateFunc: () => lastGood,
     onCrash: (msg, err, ctx) => {
       // A throwing onCrash would kill the process (nact runs it un-awaited): keep this total.
@@ -69,7 +114,7 @@ export function spawnBacklog(directive: Ref<DirectiveMsg>, initial: BacklogState
         failures.push(now);
         while (failures.length > 0 && (failures[0] ?? now) < now - deps.budget.windowMs) failures.shift();
         const exhausted = failures.length > deps.budget.maxRestarts;
-        const items = msg?.items ?? [];
+        const items = msg?.type === 'items' ? msg.items : [];
         deps.log.error(exhausted ? 'backlog failed too often, stopping it' : 'backlog handler failed, restarting it from its last good state', {
           directiveId: lastGood.directiveId,
           backlogId: lastGood.id,
@@ -84,6 +129,7 @@ export function spawnBacklog(directive: Ref<DirectiveMsg>, initial: BacklogState
           state: lastGood,
           failed: true,
           gone: exhausted,
+          enriching: lookupRunning && !exhausted,
         });
         if (exhausted) {
           deps.stats.backlogsStopped++;
@@ -96,4 +142,11 @@ export function spawnBacklog(directive: Ref<DirectiveMsg>, initial: BacklogState
       }
     },
   });
+  if (enrichNow) startLookup(initial);
+  return self;
+}
+
+/** Whether a backlog spawned with `enrichNow` really started a lookup. */
+export function enrichesAtStart(deps: BacklogDeps): boolean {
+  return deps.enricher?.enabled === true;
 }

@@ -21,11 +21,12 @@ import {
   predictOffer,
   previewOffer,
   startsBacklog,
+  wantsEnrichment,
   type BacklogState,
 } from '../src/backlog/backlog.js';
 import type { Directive } from '../src/directive/directive.js';
 import { isLate } from '../src/overload/overload.js';
-import { spawnBacklog, type BacklogDeps } from './backlog-actor.js';
+import { enrichesAtStart, spawnBacklog, type BacklogDeps } from './backlog-actor.js';
 import type { BacklogAck, BacklogItem, BacklogMsg, DirectiveMsg, TimedEvent } from './messages.js';
 
 /** Counters shared by all directive actors (one thread: plain increments). */
@@ -57,6 +58,8 @@ interface Entry {
   outbox: BacklogItem[];
   /** Ended or told to expire: gets no more events; removed once its answers are in. */
   closing: boolean;
+  /** Its intel/vulnerability lookups are running (it may still re-write its alarm). */
+  enriching: boolean;
 }
 
 type Item = { readonly kind: 'event'; readonly timed: TimedEvent } | { readonly kind: 'tick'; readonly now: number };
@@ -135,7 +138,7 @@ class DirectiveRuntime {
 
   private isIdle(): boolean {
     if (this.waiting !== undefined || this.head < this.queue.length) return false;
-    for (const entry of this.entries.values()) if (entry.inFlight.length > 0) return false;
+    for (const entry of this.entries.values()) if (entry.inFlight.length > 0 || entry.enriching) return false;
     return true;
   }
 
@@ -214,10 +217,11 @@ class DirectiveRuntime {
     if (entry === undefined) return;
     entry.inFlight.splice(0, ack.seqs.length);
     entry.state = ack.state;
+    entry.enriching = ack.enriching === true;
     if (ack.state.ended !== '') entry.closing = true;
     if (ack.gone === true) {
       this.forget(ack.backlogId, entry);
-    } else if (entry.closing && entry.inFlight.length === 0) {
+    } else if (entry.closing && entry.inFlight.length === 0 && !entry.enriching) {
       this.forget(ack.backlogId, entry);
       stop(entry.ref);
     }
@@ -250,14 +254,15 @@ class DirectiveRuntime {
     const t = createBacklog(this.directive, timed.event, this.deps.ctx, id, timed.now);
     this.deps.output.write(t.effects);
     this.deps.stats.backlogsCreated++;
-    this.adopt(t.state);
+    this.adopt(t.state, wantsEnrichment(t));
   }
 
-  private adopt(state: BacklogState): void {
+  private adopt(state: BacklogState, enrichNow = false): void {
     if (this.self === undefined) throw new Error(`directive ${this.directive.id} adopted a backlog before it started`);
-    const ref = spawnBacklog(this.self, state, this.deps);
+    const ref = spawnBacklog(this.self, state, this.deps, enrichNow);
     this.deps.stats.activeBacklogs++;
-    this.entries.set(state.id, { ref, state, inFlight: [], outbox: [], closing: state.ended !== '' });
+    const enriching = enrichNow && enrichesAtStart(this.deps);
+    this.entries.set(state.id, { ref, state, inFlight: [], outbox: [], closing: state.ended !== '', enriching });
   }
 }
 

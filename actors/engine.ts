@@ -11,6 +11,7 @@ import type { LoadedConfig } from '../src/config-files/config-dir.js';
 import type { RiskThresholds } from '../src/risk/risk.js';
 import type { Clock } from '../src/shared/time.js';
 import { randomIds, type IdSource } from '../src/shared/ids.js';
+import { createEnricher } from '../src/enrichment/enricher.js';
 import { AlarmOutput, spawnAlarmWriter } from './alarm-writer-actor.js';
 import type { BacklogDeps, RestartBudget } from './backlog-actor.js';
 import type { DirectiveStats } from './directive-actor.js';
@@ -42,6 +43,8 @@ export interface EngineOptions {
   /** `--max_delay` (s, 0 = off) and the late-event callback (overload signalling). */
   readonly maxDelaySec?: number;
   readonly onLate?: (nowMs: number) => void;
+  /** Intel/vulnerability lookups: cache minutes and `--intel_private_ip` (defaults 10 and false). */
+  readonly enrichment?: { readonly cacheMinutes: number; readonly intelPrivateIp: boolean; readonly timeoutMs?: number };
 }
 
 export interface EngineStats extends SupervisorStats, DirectiveStats {
@@ -100,6 +103,13 @@ export function startEngine(o: EngineOptions): Engine {
       newId: o.newId ?? randomIds,
       maxDelaySec: o.maxDelaySec ?? 0,
       onLate: o.onLate ?? (() => undefined),
+      enricher: createEnricher({
+        intelSources: o.config.intelSources,
+        vulnSources: o.config.vulnSources,
+        cacheMinutes: o.enrichment?.cacheMinutes ?? 10,
+        intelPrivateIp: o.enrichment?.intelPrivateIp ?? false,
+        ...(o.enrichment?.timeoutMs !== undefined ? { timeoutMs: o.enrichment.timeoutMs } : {}),
+      }),
     },
     o.restored ?? new Map(),
     stats,

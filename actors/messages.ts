@@ -4,7 +4,7 @@
  * of a reply ref: nact's `query` uses colliding random ids and costs a temporary actor per call.
  */
 
-import type { BacklogState } from '../src/backlog/backlog.js';
+import type { BacklogState, EnrichmentHit } from '../src/backlog/backlog.js';
 import type { NormalizedEvent } from '../src/event/normalized-event.js';
 
 /** An event with the clock time (ms) at which it entered the system. */
@@ -42,13 +42,17 @@ export interface BacklogAck {
   readonly failed?: boolean;
   /** The backlog actor was stopped (restart budget exhausted): forget it. */
   readonly gone?: boolean;
+  /** Lookups for this backlog are running: do not stop it yet even if it ended. */
+  readonly enriching?: boolean;
 }
 
-/** The items a directive has for one backlog from one batch of events (one actor message, not one per event). */
-export interface BacklogMsg {
-  readonly type: 'items';
-  readonly items: readonly BacklogItem[];
-}
+/**
+ * The items a directive has for one backlog from one batch of events (one actor message, not one per event),
+ * or the results of the backlog's own intel/vulnerability lookups.
+ */
+export type BacklogMsg =
+  | { readonly type: 'items'; readonly items: readonly BacklogItem[] }
+  | { readonly type: 'enrichment'; readonly intel: readonly EnrichmentHit[]; readonly vulns: readonly EnrichmentHit[] };
 
 export type AlarmWriterMsg =
   | { readonly type: 'flush' }

@@ -172,6 +172,7 @@ export async function runServe(c: ServeConfig, log: Logger, clock: Clock = syste
     log,
     restored,
     maxDelaySec: c.maxDelay,
+    enrichment: { cacheMinutes: c.cache, intelPrivateIp: c.intelPrivateIp },
     onLate: (now) => overload.late(now),
   });
   try {

@@ -469,3 +469,35 @@ function canExpire(state: BacklogState, minTime: number, nowSec: number, minLife
   }
   return false;
 }
+
+// ---- enrichment ---------------------------------------------------------------------------------------------
+
+function mergeHits(known: readonly EnrichmentHit[], found: readonly EnrichmentHit[]): readonly EnrichmentHit[] {
+  let merged = known;
+  for (const hit of found) {
+    if (!merged.some((h) => h.provider === hit.provider && h.term === hit.term && h.result === hit.result)) merged = [...merged, hit];
+  }
+  return merged;
+}
+
+/**
+ * Intel and vulnerability results that arrived for this backlog (D1): they accumulate (never removed), and the
+ * alarm is re-written when something new came in and the alarm exists (risk >= 1).
+ */
+export function addEnrichment(
+  state: BacklogState,
+  intel: readonly EnrichmentHit[],
+  vulns: readonly EnrichmentHit[],
+  ctx: BacklogContext,
+): Transition {
+  const intelHits = mergeHits(state.intelHits, intel);
+  const vulnerabilities = mergeHits(state.vulnerabilities, vulns);
+  if (intelHits === state.intelHits && vulnerabilities === state.vulnerabilities) return { state, effects: [] };
+  const effects: BacklogEffect[] = [];
+  return { state: withAlarm({ ...state, intelHits, vulnerabilities }, ctx, effects), effects };
+}
+
+/** Should the addresses of this transition's backlog be looked up? (an alarm was written, not for expiry) */
+export function wantsEnrichment(t: Transition): boolean {
+  return t.state.ended !== 'expired' && t.effects.some((e) => e.type === 'alarm');
+}
