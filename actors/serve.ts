@@ -22,6 +22,8 @@ import type { Logger } from './logger.js';
 import { startNatsIngress, type Ingress } from './nats-ingress.js';
 
 export const OVERLOAD_SUBJECT = 'dsiem_overload_signals';
+/** Request/reply subject answering the backend's counters as JSON (monitoring, benchmarks, tests). */
+export const STATS_SUBJECT = 'dsiem_backend_stats';
 const REPORT_EVERY_MS = 10_000;
 const SHUTDOWN_DEADLINE_MS = 60_000;
 
@@ -122,6 +124,29 @@ function overloadSignals(nc: () => NatsConnection | undefined, holdSec: number, 
   };
 }
 
+/** The counters of a running backend (the `dsiem_backend_stats` reply). */
+export function statsOf(engine: Engine, ingress: Ingress) {
+  const s = engine.stats;
+  return {
+    received: ingress.stats.received,
+    accepted: ingress.stats.accepted,
+    invalid: ingress.stats.invalid,
+    invalid_by_reason: ingress.stats.invalidByReason,
+    whitelisted: ingress.stats.whitelisted,
+    dropped: ingress.stats.dropped,
+    queue_length: ingress.load(),
+    handled: s.handled,
+    backlogs: s.activeBacklogs,
+    backlogs_created: s.backlogsCreated,
+    backlog_restarts: s.backlogRestarts,
+    alarms: engine.output.stats.alarms,
+    alarm_lines: engine.output.stats.alarmLines,
+    alarm_event_lines: engine.output.stats.alarmEventLines,
+    alarm_write_errors: engine.output.stats.writeErrors,
+    unwritten_lines: engine.output.stats.unwritten,
+  };
+}
+
 function watchdog(engine: Engine, ingress: Ingress, maxEps: number, log: Logger): () => void {
   let last = { received: 0, handled: 0, latency: 0, at: Date.now() };
   return () => {
@@ -191,6 +216,11 @@ export async function runServe(c: ServeConfig, log: Logger, clock: Clock = syste
 
   const system = start();
   const ingress = startNatsIngress({ nc: conn, engine, clock, maxQueue: c.maxQueue === 0 ? 1_000_000 : c.maxQueue, log, parent: system });
+  conn.subscribe(STATS_SUBJECT, {
+    callback: (err, m) => {
+      if (err === null) m.respond(new TextEncoder().encode(JSON.stringify(statsOf(engine, ingress))));
+    },
+  });
   await conn.flush();
   log.info('listening for new events', { subject: 'dsiem_events', directives: config.directives.length, restoredBacklogs: [...restored.values()].reduce((n, b) => n + b.length, 0) });
 

@@ -144,6 +144,9 @@ async function launch(bin: string, port: number | undefined, timeoutMs: number):
   const child = spawn(bin, args, { stdio: ['ignore', 'ignore', 'pipe'] });
   const entry: Started = { child, dir };
   started.add(entry);
+  // A server a test forgot to stop must not keep the test process alive: the 'exit' hook kills it.
+  child.unref();
+  (child.stderr as { unref?: () => void } | null)?.unref?.();
 
   let stderr = '';
   child.stderr?.setEncoding('utf8');
@@ -202,7 +205,12 @@ async function stopProcess(running: Running): Promise<void> {
   const { child } = running.entry;
   if (isRunning(child)) {
     child.kill('SIGTERM');
-    const timedOut = await Promise.race([running.exited.then(() => false), sleep(STOP_GRACE_MS).then(() => true)]);
+    let timer: NodeJS.Timeout | undefined;
+    const grace = new Promise<boolean>((resolve) => {
+      timer = setTimeout(() => resolve(true), STOP_GRACE_MS);
+    });
+    const timedOut = await Promise.race([running.exited.then(() => false), grace]);
+    clearTimeout(timer);
     if (timedOut && isRunning(child)) child.kill('SIGKILL');
   }
   await running.exited;

@@ -77,7 +77,11 @@ export interface CliProcess {
   waitForLine(re: RegExp, timeoutMs?: number): Promise<string>;
   /** Sends a signal (no-op once the process has exited). */
   signal(sig: NodeJS.Signals): void;
-  /** Resolves when the process has exited and its output has been read to the end. */
+  /**
+   * Resolves when the process has exited and its output has been read to the
+   * end. (The child does not keep the test process alive by itself; reading
+   * this property, or a pending `waitForLine`, does until the child has exited.)
+   */
   readonly exited: Promise<CliExit>;
   /** stdout and stderr, for assertion messages. */
   output(): string;
@@ -144,6 +148,11 @@ export function spawnCli(args: string[], options: SpawnCliOptions = {}): CliProc
     stdio: [options.stdin ?? 'ignore', 'pipe', 'pipe'],
   });
   running.add(child);
+  // A child a test forgot to stop must not keep the test process alive (the 'exit' hook kills it);
+  // whoever waits for it (`exited`, `waitForLine`) keeps the event loop alive instead.
+  child.unref();
+  for (const stream of [child.stdout, child.stderr]) (stream as { unref?: () => void } | null)?.unref?.();
+  let keepAlive: NodeJS.Timeout | undefined;
 
   const stdout: string[] = [];
   const stderr: string[] = [];
@@ -160,6 +169,7 @@ export function spawnCli(args: string[], options: SpawnCliOptions = {}): CliProc
   const maybeFinish = (): void => {
     if (finished || exitInfo === undefined || openStreams > 0) return;
     finished = true;
+    if (keepAlive !== undefined) clearInterval(keepAlive);
     running.delete(child);
     resolveExited(exitInfo);
     events.emit('finished', exitInfo);
@@ -226,5 +236,16 @@ export function spawnCli(args: string[], options: SpawnCliOptions = {}): CliProc
     if (child.exitCode === null && child.signalCode === null) child.kill(sig);
   };
 
-  return { child, stdout, stderr, waitForLine, signal, exited, output };
+  return {
+    child,
+    stdout,
+    stderr,
+    waitForLine,
+    signal,
+    get exited(): Promise<CliExit> {
+      if (!finished && keepAlive === undefined) keepAlive = setInterval(() => undefined, 60_000);
+      return exited;
+    },
+    output,
+  };
 }
