@@ -67,6 +67,7 @@ async function loadConfigs(c: ServeConfig, log: Logger): Promise<LoadedConfig> {
       frontend: c.frontend,
       node: c.node,
       dest,
+      retries: c.frontendRetries,
       onRetry: (url, attempt, error) => log.warn('config download failed, retrying', { url, attempt, error }),
     });
     if (!downloaded.ok) throw new StartupError(downloaded.error);

@@ -60,6 +60,13 @@ export const serveSchema = {
     env: 'DSIEM_FRONTEND',
     flag: '-f, --frontend <url>',
   },
+  frontendRetries: {
+    doc: 'Retries (with exponential backoff) of a failed config download before start-up fails',
+    format: 'whole-number',
+    default: 5,
+    env: 'DSIEM_FRONTEND_RETRIES',
+    flag: '--frontend-retries <n>',
+  },
   configDir: {
     doc: 'Read configs from this local folder instead of downloading them from the frontend',
     format: String,
@@ -222,6 +229,7 @@ function convictSchema() {
 
 export interface ServeConfig {
   frontend: string;
+  frontendRetries: number;
   configDir: string;
   node: string;
   logsDir: string;
