@@ -54,7 +54,7 @@ export function spawnBacklog(directive: Ref<DirectiveMsg>, initial: BacklogState
   const ack = (a: BacklogAck) => dispatch(directive, { type: 'ack', ack: a });
 
   // Lookups run beside the actor (D1: they never block correlation) and report back as a message.
-  let self: Ref<BacklogMsg> | undefined;
+  const me: { ref?: Ref<BacklogMsg> } = {};
   let lookupRunning = false;
   let lookupAgain = false;
   const enricher = deps.enricher?.enabled === true ? deps.enricher : undefined;
@@ -67,7 +67,7 @@ export function spawnBacklog(directive: Ref<DirectiveMsg>, initial: BacklogState
     lookupRunning = true;
     void enricher.lookup(state).then((result) => {
       if (result.errors.length > 0) deps.log.debug('enrichment lookups failed', { backlogId: state.id, errors: result.errors });
-      if (self !== undefined) dispatch(self, { type: 'enrichment', intel: result.intel, vulns: result.vulns });
+      if (me.ref !== undefined) dispatch(me.ref, { type: 'enrichment', intel: result.intel, vulns: result.vulns });
     });
   };
 
@@ -105,7 +105,7 @@ export function spawnBacklog(directive: Ref<DirectiveMsg>, initial: BacklogState
     return current;
   };
 
-  self = spawn(directive, handle, initial.id, {
+  const self = spawn(directive, handle, initial.id, {
     initialStateFunc: () => lastGood,
     onCrash: (msg, err, ctx) => {
       // A throwing onCrash would kill the process (nact runs it un-awaited): keep this total.
@@ -142,6 +142,7 @@ export function spawnBacklog(directive: Ref<DirectiveMsg>, initial: BacklogState
       }
     },
   });
+  me.ref = self;
   if (enrichNow) startLookup(initial);
   return self;
 }

@@ -177,7 +177,9 @@ describe('serve under faults', () => {
 
     it('a frontend answering garbage or unsafe file names is refused', async () => {
       for (const body of ['<html>oops</html>', '{"files":[{"filename":"../etc/passwd"}]}', '{"files":[{"filename":"/abs/assets_x.json"}]}', '{"nofiles":1}']) {
-        const fe = await startHttpServer((_req, res) => res.end(body));
+        const fe = await startHttpServer((_req, res) => {
+          res.end(body);
+        });
         try {
           const { exit, output } = await run(fe.url);
           assert.equal(exit.code, 1, body);
