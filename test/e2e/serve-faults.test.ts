@@ -9,7 +9,7 @@ import type { NatsConnection } from 'nats';
 import { startNatsServer, type NatsTestServer } from '../helpers/nats-server.js';
 import { startConfigFrontend, startHttpServer } from '../helpers/http-server.js';
 import { spawnCli } from '../helpers/process.js';
-import { Latch } from '../helpers/wait.js';
+import { Latch, waitFor } from '../helpers/wait.js';
 import { Backend, cleanup, eventLines, expectedAlarms, natsClient, publishEvents, SCENARIOS, tempDir } from './harness.js';
 
 const ENRICH = path.join(SCENARIOS, '..', 'enrichment');
@@ -68,7 +68,7 @@ describe('serve under faults', () => {
       await backend.settled(nc, lines.length);
       await backend.proc.waitForLine(/overload = true signal sent/, 10_000);
       await backend.proc.waitForLine(/overload = false signal sent/, 10_000);
-      await nc.flush();
+      await waitFor(() => signals.length >= 2 || undefined, { timeoutMs: 5_000, what: 'both signals to arrive' });
       assert.deepEqual(signals, ['true', 'false']);
       assert.equal((await backend.stop()).code, 0);
     } finally {
