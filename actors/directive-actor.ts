@@ -9,9 +9,12 @@
  *   next event. Backlogs answer in the order they were sent events (actor mailboxes are FIFO), so the decision
  *   is exactly the one a sequential run makes.
  * - Expiry uses the same rule on both sides (`isExpired`, `offerEvent`), so it does not depend on scheduling.
+ * - Only backlogs the event can touch are looked at: backlogs are indexed by their routing key (the single
+ *   source or destination host all their remaining rules require, `routingKey`); an event whose id may already
+ *   be in a backlog (D3) is looked at against all of them.
  *
  * The decision logic lives in `src/backlog`; this actor only keeps the bookkeeping: refs, states last
- * reported, events in flight.
+ * reported, events in flight, the index.
  */
 
 import { dispatch, spawn, stop, type Ref } from 'nact';
@@ -23,7 +26,9 @@ import {
   startsBacklog,
   wantsEnrichment,
   type BacklogState,
+  type InFlight,
 } from '../src/backlog/backlog.js';
+import { ipKey, routingKey, type IpKey, type RoutingKey } from '../src/backlog/routing-key.js';
 import type { Directive } from '../src/directive/directive.js';
 import { isLate } from '../src/overload/overload.js';
 import { enrichesAtStart, spawnBacklog, type BacklogDeps } from './backlog-actor.js';
@@ -38,6 +43,8 @@ export interface DirectiveStats {
   handled: number;
   /** Sum over handled events of (clock at handling - clock at intake), ms. */
   latencyMsSum: number;
+  /** Items sent to backlog actors and not answered yet. */
+  inFlightItems: number;
 }
 
 export interface DirectiveDeps extends BacklogDeps {
@@ -49,17 +56,61 @@ export interface DirectiveDeps extends BacklogDeps {
   readonly onLate: (nowMs: number) => void;
 }
 
-interface Entry {
-  readonly ref: Ref<BacklogMsg>;
-  state: BacklogState;
+/** A live backlog as its directive sees it. */
+class Entry implements InFlight {
   /** Items sent (or about to be sent) and not answered yet, oldest first. */
-  inFlight: BacklogItem[];
+  inFlight: BacklogItem[] = [];
   /** Items gathered for the next message to this backlog. */
-  outbox: BacklogItem[];
+  outbox: BacklogItem[] = [];
   /** Ended or told to expire: gets no more events; removed once its answers are in. */
   closing: boolean;
   /** Its intel/vulnerability lookups are running (it may still re-write its alarm). */
   enriching: boolean;
+  key: RoutingKey;
+  private readonly ids = new Map<string, number>();
+  minTime = Infinity;
+
+  constructor(
+    readonly ref: Ref<BacklogMsg>,
+    public state: BacklogState,
+    enriching: boolean,
+  ) {
+    this.closing = state.ended !== '';
+    this.enriching = enriching;
+    this.key = routingKey(state);
+  }
+
+  get count(): number {
+    return this.inFlight.length;
+  }
+
+  hasId(eventId: string): boolean {
+    return this.ids.has(eventId);
+  }
+
+  push(item: BacklogItem): void {
+    this.inFlight.push(item);
+    this.outbox.push(item);
+    if (item.type === 'event') {
+      const id = item.event.event_id;
+      this.ids.set(id, (this.ids.get(id) ?? 0) + 1);
+      if (item.event.time < this.minTime) this.minTime = item.event.time;
+    }
+  }
+
+  /** Removes the n oldest items (answered); returns them. */
+  settle(n: number): BacklogItem[] {
+    const done = this.inFlight.splice(0, n);
+    for (const item of done) {
+      if (item.type !== 'event') continue;
+      const left = (this.ids.get(item.event.event_id) ?? 1) - 1;
+      if (left === 0) this.ids.delete(item.event.event_id);
+      else this.ids.set(item.event.event_id, left);
+    }
+    this.minTime = Infinity;
+    for (const item of this.inFlight) if (item.type === 'event' && item.event.time < this.minTime) this.minTime = item.event.time;
+    return done;
+  }
 }
 
 type Item = { readonly kind: 'event'; readonly timed: TimedEvent } | { readonly kind: 'tick'; readonly now: number };
@@ -70,8 +121,57 @@ interface Waiting {
   readonly remaining: Set<string>;
 }
 
+/** Routing index: entries by the host all their remaining rules require; the rest in `unkeyed`. */
+class RoutingIndex {
+  private readonly bySrc = new Map<IpKey, Set<Entry>>();
+  private readonly byDst = new Map<IpKey, Set<Entry>>();
+  readonly unkeyed = new Set<Entry>();
+
+  add(entry: Entry): void {
+    this.bucket(entry.key, true).add(entry);
+  }
+
+  remove(entry: Entry): void {
+    const bucket = this.bucket(entry.key, false);
+    bucket.delete(entry);
+    if (entry.key !== undefined && bucket.size === 0) (entry.key.side === 'src' ? this.bySrc : this.byDst).delete(entry.key.key);
+  }
+
+  rekey(entry: Entry): void {
+    const next = routingKey(entry.state);
+    if (next?.side === entry.key?.side && next?.key === entry.key?.key) return;
+    this.remove(entry);
+    entry.key = next;
+    this.add(entry);
+  }
+
+  /** The buckets an event with these addresses can touch. */
+  forEvent(src: IpKey | undefined, dst: IpKey | undefined): Array<ReadonlySet<Entry>> {
+    const out: Array<ReadonlySet<Entry>> = [this.unkeyed];
+    const s = src === undefined ? undefined : this.bySrc.get(src);
+    const d = dst === undefined ? undefined : this.byDst.get(dst);
+    if (s !== undefined) out.push(s);
+    if (d !== undefined) out.push(d);
+    return out;
+  }
+
+  private bucket(key: RoutingKey, create: boolean): Set<Entry> {
+    if (key === undefined) return this.unkeyed;
+    const map = key.side === 'src' ? this.bySrc : this.byDst;
+    let set = map.get(key.key);
+    if (set === undefined) {
+      set = new Set();
+      if (create) map.set(key.key, set);
+    }
+    return set;
+  }
+}
+
 class DirectiveRuntime {
   private readonly entries = new Map<string, Entry>();
+  private readonly index = new RoutingIndex();
+  /** Event ids counted or in flight in any live backlog, with how many hold them (D3 check). */
+  private readonly ids = new Map<string, number>();
   private readonly dirty = new Set<Entry>();
   private queue: Item[] = [];
   private head = 0;
@@ -98,10 +198,14 @@ class DirectiveRuntime {
 
   handle(msg: DirectiveMsg): void {
     switch (msg.type) {
-      case 'events':
+      case 'events': {
+        // Backlogs that no event reaches still expire on time: an expiry check before each batch.
+        const first = msg.batch[0];
+        if (first !== undefined) this.queue.push({ kind: 'tick', now: first.now });
         for (const timed of msg.batch) this.queue.push({ kind: 'event', timed });
         this.deps.stats.queued += msg.batch.length;
         break;
+      }
       case 'tick':
         this.queue.push({ kind: 'tick', now: msg.now });
         break;
@@ -142,9 +246,16 @@ class DirectiveRuntime {
     return true;
   }
 
+  private countId(id: string, delta: number): void {
+    const n = (this.ids.get(id) ?? 0) + delta;
+    if (n <= 0) this.ids.delete(id);
+    else this.ids.set(id, n);
+  }
+
   private send(entry: Entry, item: BacklogItem): void {
-    entry.inFlight.push(item);
-    entry.outbox.push(item);
+    this.deps.stats.inFlightItems++;
+    entry.push(item);
+    if (item.type === 'event') this.countId(item.event.event_id, 1);
     this.dirty.add(entry);
   }
 
@@ -158,8 +269,14 @@ class DirectiveRuntime {
     this.dirty.clear();
   }
 
-  private expire(entry: Entry, now: number): void {
+  private close(entry: Entry): void {
+    if (entry.closing) return;
     entry.closing = true;
+    this.index.remove(entry);
+  }
+
+  private expire(entry: Entry, now: number): void {
+    this.close(entry);
     this.send(entry, { type: 'expire', seq: ++this.seq, now });
   }
 
@@ -189,23 +306,28 @@ class DirectiveRuntime {
     const item: BacklogItem = { type: 'event', seq, event, now };
     let consumed = false;
     let undecided: Set<string> | undefined;
-    for (const [id, entry] of this.entries) {
-      if (entry.closing) continue;
-      if (entry.inFlight.length === 0) {
-        if (isExpired(entry.state, nowSec, lifetime)) {
-          this.expire(entry, now);
+    const buckets: Iterable<ReadonlySet<Entry> | Iterable<Entry>> = this.ids.has(event.event_id)
+      ? [this.entries.values()]
+      : this.index.forEvent(event.srcAddr && ipKey(event.srcAddr), event.dstAddr && ipKey(event.dstAddr));
+    for (const bucket of buckets) {
+      for (const entry of bucket) {
+        if (entry.closing) continue;
+        if (entry.inFlight.length === 0) {
+          if (isExpired(entry.state, nowSec, lifetime)) {
+            this.expire(entry, now);
+            continue;
+          }
+          const offer = previewOffer(entry.state, event, assets);
+          if (offer.consumed) consumed = true;
+          if (offer.deliver) this.send(entry, item);
           continue;
         }
-        const offer = previewOffer(entry.state, event, assets);
-        if (offer.consumed) consumed = true;
-        if (offer.deliver) this.send(entry, item);
-        continue;
+        const prediction = predictOffer(entry.state, event, assets, entry, nowSec, lifetime);
+        if (prediction === 'unaffected') continue;
+        this.send(entry, item);
+        if (prediction === 'consumed') consumed = true;
+        else (undecided ??= new Set()).add(entry.state.id);
       }
-      const prediction = predictOffer(entry.state, event, assets, inFlightOf(entry), nowSec, lifetime);
-      if (prediction === 'unaffected') continue;
-      this.send(entry, item);
-      if (prediction === 'consumed') consumed = true;
-      else (undecided ??= new Set()).add(id);
     }
     if (consumed || !startsBacklog(this.directive, event, assets)) return;
     if (undecided === undefined) this.create(timed);
@@ -215,14 +337,17 @@ class DirectiveRuntime {
   private onAck(ack: BacklogAck): void {
     const entry = this.entries.get(ack.backlogId);
     if (entry === undefined) return;
-    entry.inFlight.splice(0, ack.seqs.length);
+    for (const item of entry.settle(ack.seqs.length)) if (item.type === 'event') this.countId(item.event.event_id, -1);
+    this.deps.stats.inFlightItems -= ack.seqs.length;
+    this.countNewIds(entry.state, ack.state);
     entry.state = ack.state;
     entry.enriching = ack.enriching === true;
-    if (ack.state.ended !== '') entry.closing = true;
+    if (ack.state.ended !== '') this.close(entry);
+    else if (!entry.closing) this.index.rekey(entry);
     if (ack.gone === true) {
-      this.forget(ack.backlogId, entry);
+      this.forget(entry);
     } else if (entry.closing && entry.inFlight.length === 0 && !entry.enriching) {
-      this.forget(ack.backlogId, entry);
+      this.forget(entry);
       stop(entry.ref);
     }
     const w = this.waiting;
@@ -240,12 +365,23 @@ class DirectiveRuntime {
     }
   }
 
-  private forget(id: string, entry: Entry): void {
+  /** Ids counted since the last known state (stages only grow by appending). */
+  private countNewIds(before: BacklogState, after: BacklogState): void {
+    if (before === after) return;
+    after.stages.forEach((stage, i) => {
+      const from = before.stages[i]?.event_ids.length ?? 0;
+      for (let k = from; k < stage.event_ids.length; k++) this.countId(stage.event_ids[k] as string, 1);
+    });
+  }
+
+  private forget(entry: Entry): void {
     this.deps.stats.activeBacklogs--;
-    entry.closing = true;
-    entry.inFlight = [];
+    this.deps.stats.inFlightItems -= entry.inFlight.length;
+    for (const item of entry.settle(entry.inFlight.length)) if (item.type === 'event') this.countId(item.event.event_id, -1);
+    for (const stage of entry.state.stages) for (const id of stage.event_ids) this.countId(id, -1);
+    this.close(entry);
     entry.outbox = [];
-    this.entries.delete(id);
+    this.entries.delete(entry.state.id);
   }
 
   private create(timed: TimedEvent): void {
@@ -261,20 +397,11 @@ class DirectiveRuntime {
     if (this.self === undefined) throw new Error(`directive ${this.directive.id} adopted a backlog before it started`);
     const ref = spawnBacklog(this.self, state, this.deps, enrichNow);
     this.deps.stats.activeBacklogs++;
-    const enriching = enrichNow && enrichesAtStart(this.deps);
-    this.entries.set(state.id, { ref, state, inFlight: [], outbox: [], closing: state.ended !== '', enriching });
+    const entry = new Entry(ref, state, enrichNow && enrichesAtStart(this.deps));
+    this.entries.set(state.id, entry);
+    for (const stage of state.stages) for (const id of stage.event_ids) this.countId(id, 1);
+    if (!entry.closing) this.index.add(entry);
   }
-}
-
-function inFlightOf(entry: Entry) {
-  let minTime = Infinity;
-  const ids: string[] = [];
-  for (const item of entry.inFlight) {
-    if (item.type !== 'event') continue;
-    ids.push(item.event.event_id);
-    if (item.event.time < minTime) minTime = item.event.time;
-  }
-  return { count: entry.inFlight.length, ids, minTime };
 }
 
 /** Spawns a directive actor; `restored` are backlogs from a snapshot (their actors are spawned at once). */

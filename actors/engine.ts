@@ -86,6 +86,7 @@ export function startEngine(o: EngineOptions): Engine {
     queued: 0,
     handled: 0,
     latencyMsSum: 0,
+    inFlightItems: 0,
   };
   const supervisor: Ref<SupervisorMsg> = spawnSupervisor(
     system,

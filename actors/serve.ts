@@ -137,6 +137,8 @@ export function statsOf(engine: Engine, ingress: Ingress) {
     dropped: ingress.stats.dropped,
     queue_length: ingress.load(),
     handled: s.handled,
+    backlog_items_in_flight: s.inFlightItems,
+    lines_not_written: engine.output.alarms.length + engine.output.events.length,
     backlogs: s.activeBacklogs,
     backlogs_created: s.backlogsCreated,
     backlog_restarts: s.backlogRestarts,

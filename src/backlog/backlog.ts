@@ -138,18 +138,6 @@ export function withSeenIds(state: BacklogState): BacklogState {
   return { ...state, seen: new SeenIds(state.stages.flatMap((s) => s.event_ids)) };
 }
 
-/**
- * Would this backlog consume the event? True when it matches the current stage, or an earlier stage with
- * `all_rules_always_active`, or the backlog already counted that event id (D3). The answer does not depend
- * on sticky values or time order: those only decide whether a consumed event is counted.
- */
-export function consumes(state: BacklogState, e: NormalizedEvent, assets: NetworkAssets): boolean {
-  if (state.ended !== '') return false;
-  if (matchRule(compileRule(currentRule(state)), e, assets) === MatchResult.Matched) return true;
-  if (hasEvent(state, e.event_id)) return true;
-  return state.allRulesAlwaysActive && earlierStageMatching(state, e, assets) >= 0;
-}
-
 function earlierStageMatching(state: BacklogState, e: NormalizedEvent, assets: NetworkAssets): number {
   for (let i = 0; i < state.currentStage - 1; i++) {
     const rule = state.rules[i];
@@ -224,14 +212,15 @@ export function stepBacklog(state: BacklogState, e: NormalizedEvent, ctx: Backlo
   const rule = compileRule(currentRule(state));
   const result = matchRule(rule, e, ctx.assets);
   const recorded = recordSticky(state, idx, rule, e, result);
+  const known = hasEvent(state, e.event_id);
   if (result !== MatchResult.Matched) {
-    if (hasEvent(state, e.event_id)) return { consumed: true, state, effects: [] };
+    if (known) return { consumed: true, state, effects: [] };
     if (!state.allRulesAlwaysActive) return { consumed: false, state: recorded, effects: [] };
     const earlier = earlierStageMatching(recorded, e, ctx.assets);
     if (earlier < 0) return { consumed: false, state: recorded, effects: [] };
     return { consumed: true, ...appendToEarlierStage(recorded, earlier, e, ctx, nowMs) };
   }
-  if (hasEvent(state, e.event_id)) return { consumed: true, state, effects: [] };
+  if (known) return { consumed: true, state, effects: [] };
   if (Number.isNaN(e.time)) return { consumed: true, state: recorded, effects: [] };
   if (rule.sticky !== undefined && recorded === state) return { consumed: true, state, effects: [] };
   const previousEnd = idx > 0 ? (state.stages[idx - 1]?.end_time ?? 0) : 0;
@@ -377,14 +366,21 @@ export interface Offer {
   readonly deliver: boolean;
 }
 
+const OFFERS = {
+  ignored: { consumed: false, deliver: false },
+  touched: { consumed: false, deliver: true },
+  duplicate: { consumed: true, deliver: false },
+  taken: { consumed: true, deliver: true },
+} as const satisfies Record<string, Offer>;
+
 export function previewOffer(state: BacklogState, e: NormalizedEvent, assets: NetworkAssets): Offer {
-  if (state.ended !== '') return { consumed: false, deliver: false };
+  if (state.ended !== '') return OFFERS.ignored;
   const result = matchRule(compileRule(currentRule(state)), e, assets);
-  if (result === MatchResult.Matched) return { consumed: true, deliver: !hasEvent(state, e.event_id) };
-  if (hasEvent(state, e.event_id)) return { consumed: true, deliver: false };
-  const sticky = result === MatchResult.FailedAfterSticky && state.currentStage > 1;
-  if (state.allRulesAlwaysActive && earlierStageMatching(state, e, assets) >= 0) return { consumed: true, deliver: true };
-  return { consumed: false, deliver: sticky };
+  const known = hasEvent(state, e.event_id);
+  if (result === MatchResult.Matched) return known ? OFFERS.duplicate : OFFERS.taken;
+  if (known) return OFFERS.duplicate;
+  if (state.allRulesAlwaysActive && earlierStageMatching(state, e, assets) >= 0) return OFFERS.taken;
+  return result === MatchResult.FailedAfterSticky && state.currentStage > 1 ? OFFERS.touched : OFFERS.ignored;
 }
 
 /**
@@ -408,7 +404,7 @@ export function offerEvent(
 /** What a directive knows about events it sent to a backlog that has not answered yet. */
 export interface InFlight {
   readonly count: number;
-  readonly ids: readonly string[];
+  hasId(eventId: string): boolean;
   /** Earliest valid event time (Unix s) among them; Infinity when none has one. */
   readonly minTime: number;
 }
@@ -442,9 +438,9 @@ export function predictOffer(
     if (result !== MatchResult.NoMatch) touched = true;
     if (k >= current && result !== MatchResult.Matched) allMatch = false;
   }
-  const known = hasEvent(state, e.event_id) || inFlight.ids.includes(e.event_id);
-  if (!touched && !known) return 'unaffected';
-  if ((allMatch || hasEvent(state, e.event_id)) && !canEnd(state, inFlight.count) && !canExpire(state, inFlight.minTime, nowSec, minLifetimeSec)) {
+  const counted = hasEvent(state, e.event_id);
+  if (!touched && !counted && !inFlight.hasId(e.event_id)) return 'unaffected';
+  if ((allMatch || counted) && !canEnd(state, inFlight.count) && !canExpire(state, inFlight.minTime, nowSec, minLifetimeSec)) {
     return 'consumed';
   }
   return 'unknown';

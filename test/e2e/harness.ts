@@ -19,6 +19,8 @@ export interface BackendStats {
   whitelisted: number;
   dropped: number;
   queue_length: number;
+  backlog_items_in_flight: number;
+  lines_not_written: number;
   handled: number;
   backlogs: number;
   alarms: number;
@@ -70,7 +72,7 @@ export class Backend {
     return waitFor(
       async () => {
         const s = await this.stats(nc);
-        return s.received >= n && s.queue_length === 0 ? s : undefined;
+        return s.received >= n && s.queue_length === 0 && s.backlog_items_in_flight === 0 && s.lines_not_written === 0 ? s : undefined;
       },
       { timeoutMs, intervalMs: 50, what: `the backend to receive ${n} events` },
     );
