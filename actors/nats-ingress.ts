@@ -54,6 +54,8 @@ export function startNatsIngress(o: {
   readonly maxQueue: number;
   readonly log: Logger;
   readonly parent: Ref<unknown>;
+  /** Called when an event is dropped because the queue is full (the backend is overloaded). */
+  readonly onDrop?: (nowMs: number) => void;
 }): Ingress {
   const stats: IngressStats = { received: 0, accepted: 0, invalid: 0, invalidByReason: {}, whitelisted: 0, dropped: 0, failed: 0 };
   const utf8 = new TextDecoder('utf-8', { fatal: true });
@@ -141,6 +143,7 @@ export function startNatsIngress(o: {
       stats.received++;
       if (load() >= o.maxQueue) {
         stats.dropped++;
+        o.onDrop?.(o.clock.now());
         if (dropLogged === 0 || stats.dropped - dropLogged >= 10_000) {
           dropLogged = stats.dropped;
           o.log.warn('event queue full, dropping events', { maxQueue: o.maxQueue, droppedSoFar: stats.dropped });
@@ -161,7 +164,8 @@ export function startNatsIngress(o: {
     stats,
     load,
     stop: async () => {
-      sub.unsubscribe();
+      // Drain: every message the server delivered before the unsubscription is still handed over.
+      await sub.drain().catch((err: Error) => o.log.warn('could not drain the subscription', { error: err.message }));
       flush();
       // Let the ingress actor hand its last batch to the engine.
       await new Promise<void>((resolve) => setImmediate(resolve));

@@ -218,7 +218,15 @@ export async function runServe(c: ServeConfig, log: Logger, clock: Clock = syste
   })().catch(() => undefined);
 
   const system = start();
-  const ingress = startNatsIngress({ nc: conn, engine, clock, maxQueue: c.maxQueue === 0 ? 1_000_000 : c.maxQueue, log, parent: system });
+  const ingress = startNatsIngress({
+    nc: conn,
+    engine,
+    clock,
+    maxQueue: c.maxQueue === 0 ? 1_000_000 : c.maxQueue,
+    log,
+    parent: system,
+    onDrop: (now) => overload.late(now),
+  });
   conn.subscribe(STATS_SUBJECT, {
     callback: (err, m) => {
       if (err === null) m.respond(new TextEncoder().encode(JSON.stringify(statsOf(engine, ingress))));
@@ -249,12 +257,18 @@ export async function runServe(c: ServeConfig, log: Logger, clock: Clock = syste
   }, SHUTDOWN_DEADLINE_MS);
   await ingress.stop();
   await engine.barrier();
+  let code = 0;
   if (c.reloadBacklogs) {
     const live = await engine.snapshot();
-    const files = await writeSnapshots(c.logsDir, config.directives, live, clock.now());
-    log.info('backlogs saved', { backlogs: [...live.values()].reduce((n, b) => n + b.length, 0), files: files.length });
+    const count = [...live.values()].reduce((n, b) => n + b.length, 0);
+    try {
+      const files = await writeSnapshots(c.logsDir, config.directives, live, clock.now());
+      log.info('backlogs saved', { backlogs: count, files: files.length });
+    } catch (err) {
+      code = 1;
+      log.error('cannot save backlogs: they are lost', { backlogs: count, dir: c.logsDir, error: (err as Error).message });
+    }
   }
-  let code = 0;
   try {
     await engine.close();
   } catch (err) {

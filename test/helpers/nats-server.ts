@@ -27,6 +27,8 @@ export interface StartNatsServerOptions {
   readonly port?: number;
   /** How long to wait for the server to come up (default 10 s). */
   readonly startTimeoutMs?: number;
+  /** More nats-server arguments (for example `--user u --pass p`). */
+  readonly extraArgs?: readonly string[];
 }
 
 const DEBIAN_PATH = '/usr/sbin/nats-server';
@@ -138,9 +140,9 @@ class StartError extends Error {
 }
 
 /** Starts one server process and waits until it has written its ports file and accepts TCP connections. */
-async function launch(bin: string, port: number | undefined, timeoutMs: number): Promise<Running> {
+async function launch(bin: string, port: number | undefined, timeoutMs: number, extraArgs: readonly string[] = []): Promise<Running> {
   const dir = mkdtempSync(join(tmpdir(), 'nats-test-'));
-  const args = ['-a', '127.0.0.1', '-p', String(port ?? -1), '--ports_file_dir', dir];
+  const args = ['-a', '127.0.0.1', '-p', String(port ?? -1), '--ports_file_dir', dir, ...extraArgs];
   const child = spawn(bin, args, { stdio: ['ignore', 'ignore', 'pipe'] });
   const entry: Started = { child, dir };
   started.add(entry);
@@ -220,7 +222,7 @@ async function stopProcess(running: Running): Promise<void> {
 export async function startNatsServer(options: StartNatsServerOptions = {}): Promise<NatsTestServer> {
   const bin = findNatsServer();
   const timeoutMs = options.startTimeoutMs ?? 10_000;
-  let current: Running | undefined = await launch(bin, options.port, timeoutMs);
+  let current: Running | undefined = await launch(bin, options.port, timeoutMs, options.extraArgs);
   let last: Running = current;
   const port = current.port;
 
@@ -236,7 +238,7 @@ export async function startNatsServer(options: StartNatsServerOptions = {}): Pro
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       try {
-        current = await launch(bin, port, Math.max(1000, deadline - Date.now()));
+        current = await launch(bin, port, Math.max(1000, deadline - Date.now()), options.extraArgs);
         last = current;
         return;
       } catch (error) {
