@@ -251,21 +251,20 @@ function addUnique(list: readonly string[], value: string): readonly string[] {
   return next.length > 1 && next.includes('0.0.0.0') ? next.filter((ip) => ip !== '0.0.0.0') : next;
 }
 
+function withCustomData(list: readonly CustomDataEntry[], label: string, content: string): readonly CustomDataEntry[] {
+  if (content === '' || list.some((c) => c.label === label && c.content === content)) return list;
+  return [...list, { label, content }];
+}
+
 /** Records the event in stage idx: ids, addresses, custom data, ports, times, and its alarm-event line. */
 function appendEvent(state: BacklogState, idx: number, e: NormalizedEvent, nowMs: number): BacklogState {
   const stage = state.stages[idx];
   if (stage === undefined) throw new Error(`backlog ${state.id} has no stage index ${idx}`);
   state.seen?.add(e.event_id);
   let customData = state.customData;
-  for (const [label, content] of [
-    [e.custom_label1, e.custom_data1],
-    [e.custom_label2, e.custom_data2],
-    [e.custom_label3, e.custom_data3],
-  ] as const) {
-    if (content !== '' && !customData.some((c) => c.label === label && c.content === content)) {
-      customData = [...customData, { label, content }];
-    }
-  }
+  customData = withCustomData(customData, e.custom_label1, e.custom_data1);
+  customData = withCustomData(customData, e.custom_label2, e.custom_data2);
+  customData = withCustomData(customData, e.custom_label3, e.custom_data3);
   return withStage(
     {
       ...state,
