@@ -7,6 +7,8 @@
 // - nats:   its own nats-server on a free loopback port and `serve` as a child process with the workload as its
 //           config folder; all events are published as fast as NATS takes them (rcvd_time = now); the clock runs
 //           from the first publish until the backend reports (dsiem_backend_stats) every event received and handled.
+// - memory: every event in one in-process engine, then the heap after GC divided by the live backlogs
+//           (run with `--profile backlogs`: one backlog per event; needs node --expose-gc, which npm run bench sets).
 // Without --workload a workload is generated first (default: mixed, 100,000 events).
 
 import { readFile, rm } from 'node:fs/promises';
@@ -18,6 +20,8 @@ import { parseArgs } from 'node:util';
 import { connect } from 'nats';
 import { loadConfigDir } from '../../src/config-files/config-dir.js';
 import { runReplay } from '../../actors/replay.js';
+import { startEngine } from '../../actors/engine.js';
+import { decodeEventJson } from '../../src/event/normalized-event.js';
 import { silentLogger } from '../../actors/logger.js';
 import { startNatsServer } from '../helpers/nats-server.js';
 import { spawnCli } from '../helpers/process.js';
@@ -44,6 +48,7 @@ interface Result {
   rss_peak_mb: number;
   backlogs: number;
   alarms: number;
+  heap_per_backlog_bytes?: number;
 }
 
 async function workloadDir(): Promise<{ dir: string; generated: boolean }> {
@@ -140,9 +145,53 @@ async function benchNats(dir: string): Promise<Result> {
   }
 }
 
+async function benchMemory(dir: string): Promise<Result> {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (gc === undefined) throw new Error('run with node --expose-gc');
+  const loaded = await loadConfigDir(dir);
+  if (!loaded.ok) throw new Error(loaded.error);
+  const logs = await mkdtemp(path.join(tmpdir(), 'dsiem-bench-out-'));
+  const engine = startEngine({
+    config: loaded.value,
+    correlation: { minAlarmLifetimeMinutes: 1_000_000_000, thresholds: { mediumMin: 3, mediumMax: 6 }, status: 'Open', tag: 'Identified Threat' },
+    logsDir: logs,
+    clock: { now: () => Date.now() },
+    log: silentLogger(),
+  });
+  try {
+    const lines = await eventLines(dir);
+    gc();
+    const before = process.memoryUsage().heapUsed;
+    const started = process.hrtime.bigint();
+    for (let i = 0; i < lines.length; i += 1000) {
+      const batch = lines.slice(i, i + 1000).flatMap((l) => {
+        const d = decodeEventJson(l);
+        return d.ok ? [{ event: d.event, now: Date.now() }] : [];
+      });
+      engine.ingest(batch);
+      await engine.barrier();
+    }
+    await engine.flush();
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    lines.length = 0;
+    gc();
+    gc();
+    const mem = process.memoryUsage();
+    const live = engine.stats.activeBacklogs;
+    say(`  ${live} live backlogs, heap ${Math.round(mem.heapUsed / 1e6)} MB, rss ${Math.round(mem.rss / 1e6)} MB`);
+    return {
+      mode: 'memory', events: engine.stats.handled, seconds, eps: engine.stats.handled / seconds, rss_peak_mb: mem.rss / 1e6,
+      backlogs: live, alarms: engine.output.stats.alarms, heap_per_backlog_bytes: Math.round((mem.heapUsed - before) / Math.max(1, live)),
+    };
+  } finally {
+    engine.stop();
+    await rm(logs, { recursive: true, force: true });
+  }
+}
+
 const { dir, generated } = await workloadDir();
 try {
-  const result = values.mode === 'nats' ? await benchNats(dir) : await benchReplay(dir);
+  const result = values.mode === 'nats' ? await benchNats(dir) : values.mode === 'memory' ? await benchMemory(dir) : await benchReplay(dir);
   const round = (n: number, d = 2) => Math.round(n * 10 ** d) / 10 ** d;
   process.stdout.write(
     `${JSON.stringify({ ...result, seconds: round(result.seconds), eps: Math.round(result.eps), rss_peak_mb: round(result.rss_peak_mb, 1) })}\n`,
