@@ -11,7 +11,7 @@
 import * as t from 'io-ts';
 import { isLeft } from 'fp-ts/lib/Either.js';
 import { parseCidr } from '../net/ip.js';
-import { describeFirstError, type LoadResult } from '../shared/decode.js';
+import { decodeJsonFile, describeFirstError, type LoadResult } from '../shared/decode.js';
 import { splitList } from '../rule/list-match.js';
 
 // ---- wire format --------------------------------------------------------------------------------------------
@@ -236,18 +236,12 @@ export function decodeDirectiveFile(
   text: string,
   seen: ReadonlySet<number>,
 ): LoadResult<{ directives: Directive[]; disabled: number }> {
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (err) {
-    return { ok: false, error: `${file}: not valid JSON: ${(err as Error).message}` };
-  }
-  const top = DirectiveFileWire.decode(json);
-  if (isLeft(top)) return { ok: false, error: `${file}: ${describeFirstError(top.left)}` };
+  const top = decodeJsonFile(file, text, DirectiveFileWire);
+  if (!top.ok) return top;
   const directives: Directive[] = [];
   const ids = new Set(seen);
   let disabled = 0;
-  for (const [i, raw] of top.right.directives.entries()) {
+  for (const [i, raw] of top.value.directives.entries()) {
     const d = DirectiveWire.decode(raw);
     if (isLeft(d)) return { ok: false, error: `${file}: directive #${i + 1} (id ${idOf(raw)}): ${describeFirstError(d.left)}` };
     const where = `${file}: directive ${d.right.id}`;

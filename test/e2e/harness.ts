@@ -4,7 +4,9 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { after, before } from 'node:test';
 import { connect, type NatsConnection } from 'nats';
+import { startNatsServer, type NatsTestServer } from '../helpers/nats-server.js';
 import { spawnCli, type CliExit, type CliProcess } from '../helpers/process.js';
 import { waitFor } from '../helpers/wait.js';
 import { normaliseAlarmFiles } from '../helpers/normalise.js';
@@ -90,6 +92,23 @@ export class Backend {
 
 export async function natsClient(url: string): Promise<NatsConnection> {
   return connect({ servers: url, maxReconnectAttempts: -1, reconnectTimeWait: 200 });
+}
+
+/**
+ * Registers before/after hooks that start a nats-server for the suite and a client on it; the returned object's
+ * fields are set once the suite runs.
+ */
+export function useNats(): { server: NatsTestServer; nc: NatsConnection } {
+  const shared = {} as { server: NatsTestServer; nc: NatsConnection };
+  before(async () => {
+    shared.server = await startNatsServer();
+    shared.nc = await natsClient(shared.server.url);
+  });
+  after(async () => {
+    await shared.nc.close();
+    await shared.server.stop();
+  });
+  return shared;
 }
 
 export async function cleanup(...dirs: string[]): Promise<void> {

@@ -1,32 +1,23 @@
 // Reliability of `serve`: sustained load and SIGTERM, bounded memory under a burst, alarm files that cannot be
 // written, and NATS credentials that must never reach the logs. Real nats-server, real files, the CLI process.
 
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdir, symlink } from 'node:fs/promises';
 import path from 'node:path';
-import { connect, type NatsConnection } from 'nats';
+import { connect } from 'nats';
 import { loadConfigDir } from '../../src/config-files/config-dir.js';
 import { runReplay } from '../../actors/replay.js';
 import { silentLogger } from '../../actors/logger.js';
-import { startNatsServer, type NatsTestServer } from '../helpers/nats-server.js';
 import { normaliseAlarmFiles } from '../helpers/normalise.js';
+import { startNatsServer } from '../helpers/nats-server.js';
 import { spawnCli } from '../helpers/process.js';
 import { waitFor } from '../helpers/wait.js';
 import { writeWorkload } from '../bench/workload.js';
-import { Backend, cleanup, eventLines, natsClient, publishEvents, SCENARIOS, tempDir } from './harness.js';
+import { Backend, cleanup, useNats, eventLines, publishEvents, SCENARIOS, tempDir } from './harness.js';
 
 describe('serve reliability', () => {
-  let nats: NatsTestServer;
-  let nc: NatsConnection;
-  before(async () => {
-    nats = await startNatsServer();
-    nc = await natsClient(nats.url);
-  });
-  after(async () => {
-    await nc.close();
-    await nats.stop();
-  });
+  const shared = useNats();
 
   it('SIGTERM under sustained load: every live backlog is saved and restored; alarms equal an uninterrupted run', async () => {
     const work = await tempDir('dsiem-rel-work-');
@@ -46,9 +37,9 @@ describe('serve reliability', () => {
       });
       const lines = await eventLines(work);
       const half = lines.length / 2;
-      const args = ['--config-dir', work, '--msq', nats.url, '-l', '1000000000', '--max_queue', '0'];
+      const args = ['--config-dir', work, '--msq', shared.server.url, '-l', '1000000000', '--max_queue', '0'];
       const first = await Backend.start(args, logs);
-      await publishEvents(nc, lines.slice(0, half));
+      await publishEvents(shared.nc, lines.slice(0, half));
       // No waiting: the backend is still busy with the burst when the signal arrives.
       const exit = await first.stop();
       assert.equal(exit.code, 0, first.proc.output());
@@ -58,8 +49,8 @@ describe('serve reliability', () => {
       const second = await Backend.start(args, logs);
       const restored = Number(/restoredBacklogs=(\d+)/.exec(second.proc.stdout.join('\n'))?.[1] ?? -1);
       assert.equal(restored, Number(/backlogs=(\d+)/.exec(saved)?.[1]));
-      await publishEvents(nc, lines.slice(half));
-      await second.settled(nc, half, 60_000);
+      await publishEvents(shared.nc, lines.slice(half));
+      await second.settled(shared.nc, half, 60_000);
       assert.equal((await second.stop()).code, 0);
       const files = (dir: string) => [path.join(dir, 'siem_alarms.json'), path.join(dir, 'siem_alarm_events.json')];
       assert.deepEqual(await normaliseAlarmFiles(files(logs)), await normaliseAlarmFiles(files(reference)));
@@ -72,13 +63,13 @@ describe('serve reliability', () => {
     const work = await tempDir('dsiem-rel-burst-');
     const logs = await tempDir('dsiem-rel-burst-logs-');
     const signals: string[] = [];
-    const sub = nc.subscribe('dsiem_overload_signals', { callback: (_e, m) => signals.push(new TextDecoder().decode(m.data)) });
+    const sub = shared.nc.subscribe('dsiem_overload_signals', { callback: (_e, m) => signals.push(new TextDecoder().decode(m.data)) });
     try {
       await writeWorkload(work, { profile: 'go-configs', events: 30000, directives: 2, churn: false, seed: 5 });
-      const backend = await Backend.start(['--config-dir', work, '--msq', nats.url, '-l', '1000000000', '--max_queue', '50', '--hold_duration', '1'], logs);
+      const backend = await Backend.start(['--config-dir', work, '--msq', shared.server.url, '-l', '1000000000', '--max_queue', '50', '--hold_duration', '1'], logs);
       const lines = await eventLines(work);
-      await publishEvents(nc, lines);
-      const stats = await backend.settled(nc, lines.length, 60_000);
+      await publishEvents(shared.nc, lines);
+      const stats = await backend.settled(shared.nc, lines.length, 60_000);
       assert.ok(stats.dropped > 0, `nothing dropped: ${JSON.stringify(stats)}`);
       assert.equal(stats.received, lines.length);
       assert.equal(stats.accepted + stats.dropped, stats.received);
@@ -97,12 +88,12 @@ describe('serve reliability', () => {
     try {
       await mkdir(logs, { recursive: true });
       await symlink('/dev/full', path.join(logs, 'siem_alarms.json'));
-      const backend = await Backend.start(['--config-dir', scenario, '--msq', nats.url, '-l', '1000000000', '--reload-backlogs', 'false'], logs);
+      const backend = await Backend.start(['--config-dir', scenario, '--msq', shared.server.url, '-l', '1000000000', '--reload-backlogs', 'false'], logs);
       const lines = await eventLines(scenario);
-      await publishEvents(nc, lines);
+      await publishEvents(shared.nc, lines);
       const stats = await waitFor(
         async () => {
-          const s = (await backend.stats(nc)) as unknown as Record<string, number>;
+          const s = (await backend.stats(shared.nc)) as unknown as Record<string, number>;
           return (s['alarm_write_errors'] ?? 0) > 0 && s['received'] === lines.length ? s : undefined;
         },
         { timeoutMs: 20_000, what: 'a failed alarm write' },

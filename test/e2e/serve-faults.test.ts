@@ -1,16 +1,14 @@
 // `serve` under faults and with its neighbours: NATS restarts, late events (overload signals), Wise and Nesd
 // lookups (answering, hanging), and a frontend that is down or answers garbage. All parts are real and local.
 
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { cp, readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { NatsConnection } from 'nats';
-import { startNatsServer, type NatsTestServer } from '../helpers/nats-server.js';
 import { startConfigFrontend, startHttpServer } from '../helpers/http-server.js';
 import { spawnCli } from '../helpers/process.js';
 import { Latch, waitFor } from '../helpers/wait.js';
-import { Backend, cleanup, eventLines, expectedAlarms, natsClient, publishEvents, SCENARIOS, tempDir } from './harness.js';
+import { Backend, cleanup, useNats, eventLines, expectedAlarms, publishEvents, SCENARIOS, tempDir } from './harness.js';
 
 const ENRICH = path.join(SCENARIOS, '..', 'enrichment');
 
@@ -19,36 +17,27 @@ async function readJsonLines(file: string): Promise<Array<Record<string, unknown
 }
 
 describe('serve under faults', () => {
-  let nats: NatsTestServer;
-  let nc: NatsConnection;
-  before(async () => {
-    nats = await startNatsServer();
-    nc = await natsClient(nats.url);
-  });
-  after(async () => {
-    await nc.close();
-    await nats.stop();
-  });
+  const shared = useNats();
 
   it('survives a NATS server restart and keeps correlating', async () => {
     const scenario = path.join(SCENARIOS, 'core', '06-occurrence-counts');
     const logs = await tempDir('dsiem-e2e-natsrestart-');
     try {
-      const backend = await Backend.start(['--config-dir', scenario, '--msq', nats.url, '-l', '1000000000'], logs);
+      const backend = await Backend.start(['--config-dir', scenario, '--msq', shared.server.url, '-l', '1000000000'], logs);
       const lines = await eventLines(scenario);
       const half = Math.ceil(lines.length / 2);
-      await publishEvents(nc, lines.slice(0, half));
-      await backend.settled(nc, half);
+      await publishEvents(shared.nc, lines.slice(0, half));
+      await backend.settled(shared.nc, half);
       const reconnected = new Latch(1, { timeoutMs: 20_000, what: 'the test client to reconnect' });
       void (async () => {
-        for await (const s of nc.status()) if (s.type === 'reconnect') reconnected.count();
+        for await (const s of shared.nc.status()) if (s.type === 'reconnect') reconnected.count();
       })();
-      await nats.restart();
+      await shared.server.restart();
       await reconnected.wait();
       await backend.proc.waitForLine(/nats reconnected/, 20_000);
-      await publishEvents(nc, lines.slice(half));
+      await publishEvents(shared.nc, lines.slice(half));
       // The backend's counters survive the reconnection: it has now received every event.
-      await backend.settled(nc, lines.length);
+      await backend.settled(shared.nc, lines.length);
       assert.equal((await backend.stop()).code, 0, backend.proc.output());
       assert.deepEqual(await backend.alarms(), await expectedAlarms(scenario));
     } finally {
@@ -60,12 +49,12 @@ describe('serve under faults', () => {
     const scenario = path.join(SCENARIOS, 'core', '01-ping-flood-from-src');
     const logs = await tempDir('dsiem-e2e-overload-');
     const signals: string[] = [];
-    const sub = nc.subscribe('dsiem_overload_signals', { callback: (_e, m) => signals.push(new TextDecoder().decode(m.data)) });
+    const sub = shared.nc.subscribe('dsiem_overload_signals', { callback: (_e, m) => signals.push(new TextDecoder().decode(m.data)) });
     try {
-      const backend = await Backend.start(['--config-dir', scenario, '--msq', nats.url, '-l', '1000000000', '--max_delay', '1', '--hold_duration', '1'], logs);
+      const backend = await Backend.start(['--config-dir', scenario, '--msq', shared.server.url, '-l', '1000000000', '--max_delay', '1', '--hold_duration', '1'], logs);
       const lines = await eventLines(scenario);
-      await publishEvents(nc, lines, -10_000);
-      await backend.settled(nc, lines.length);
+      await publishEvents(shared.nc, lines, -10_000);
+      await backend.settled(shared.nc, lines.length);
       await backend.proc.waitForLine(/overload = true signal sent/, 10_000);
       await backend.proc.waitForLine(/overload = false signal sent/, 10_000);
       await waitFor(() => signals.length >= 2 || undefined, { timeoutMs: 5_000, what: 'both signals to arrive' });
@@ -90,10 +79,10 @@ describe('serve under faults', () => {
       await cp(ENRICH, config, { recursive: true });
       await writeFile(path.join(config, 'intel_wise.json'), JSON.stringify({ intel_sources: [{ name: 'Wise', type: 'IP', enabled: true, plugin: 'Wise', config: JSON.stringify({ url: `${wise.url}/ip/\${ip}` }) }] }));
       await writeFile(path.join(config, 'vuln_nesd.json'), JSON.stringify({ vuln_sources: [{ name: 'Nessus', type: 'IP-Port', enabled: true, plugin: 'Nesd', config: JSON.stringify({ url: `${nesd.url}/?ip=\${ip}&port=\${port}` }) }] }));
-      const backend = await Backend.start(['--config-dir', config, '--msq', nats.url, '-l', '1000000000'], logs);
+      const backend = await Backend.start(['--config-dir', config, '--msq', shared.server.url, '-l', '1000000000'], logs);
       const lines = await eventLines(ENRICH);
-      await publishEvents(nc, lines);
-      await backend.settled(nc, lines.length);
+      await publishEvents(shared.nc, lines);
+      await backend.settled(shared.nc, lines.length);
       assert.equal((await backend.stop()).code, 0, backend.proc.output());
       const alarms = await readJsonLines(path.join(logs, 'siem_alarms.json'));
       const last = alarms.at(-1);
@@ -121,11 +110,11 @@ describe('serve under faults', () => {
     try {
       await cp(ENRICH, config, { recursive: true });
       await writeFile(path.join(config, 'intel_wise.json'), JSON.stringify({ intel_sources: [{ name: 'Wise', type: 'IP', enabled: true, plugin: 'Wise', config: JSON.stringify({ url: `${wise.url}/ip/\${ip}` }) }] }));
-      const backend = await Backend.start(['--config-dir', config, '--msq', nats.url, '-l', '1000000000'], logs);
+      const backend = await Backend.start(['--config-dir', config, '--msq', shared.server.url, '-l', '1000000000'], logs);
       const lines = await eventLines(ENRICH);
       const started = Date.now();
-      await publishEvents(nc, lines);
-      const stats = await backend.settled(nc, lines.length);
+      await publishEvents(shared.nc, lines);
+      const stats = await backend.settled(shared.nc, lines.length);
       const elapsed = Date.now() - started;
       assert.equal(stats.alarms, 1);
       const alarms = await readJsonLines(path.join(logs, 'siem_alarms.json'));
@@ -143,7 +132,7 @@ describe('serve under faults', () => {
     const run = async (frontendUrl: string) => {
       const logs = await tempDir('dsiem-e2e-fe-');
       try {
-        const proc = spawnCli(['serve', '-f', frontendUrl, '-n', 'n1', '--msq', nats.url, '--logs', logs, '--frontend-retries', '1']);
+        const proc = spawnCli(['serve', '-f', frontendUrl, '-n', 'n1', '--msq', shared.server.url, '--logs', logs, '--frontend-retries', '1']);
         const exit = await proc.exited;
         return { exit, output: proc.output() };
       } finally {
@@ -202,7 +191,7 @@ describe('serve under faults', () => {
         await writeFile(path.join(folder, 'directives_n10_other.json'), '{ broken');
         const fe = await startConfigFrontend(folder);
         try {
-          const backend = await Backend.start(['-f', fe.url, '-n', 'n1', '--msq', nats.url], logs);
+          const backend = await Backend.start(['-f', fe.url, '-n', 'n1', '--msq', shared.server.url], logs);
           assert.ok(!fe.requests.some((r) => r.url.includes('n10')));
           await backend.stop();
         } finally {
