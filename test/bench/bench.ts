@@ -9,6 +9,8 @@
 //           from the first publish until the backend reports (dsiem_backend_stats) every event received and handled.
 // - memory: every event in one in-process engine, then the heap after GC divided by the live backlogs
 //           (run with `--profile backlogs`: one backlog per event; needs node --expose-gc, which npm run bench sets).
+// - soak:   the replay pipeline with expiry on (`-l 0`) over the soak profile (backlogs created and expiring all
+//           the time); prints RSS and heap every 2 s and compares the second half of the run with the first.
 // Without --workload a workload is generated first (default: mixed, 100,000 events).
 
 import { readFile, rm } from 'node:fs/promises';
@@ -145,6 +147,39 @@ async function benchNats(dir: string): Promise<Result> {
   }
 }
 
+async function benchSoak(dir: string): Promise<Result> {
+  const loaded = await loadConfigDir(dir);
+  if (!loaded.ok) throw new Error(loaded.error);
+  const logs = await mkdtemp(path.join(tmpdir(), 'dsiem-bench-out-'));
+  const samples: Array<{ t: number; rss: number; heap: number }> = [];
+  const t0 = Date.now();
+  const sample = () => {
+    const m = process.memoryUsage();
+    samples.push({ t: (Date.now() - t0) / 1000, rss: m.rss / 1e6, heap: m.heapUsed / 1e6 });
+    say(`  t=${samples.at(-1)?.t.toFixed(0)} s rss ${m.rss / 1e6 | 0} MB heap ${m.heapUsed / 1e6 | 0} MB`);
+  };
+  const timer = setInterval(sample, 2000);
+  try {
+    const s = await runReplay({
+      config: loaded.value,
+      eventsFile: path.join(dir, 'events.jsonl'),
+      logsDir: logs,
+      drain: false,
+      correlation: { minAlarmLifetimeMinutes: 0, thresholds: { mediumMin: 3, mediumMax: 6 }, status: 'Open', tag: 'Identified Threat' },
+      log: silentLogger(),
+    });
+    sample();
+    const half = Math.floor(samples.length / 2);
+    const mean = (xs: typeof samples) => xs.reduce((a, x) => a + x.rss, 0) / Math.max(1, xs.length);
+    const warm = samples.slice(Math.min(2, half), half);
+    say(`  rss mean: first half (after warm-up) ${mean(warm).toFixed(0)} MB, second half ${mean(samples.slice(half)).toFixed(0)} MB`);
+    return { mode: 'soak', events: s.eventsRead, seconds: s.seconds, eps: s.eventsRead / s.seconds, rss_peak_mb: Math.max(...samples.map((x) => x.rss)), backlogs: s.backlogsCreated, alarms: s.alarms };
+  } finally {
+    clearInterval(timer);
+    await rm(logs, { recursive: true, force: true });
+  }
+}
+
 async function benchMemory(dir: string): Promise<Result> {
   const gc = (globalThis as { gc?: () => void }).gc;
   if (gc === undefined) throw new Error('run with node --expose-gc');
@@ -191,7 +226,10 @@ async function benchMemory(dir: string): Promise<Result> {
 
 const { dir, generated } = await workloadDir();
 try {
-  const result = values.mode === 'nats' ? await benchNats(dir) : values.mode === 'memory' ? await benchMemory(dir) : await benchReplay(dir);
+  const modes: Record<string, (dir: string) => Promise<Result>> = { replay: benchReplay, nats: benchNats, memory: benchMemory, soak: benchSoak };
+  const run = modes[values.mode ?? 'replay'];
+  if (run === undefined) throw new Error(`unknown mode ${values.mode} (replay, nats, memory, soak)`);
+  const result = await run(dir);
   const round = (n: number, d = 2) => Math.round(n * 10 ** d) / 10 ** d;
   process.stdout.write(
     `${JSON.stringify({ ...result, seconds: round(result.seconds), eps: Math.round(result.eps), rss_peak_mb: round(result.rss_peak_mb, 1) })}\n`,

@@ -6,11 +6,14 @@
 //               --churn sends 15% of signature hits over random pairs, so new backlogs keep being created.
 //   go-configs  Go Dsiem's two sample directives (ping flood from SRC_IP / to DST_IP) over a small host pool.
 //   backlogs    one directive and N distinct source addresses: N live backlogs (memory per backlog).
+//   soak        one directive whose backlogs expire 60 s (event time) after their last stage change, sources
+//               drawn from 20,000 addresses: backlogs are created and expire all the time, the live set stays
+//               around a few thousand.
 
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 
-export type Profile = 'mixed' | 'go-configs' | 'backlogs';
+export type Profile = 'mixed' | 'go-configs' | 'backlogs' | 'soak';
 
 export interface WorkloadOptions {
   readonly profile: Profile;
@@ -67,6 +70,13 @@ export async function writeWorkload(dir: string, o: WorkloadOptions): Promise<vo
     for (let n = 0; n < o.events; n++) {
       const sid = rnd() < 0.7 ? 2100384 : 2100400 + Math.floor(rnd() * 100);
       events.push(event(n, { plugin_id: 1001, plugin_sid: sid, src_ip: pick(src), dst_ip: pick(dst), src_port: 0, dst_port: 0, protocol: 'ICMP' }));
+    }
+  } else if (o.profile === 'soak') {
+    directives.push({ id: 1, name: 'Short-lived from SRC_IP', priority: 3, kingdom: 'Reconnaissance & Probing', category: 'Misc Activity', rules: [
+      rule(1, { plugin_id: 8, plugin_sid: [1], to: 'HOME_NET' }), rule(2, { plugin_id: 8, plugin_sid: [1], occurrence: 5, from: ':1', to: ':1', reliability: 5, timeout: 60 })] });
+    for (let n = 0; n < o.events; n++) {
+      const k = Math.floor(rnd() * 20_000);
+      events.push(event(n, { plugin_id: 8, plugin_sid: 1, src_ip: `203.0.${k >> 8}.${k & 255}`, dst_ip: pick(inside.slice(0, 10)) }));
     }
   } else if (o.profile === 'backlogs') {
     directives.push({ id: 1, name: 'Many sources from SRC_IP', priority: 3, kingdom: 'Reconnaissance & Probing', category: 'Misc Activity', rules: [
