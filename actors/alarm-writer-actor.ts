@@ -13,6 +13,7 @@ import { dispatch, spawn, type Ref } from 'nact';
 import type { BacklogEffect } from '../src/backlog/backlog.js';
 import type { AlarmWriterMsg } from './messages.js';
 import type { Logger } from './logger.js';
+import { resumeAndLog } from './supervision.js';
 
 export const ALARMS_FILE = 'siem_alarms.json';
 export const ALARM_EVENTS_FILE = 'siem_alarm_events.json';
@@ -123,7 +124,7 @@ export function spawnAlarmWriter(parent: Ref<unknown>, logsDir: string, output: 
       return state + 1;
     },
     'alarm-writer',
-    { initialState: 0 },
+    { initialState: 0, onCrash: resumeAndLog(log, 'alarm writer', { logsDir }) },
   );
   output.attach(writer);
   return writer;

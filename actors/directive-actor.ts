@@ -33,6 +33,7 @@ import type { Directive } from '../src/directive/directive.js';
 import { isLate } from '../src/overload/overload.js';
 import { enrichesAtStart, spawnBacklog, type BacklogDeps } from './backlog-actor.js';
 import type { BacklogAck, BacklogItem, BacklogMsg, DirectiveMsg, TimedEvent } from './messages.js';
+import { resumeAndLog } from './supervision.js';
 
 /** Counters shared by all directive actors (one thread: plain increments). */
 export interface DirectiveStats {
@@ -340,10 +341,11 @@ class DirectiveRuntime {
     for (const item of entry.settle(ack.seqs.length)) if (item.type === 'event') this.countId(item.event.event_id, -1);
     this.deps.stats.inFlightItems -= ack.seqs.length;
     this.countNewIds(entry.state, ack.state);
+    const stageChanged = entry.state.currentStage !== ack.state.currentStage;
     entry.state = ack.state;
     entry.enriching = ack.enriching === true;
     if (ack.state.ended !== '') this.close(entry);
-    else if (!entry.closing) this.index.rekey(entry);
+    else if (!entry.closing && stageChanged) this.index.rekey(entry);
     if (ack.gone === true) {
       this.forget(entry);
     } else if (entry.closing && entry.inFlight.length === 0 && !entry.enriching) {
@@ -368,10 +370,12 @@ class DirectiveRuntime {
   /** Ids counted since the last known state (stages only grow by appending). */
   private countNewIds(before: BacklogState, after: BacklogState): void {
     if (before === after) return;
-    after.stages.forEach((stage, i) => {
-      const from = before.stages[i]?.event_ids.length ?? 0;
-      for (let k = from; k < stage.event_ids.length; k++) this.countId(stage.event_ids[k] as string, 1);
-    });
+    for (let i = 0; i < after.stages.length; i++) {
+      const ids = after.stages[i]?.event_ids;
+      const known = before.stages[i]?.event_ids;
+      if (ids === undefined || ids === known) continue;
+      for (let k = known?.length ?? 0; k < ids.length; k++) this.countId(ids[k] as string, 1);
+    }
   }
 
   private forget(entry: Entry): void {
@@ -421,17 +425,7 @@ export function spawnDirective(
     `directive-${directive.id}`,
     {
       initialState: 0,
-      onCrash: (_msg, err, ctx) => {
-        try {
-          deps.log.error('directive actor failed on a message; it keeps running', {
-            directiveId: directive.id,
-            error: err instanceof Error ? err.message : String(err),
-          });
-          return ctx.resume;
-        } catch {
-          return ctx.resume;
-        }
-      },
+      onCrash: resumeAndLog(deps.log, 'directive actor', { directiveId: directive.id }),
     },
   );
   runtime.start(ref);

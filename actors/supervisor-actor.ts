@@ -10,6 +10,7 @@ import type { Directive } from '../src/directive/directive.js';
 import { buildQuickCheckIndex } from '../src/directive/quick-check.js';
 import { spawnDirective, type DirectiveDeps } from './directive-actor.js';
 import type { DirectiveMsg, SupervisorMsg, TimedEvent } from './messages.js';
+import { resumeAndLog } from './supervision.js';
 
 export interface SupervisorStats {
   eventsRouted: number;
@@ -83,7 +84,7 @@ export function spawnSupervisor(
       return state + 1;
     },
     'supervisor',
-    { initialState: 0 },
+    { initialState: 0, onCrash: resumeAndLog(deps.log, 'supervisor') },
   );
   children = directives.map((d) => spawnDirective(ref, d, deps, restored.get(d.id) ?? []));
   return ref;

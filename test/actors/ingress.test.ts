@@ -1,0 +1,76 @@
+// The NATS ingress actor with a real nats-server: a handler that throws loses only its batch (counted) and
+// intake goes on; invalid payloads are counted by reason; whitelisted sources are dropped.
+
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { start, stop } from 'nact';
+import { connect, type NatsConnection } from 'nats';
+import { buildNetworkAssets } from '../../src/asset/network-assets.js';
+import { parseCidr } from '../../src/net/ip.js';
+import { startNatsIngress } from '../../actors/nats-ingress.js';
+import type { Engine } from '../../actors/engine.js';
+import type { TimedEvent } from '../../actors/messages.js';
+import { startNatsServer, type NatsTestServer } from '../helpers/nats-server.js';
+import { captureLogger } from '../helpers/capture-logger.js';
+import { waitFor } from '../helpers/wait.js';
+
+const event = (id: string, src = '203.0.113.9') =>
+  JSON.stringify({ event_id: id, timestamp: '2025-01-01T00:00:00Z', sensor: 's', plugin_id: 1, plugin_sid: 1, src_ip: src, dst_ip: '10.0.0.1' });
+
+/** The part of the engine the ingress uses; `ingest` fails on demand. */
+function engineFake(failOn: (batch: readonly TimedEvent[]) => boolean) {
+  const cidr = parseCidr('192.168.0.2/32');
+  assert.ok(cidr.ok);
+  const received: string[] = [];
+  const engine = {
+    assets: buildNetworkAssets([{ name: 'scanner', cidr: cidr.cidr, value: 1, whitelisted: true }]),
+    stats: { eventsRouted: 0, queued: 0 },
+    ingest(batch: readonly TimedEvent[]) {
+      if (failOn(batch)) throw new Error('injected ingest failure');
+      engine.stats.eventsRouted += batch.length;
+      for (const t of batch) received.push(t.event.event_id);
+    },
+  };
+  return { engine: engine as unknown as Engine, received };
+}
+
+describe('NATS ingress actor', () => {
+  let server: NatsTestServer;
+  let nc: NatsConnection;
+  before(async () => {
+    server = await startNatsServer();
+    nc = await connect({ servers: server.url });
+  });
+  after(async () => {
+    await nc.close();
+    await server.stop();
+  });
+
+  it('keeps taking events after its handler failed, counting the lost batch', async () => {
+    const system = start();
+    const listener = await connect({ servers: server.url });
+    const { log, lines } = captureLogger();
+    const { engine, received } = engineFake((batch) => batch.some((t) => t.event.event_id === 'poison'));
+    const ingress = startNatsIngress({ nc: listener, engine, clock: { now: () => Date.now() }, maxQueue: 1000, log, parent: system });
+    try {
+      await listener.flush();
+      const enc = new TextEncoder();
+      nc.publish('dsiem_events', enc.encode(event('poison')));
+      await nc.flush();
+      await waitFor(() => ingress.stats.failed === 1 || undefined, { timeoutMs: 5000, what: 'the failed batch' });
+      for (const id of ['a', 'b']) nc.publish('dsiem_events', enc.encode(event(id)));
+      nc.publish('dsiem_events', enc.encode(event('white', '192.168.0.2')));
+      nc.publish('dsiem_events', enc.encode('{"nope":'));
+      await nc.flush();
+      await waitFor(() => received.length === 2 || undefined, { timeoutMs: 5000, what: 'the later events' });
+      assert.deepEqual(received, ['a', 'b']);
+      await waitFor(() => ingress.stats.whitelisted === 1 || undefined, { timeoutMs: 5000, what: 'the whitelisted event' });
+      assert.deepEqual(ingress.stats.invalidByReason, { 'not-json': 1 });
+      assert.ok(lines.some((l) => l.message.includes('ingress handler failed')));
+    } finally {
+      await ingress.stop();
+      await listener.close();
+      stop(system);
+    }
+  });
+});
