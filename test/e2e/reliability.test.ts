@@ -3,7 +3,8 @@
 
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdir, symlink } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { mkdir, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { connect } from 'nats';
 import { loadConfigDir } from '../../src/config-files/config-dir.js';
@@ -136,5 +137,36 @@ describe('serve reliability', () => {
       await cleanup(logs);
     }
   });
-});
 
+  it('NATS over TLS with a private CA (tls:// URL and --nats-tls-ca)', async () => {
+    const pki = await tempDir('dsiem-rel-tls-');
+    const logs = await tempDir('dsiem-rel-tls-logs-');
+    const scenario = path.join(SCENARIOS, 'core', '01-ping-flood-from-src');
+    const openssl = (...args: string[]) => execFileSync('openssl', args, { cwd: pki, stdio: 'pipe' });
+    openssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '2', '-subj', '/CN=dsiem-test-ca');
+    openssl('req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=127.0.0.1');
+    await writeFile(path.join(pki, 'san.ext'), 'subjectAltName=IP:127.0.0.1,DNS:localhost\n');
+    openssl('x509', '-req', '-in', 'server.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'server.pem', '-days', '2', '-extfile', 'san.ext');
+    const secured = await startNatsServer({ extraArgs: ['--tls', '--tlscert', path.join(pki, 'server.pem'), '--tlskey', path.join(pki, 'server.key')] });
+    try {
+      const backend = await Backend.start(['--config-dir', scenario, '--msq', `tls://127.0.0.1:${secured.port}`, '--nats-tls-ca', path.join(pki, 'ca.pem'), '-l', '1000000000'], logs);
+      const client = await connect({ servers: `127.0.0.1:${secured.port}`, tls: { caFile: path.join(pki, 'ca.pem') } });
+      try {
+        const lines = await eventLines(scenario);
+        await publishEvents(client, lines);
+        const stats = await backend.settled(client, lines.length);
+        assert.equal(stats.alarms, 1);
+      } finally {
+        await client.close();
+      }
+      assert.equal((await backend.stop()).code, 0);
+      // Without the CA the server's certificate is refused: a clear start-up error.
+      const bad = spawnCli(['serve', '--config-dir', scenario, '--msq', `tls://127.0.0.1:${secured.port}`, '--logs', logs]);
+      assert.equal((await bad.exited).code, 1);
+      assert.match(bad.output(), /cannot connect to NATS at tls:\/\/127\.0\.0\.1/);
+    } finally {
+      await secured.stop();
+      await cleanup(pki, logs);
+    }
+  });
+});
