@@ -13,6 +13,7 @@ import { sequentialIds } from '../../src/shared/ids.js';
 import { runReplay, type ReplaySummary } from '../../actors/replay.js';
 import type { BacklogDeps } from '../../actors/backlog-actor.js';
 import { captureLogger } from '../helpers/capture-logger.js';
+import { correlation } from '../helpers/correlation.js';
 
 const fixture = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'fixtures', 'supervision');
 
@@ -35,7 +36,7 @@ async function run(offer: BacklogDeps['offer'], maxRestarts: number): Promise<Ru
       eventsFile: path.join(fixture, 'events.jsonl'),
       logsDir: logs,
       drain: false,
-      correlation: { minAlarmLifetimeMinutes: 1_000_000, thresholds: { mediumMin: 3, mediumMax: 6 }, status: 'Open', tag: 'Identified Threat' },
+      correlation: correlation(1_000_000),
       log,
       engine: { newId: sequentialIds('alarm'), offer, budget: { maxRestarts, windowMs: 60_000 } },
       batchSize: 1,

@@ -28,6 +28,7 @@ import { silentLogger } from '../../actors/logger.js';
 import { startNatsServer } from '../helpers/nats-server.js';
 import { spawnCli } from '../helpers/process.js';
 import { writeWorkload, type Profile } from './workload.js';
+import { correlation } from '../helpers/correlation.js';
 
 const { values } = parseArgs({
   options: {
@@ -84,7 +85,7 @@ async function benchReplay(dir: string): Promise<Result> {
       eventsFile,
       logsDir: logs,
       drain: false,
-      correlation: { minAlarmLifetimeMinutes: 1_000_000_000, thresholds: { mediumMin: 3, mediumMax: 6 }, status: 'Open', tag: 'Identified Threat' },
+      correlation: correlation(1_000_000_000),
       log: silentLogger(),
     });
     peak = Math.max(peak, process.memoryUsage().rss);
@@ -165,7 +166,7 @@ async function benchSoak(dir: string): Promise<Result> {
       eventsFile: path.join(dir, 'events.jsonl'),
       logsDir: logs,
       drain: false,
-      correlation: { minAlarmLifetimeMinutes: 0, thresholds: { mediumMin: 3, mediumMax: 6 }, status: 'Open', tag: 'Identified Threat' },
+      correlation: correlation(0),
       log: silentLogger(),
     });
     sample();
@@ -188,7 +189,7 @@ async function benchMemory(dir: string): Promise<Result> {
   const logs = await mkdtemp(path.join(tmpdir(), 'dsiem-bench-out-'));
   const engine = startEngine({
     config: loaded.value,
-    correlation: { minAlarmLifetimeMinutes: 1_000_000_000, thresholds: { mediumMin: 3, mediumMax: 6 }, status: 'Open', tag: 'Identified Threat' },
+    correlation: correlation(1_000_000_000),
     logsDir: logs,
     clock: { now: () => Date.now() },
     log: silentLogger(),

@@ -13,6 +13,7 @@ import { loadConfigDir } from '../../src/config-files/config-dir.js';
 import { runReplay } from '../../actors/replay.js';
 import { silentLogger } from '../../actors/logger.js';
 import { normaliseAlarmFiles } from '../helpers/normalise.js';
+import { correlation } from '../helpers/correlation.js';
 
 const root = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'fixtures', 'conformance');
 
@@ -30,7 +31,7 @@ async function replayScenario(dir: string, lifetimeMinutes: number, drain: boole
       eventsFile: path.join(dir, 'events.jsonl'),
       logsDir: logs,
       drain,
-      correlation: { minAlarmLifetimeMinutes: lifetimeMinutes, thresholds: { mediumMin: 3, mediumMax: 6 }, status: 'Open', tag: 'Identified Threat' },
+      correlation: correlation(lifetimeMinutes),
       log: silentLogger(),
     });
     return await normaliseAlarmFiles([path.join(logs, 'siem_alarms.json'), path.join(logs, 'siem_alarm_events.json')]);

@@ -16,6 +16,7 @@ import { spawnCli } from '../helpers/process.js';
 import { waitFor } from '../helpers/wait.js';
 import { writeWorkload } from '../bench/workload.js';
 import { Backend, cleanup, useNats, eventLines, publishEvents, SCENARIOS, tempDir } from './harness.js';
+import { correlation } from '../helpers/correlation.js';
 
 describe('serve reliability', () => {
   const shared = useNats();
@@ -33,7 +34,7 @@ describe('serve reliability', () => {
         eventsFile: path.join(work, 'events.jsonl'),
         logsDir: reference,
         drain: false,
-        correlation: { minAlarmLifetimeMinutes: 1_000_000_000, thresholds: { mediumMin: 3, mediumMax: 6 }, status: 'Open', tag: 'Identified Threat' },
+        correlation: correlation(1_000_000_000),
         log: silentLogger(),
       });
       const lines = await eventLines(work);
