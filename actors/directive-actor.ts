@@ -29,6 +29,7 @@ import {
   type InFlight,
 } from '../src/backlog/backlog.js';
 import { ipKey, routingKey, type IpKey, type RoutingKey } from '../src/backlog/routing-key.js';
+import { idsAddedSince, idsToArray } from '../src/backlog/event-ids.js';
 import type { Directive } from '../src/directive/directive.js';
 import { isLate } from '../src/overload/overload.js';
 import { enrichesAtStart, spawnBacklog, type BacklogDeps } from './backlog-actor.js';
@@ -367,14 +368,14 @@ class DirectiveRuntime {
     }
   }
 
-  /** Ids counted since the last known state (stages only grow by appending). */
+  /** Ids counted since the last known state (id lists only grow). */
   private countNewIds(before: BacklogState, after: BacklogState): void {
     if (before === after) return;
     for (let i = 0; i < after.stages.length; i++) {
       const ids = after.stages[i]?.event_ids;
       const known = before.stages[i]?.event_ids;
-      if (ids === undefined || ids === known) continue;
-      for (let k = known?.length ?? 0; k < ids.length; k++) this.countId(ids[k] as string, 1);
+      if (ids === known) continue;
+      for (const id of idsAddedSince(ids, known)) this.countId(id, 1);
     }
   }
 
@@ -382,7 +383,7 @@ class DirectiveRuntime {
     this.deps.stats.activeBacklogs--;
     this.deps.stats.inFlightItems -= entry.inFlight.length;
     for (const item of entry.settle(entry.inFlight.length)) if (item.type === 'event') this.countId(item.event.event_id, -1);
-    for (const stage of entry.state.stages) for (const id of stage.event_ids) this.countId(id, -1);
+    for (const stage of entry.state.stages) for (const id of idsToArray(stage.event_ids)) this.countId(id, -1);
     this.close(entry);
     entry.outbox = [];
     this.entries.delete(entry.state.id);
@@ -403,7 +404,7 @@ class DirectiveRuntime {
     this.deps.stats.activeBacklogs++;
     const entry = new Entry(ref, state, enrichNow && enrichesAtStart(this.deps));
     this.entries.set(state.id, entry);
-    for (const stage of state.stages) for (const id of stage.event_ids) this.countId(id, 1);
+    for (const stage of state.stages) for (const id of idsToArray(stage.event_ids)) this.countId(id, 1);
     if (!entry.closing) this.index.add(entry);
   }
 }

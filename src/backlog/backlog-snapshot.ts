@@ -4,8 +4,8 @@
  *   { "version": 1, "directive_id": 1001, "directive_name": "...", "saved_at": "2025-...Z",
  *     "backlogs": [ <BacklogState as JSON>, ... ] }
  *
- * A backlog state is plain data, so saving is JSON.stringify and restoring is decoding it with the codec
- * below. On restore, backlogs whose directive name changed since they were saved are dropped (the id may have
+ * A backlog state is plain data apart from its event-id lists, which are saved as arrays (`toBacklogJson`) and
+ * rebuilt on restore (`fromBacklogJson`). On restore, backlogs whose directive name changed since they were saved are dropped (the id may have
  * been given to another directive), and so are backlogs that belong to another directive id.
  */
 
@@ -14,6 +14,7 @@ import { isLeft } from 'fp-ts/lib/Either.js';
 import type { Directive, RuleSpec } from '../directive/directive.js';
 import { describeFirstError } from '../shared/decode.js';
 import { withSeenIds, type BacklogState } from './backlog.js';
+import { idsFromArray, idsToArray } from './event-ids.js';
 
 export const SNAPSHOT_VERSION = 1;
 
@@ -94,16 +95,34 @@ export const SnapshotFileCodec = t.type({
   backlogs: t.array(t.unknown),
 });
 
+/** A backlog state in its JSON form: event-id lists as arrays (oldest first), no id filter. */
+export type BacklogJson = t.TypeOf<typeof BacklogStateCodec>;
+
 export interface SnapshotFile {
   readonly version: typeof SNAPSHOT_VERSION;
   readonly directive_id: number;
   readonly directive_name: string;
   readonly saved_at: string;
-  readonly backlogs: readonly BacklogState[];
+  readonly backlogs: readonly BacklogJson[];
+}
+
+export function toBacklogJson(state: BacklogState): BacklogJson {
+  const { seen: _seen, ...rest } = state;
+  return { ...rest, stages: state.stages.map((s) => ({ ...s, event_ids: idsToArray(s.event_ids) })) };
+}
+
+export function fromBacklogJson(json: BacklogJson): BacklogState {
+  return withSeenIds({ ...json, stages: json.stages.map((s) => ({ ...s, event_ids: idsFromArray(s.event_ids) })) });
 }
 
 export function toSnapshotFile(directive: Pick<Directive, 'id' | 'name'>, backlogs: readonly BacklogState[], nowMs: number): SnapshotFile {
-  return { version: SNAPSHOT_VERSION, directive_id: directive.id, directive_name: directive.name, saved_at: new Date(nowMs).toISOString(), backlogs };
+  return {
+    version: SNAPSHOT_VERSION,
+    directive_id: directive.id,
+    directive_name: directive.name,
+    saved_at: new Date(nowMs).toISOString(),
+    backlogs: backlogs.map(toBacklogJson),
+  };
 }
 
 export interface Restored {
@@ -137,7 +156,7 @@ export function restoreSnapshot(text: string, directive: Pick<Directive, 'id' | 
       restored.dropped.push({ id: `#${i + 1}`, reason: describeFirstError(decoded.left) });
       continue;
     }
-    const s = decoded.right as BacklogState;
+    const s = fromBacklogJson(decoded.right);
     const problem =
       s.directiveId !== directive.id
         ? `saved for directive ${s.directiveId}`
@@ -145,7 +164,7 @@ export function restoreSnapshot(text: string, directive: Pick<Directive, 'id' | 
           ? `directive name changed from "${s.directiveName}" to "${directive.name}"`
           : consistent(s);
     if (problem !== undefined) restored.dropped.push({ id: s.id, reason: problem });
-    else restored.backlogs.push(withSeenIds(s));
+    else restored.backlogs.push(s);
   }
   return { ok: true, value: restored };
 }

@@ -7,8 +7,8 @@
  *
  * Nothing here performs I/O or reads a clock: `nowMs` and the backlog id come in as arguments, and the
  * effects (alarm lines, alarm-event lines, "ended") are data for an actor to carry out. States are immutable
- * plain JSON-safe objects, so a crashed handler leaves the last good state intact and a snapshot is just the
- * state. Semantics: Go Dsiem (go-dsiem.md 3.4), adjusted by decisions D1 and D3.
+ * plain objects, so a crashed handler leaves the last good state intact; the snapshot codec gives their JSON
+ * form (event-id lists become arrays). Semantics: Go Dsiem (go-dsiem.md 3.4), adjusted by decisions D1 and D3.
  */
 
 import type { NetworkAssets } from '../asset/network-assets.js';
@@ -19,6 +19,7 @@ import { compileRule, matchRule, MatchResult, stickyValue, type CompiledRule } f
 import { riskClassOf, riskOf, type RiskClass, type RiskThresholds } from '../risk/risk.js';
 import { resolveRules } from './references.js';
 import { SeenIds } from './seen-ids.js';
+import { appendId, idsToArray, includesId, sizeOf, type EventIds } from './event-ids.js';
 import { toAlarmDocument, type AlarmDocument, type AlarmEventRecord } from '../alarm/alarm.js';
 
 export type StageStatus = '' | 'finished' | 'timeout';
@@ -28,8 +29,8 @@ export interface StageState {
   readonly start_time: number;
   readonly end_time: number;
   readonly status: StageStatus;
-  /** Ids of the events counted in this stage. */
-  readonly event_ids: readonly string[];
+  /** Ids of the events counted in this stage (an immutable list, newest first; see event-ids.ts). */
+  readonly event_ids: EventIds;
   /** `sticky_different` values already seen in this stage. */
   readonly sticky: readonly string[];
 }
@@ -130,12 +131,12 @@ export function isExpired(state: BacklogState, nowSec: number, minLifetimeSec: n
 
 export function hasEvent(state: BacklogState, eventId: string): boolean {
   if (state.seen !== undefined && !state.seen.mightContain(eventId)) return false;
-  return state.stages.some((s) => s.event_ids.includes(eventId));
+  return state.stages.some((s) => includesId(s.event_ids, eventId));
 }
 
 /** A state restored from JSON gets its id filter back. */
 export function withSeenIds(state: BacklogState): BacklogState {
-  return { ...state, seen: new SeenIds(state.stages.flatMap((s) => s.event_ids)) };
+  return { ...state, seen: new SeenIds(state.stages.flatMap((s) => idsToArray(s.event_ids))) };
 }
 
 function earlierStageMatching(state: BacklogState, e: NormalizedEvent, assets: NetworkAssets): number {
@@ -171,7 +172,7 @@ export function createBacklog(
   nowMs: number,
 ): Transition {
   const rules = resolveRules(directive.rules, directive.allRulesAlwaysActive, e);
-  const empty: StageState = { start_time: 0, end_time: 0, status: '', event_ids: [], sticky: [] };
+  const empty: StageState = { start_time: 0, end_time: 0, status: '', event_ids: undefined, sticky: [] };
   const stages = rules.map((_, i) => (i === 0 ? { ...empty, start_time: e.time } : empty));
   const state: BacklogState = {
     id,
@@ -276,7 +277,7 @@ function appendEvent(state: BacklogState, idx: number, e: NormalizedEvent, nowMs
       updateTime: Math.floor(nowMs / 1000),
     },
     idx,
-    { ...stage, event_ids: [...stage.event_ids, e.event_id] },
+    { ...stage, event_ids: appendId(stage.event_ids, e.event_id) },
   );
 }
 
@@ -291,7 +292,7 @@ function countEvent(state: BacklogState, idx: number, e: NormalizedEvent, ctx: B
   const stage = counted.stages[idx];
   const rule = counted.rules[idx];
   if (stage === undefined || rule === undefined) throw new Error(`backlog ${state.id} has no stage ${idx + 1}`);
-  if (stage.event_ids.length < rule.occurrence) return { state: counted, effects };
+  if (sizeOf(stage.event_ids) < rule.occurrence) return { state: counted, effects };
 
   const finished = withStage(counted, idx, { ...stage, status: 'finished', end_time: e.time });
   const risk = riskOf(finished.priority, rule.reliability, maxAssetValue(finished, ctx.assets));
@@ -449,7 +450,7 @@ export function predictOffer(
 function canEnd(state: BacklogState, n: number): boolean {
   let remaining = 0;
   for (let k = state.currentStage - 1; k < state.rules.length; k++) {
-    remaining += Math.max(0, (state.rules[k]?.occurrence ?? 0) - (state.stages[k]?.event_ids.length ?? 0));
+    remaining += Math.max(0, (state.rules[k]?.occurrence ?? 0) - sizeOf(state.stages[k]?.event_ids));
   }
   return n >= remaining;
 }
