@@ -246,7 +246,7 @@ function withStage(state: BacklogState, idx: number, stage: StageState): Backlog
 }
 
 function addUnique(list: readonly string[], value: string): readonly string[] {
-  if (list.includes(value)) return list;
+  if (list[list.length - 1] === value || list.includes(value)) return list;
   const next = [...list, value];
   // 0.0.0.0 means "unknown address": it goes once another address is known.
   return next.length > 1 && next.includes('0.0.0.0') ? next.filter((ip) => ip !== '0.0.0.0') : next;
@@ -266,19 +266,18 @@ function appendEvent(state: BacklogState, idx: number, e: NormalizedEvent, nowMs
   customData = withCustomData(customData, e.custom_label1, e.custom_data1);
   customData = withCustomData(customData, e.custom_label2, e.custom_data2);
   customData = withCustomData(customData, e.custom_label3, e.custom_data3);
-  return withStage(
-    {
-      ...state,
-      srcIps: addUnique(state.srcIps, e.src_ip),
-      dstIps: addUnique(state.dstIps, e.dst_ip),
-      customData,
-      lastSrcPort: e.src_port !== 0 ? e.src_port : state.lastSrcPort,
-      lastDstPort: e.dst_port !== 0 ? e.dst_port : state.lastDstPort,
-      updateTime: Math.floor(nowMs / 1000),
-    },
-    idx,
-    { ...stage, event_ids: appendId(stage.event_ids, e.event_id) },
-  );
+  const stages = state.stages.slice();
+  stages[idx] = { ...stage, event_ids: appendId(stage.event_ids, e.event_id) };
+  return {
+    ...state,
+    stages,
+    srcIps: addUnique(state.srcIps, e.src_ip),
+    dstIps: addUnique(state.dstIps, e.dst_ip),
+    customData,
+    lastSrcPort: e.src_port !== 0 ? e.src_port : state.lastSrcPort,
+    lastDstPort: e.dst_port !== 0 ? e.dst_port : state.lastDstPort,
+    updateTime: Math.floor(nowMs / 1000),
+  };
 }
 
 function eventLine(state: BacklogState, idx: number, e: NormalizedEvent): BacklogEffect {
