@@ -3,6 +3,7 @@
  * Exit status: 0 done, 1 invalid config or failed run, 2 usage error.
  */
 
+import { access, constants } from 'node:fs/promises';
 import path from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import { loadServeConfig, serveSchema, type ServeKey } from '../config/schema.js';
@@ -96,6 +97,11 @@ export function buildProgram(): Command {
     const correlation = parseCorrelationFlags(fromCommander(opts));
     if (!correlation.ok) throw new ExitError(correlation.error, 2);
     const config = await loadOrExit(opts.config, log);
+    try {
+      await access(opts.events, constants.R_OK);
+    } catch (err) {
+      throw new ExitError(`cannot read the events file ${opts.events}: ${(err as Error).message}`, 1);
+    }
     const summary = await runReplay({
       config,
       eventsFile: opts.events,
