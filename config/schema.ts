@@ -5,6 +5,7 @@
  */
 
 import convict from 'convict';
+import { checkRiskBounds, firstOfList } from './correlation-flags.js';
 
 /** D8: booleans accept true/false/1/0 in any case. */
 convict.addFormat({
@@ -280,10 +281,10 @@ export function loadServeConfig(env: NodeJS.ProcessEnv, cli: Partial<Record<Serv
 function crossCheck(c: ServeConfig): string | undefined {
   if (c.configDir === '' && c.frontend === '') return 'either --frontend (DSIEM_FRONTEND) or --config-dir (DSIEM_CONFIG_DIR) is needed';
   if (c.configDir === '' && c.node === '') return '--node (DSIEM_NODE) is required when configs come from the frontend';
-  if (c.medRiskMin < 2 || c.medRiskMax > 9 || c.medRiskMin >= c.medRiskMax) {
-    return `med_risk_min ${c.medRiskMin} / med_risk_max ${c.medRiskMax}: invalid, need 2 <= med_risk_min < med_risk_max <= 9`;
-  }
-  if (c.status.split(',')[0] === '') return 'status: the first entry is empty';
-  if (c.tags.split(',')[0] === '') return 'tags: the first entry is empty';
-  return undefined;
+  const bounds = checkRiskBounds(c.medRiskMin, c.medRiskMax);
+  if (bounds !== undefined) return bounds;
+  const status = firstOfList('--status', c.status);
+  if (!status.ok) return status.error;
+  const tags = firstOfList('--tags', c.tags);
+  return tags.ok ? undefined : tags.error;
 }
