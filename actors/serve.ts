@@ -249,6 +249,10 @@ export async function runServe(c: ServeConfig, log: Logger, clock: Clock = syste
     process.once('SIGINT', () => resolve('SIGINT'));
   });
   log.info('shutting down', { signal });
+  // A second signal must not cut the save short (the default action would kill the process).
+  const again = (sig: NodeJS.Signals) => log.warn('shutdown already in progress, signal ignored', { signal: sig });
+  process.on('SIGTERM', again);
+  process.on('SIGINT', again);
   clearInterval(reportTimer);
   clearInterval(overloadTimer);
   const deadline = setTimeout(() => {
