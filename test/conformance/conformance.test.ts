@@ -5,7 +5,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -21,6 +22,14 @@ async function scenarios(group: string): Promise<string[]> {
   return (await readdir(path.join(root, group))).sort().map((name) => path.join(root, group, name));
 }
 
+// The corpus' own normaliser, when the shared folder sits beside the checkout (it is not part of the repository).
+const REFERENCE = fileURLToPath(new URL('../../../shared/conformance/normalise.mjs', import.meta.url));
+
+function referenceNormalise(files: readonly string[]): string[] {
+  const input = files.filter((f) => existsSync(f)).map((f) => readFileSync(f, 'utf8')).join('');
+  return execFileSync(process.execPath, [REFERENCE], { input, encoding: 'utf8' }).split('\n').filter((l) => l.trim() !== '');
+}
+
 async function replayScenario(dir: string, lifetimeMinutes: number, drain: boolean): Promise<string[]> {
   const loaded = await loadConfigDir(dir);
   assert.ok(loaded.ok, loaded.ok ? '' : loaded.error);
@@ -34,7 +43,10 @@ async function replayScenario(dir: string, lifetimeMinutes: number, drain: boole
       correlation: correlation(lifetimeMinutes),
       log: silentLogger(),
     });
-    return await normaliseAlarmFiles([path.join(logs, 'siem_alarms.json'), path.join(logs, 'siem_alarm_events.json')]);
+    const files = [path.join(logs, 'siem_alarms.json'), path.join(logs, 'siem_alarm_events.json')];
+    const ours = await normaliseAlarmFiles(files);
+    if (existsSync(REFERENCE)) assert.deepEqual(referenceNormalise(files), ours, 'normalise.mjs disagrees with our normaliser');
+    return ours;
   } finally {
     await rm(logs, { recursive: true, force: true });
   }

@@ -12,7 +12,8 @@ import { normaliseAlarmFiles, normaliseAlarmLines } from './normalise.js';
 
 const CONFORMANCE_DIR = fileURLToPath(new URL('../fixtures/conformance/', import.meta.url));
 // The corpus' reference script; NORMALISE_REFERENCE overrides its location.
-const REFERENCE_SCRIPT = process.env.NORMALISE_REFERENCE ?? '/work/shared/conformance/normalise.mjs';
+const REFERENCE_SCRIPT =
+  process.env.NORMALISE_REFERENCE ?? fileURLToPath(new URL('../../../shared/conformance/normalise.mjs', import.meta.url));
 
 type Json = Record<string, unknown>;
 
