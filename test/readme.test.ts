@@ -3,7 +3,9 @@
 
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { renderConfigTable } from '../config/config-table.js';
@@ -25,9 +27,17 @@ describe('README', () => {
     assert.match(readme, /^npm ci && npm test$/m);
   });
 
-  it('gives a demo command on the example config that exists', () => {
-    const demo = /^npm ci && npx dsiem-backend replay --config (\S+) --events (\S+) --logs \S+$/m.exec(readme);
+  it('gives a demo command that runs (npx, on the example config) and writes alarms', () => {
+    const demo = /^npm ci && (npx dsiem-backend replay --config \S+ --events \S+) --logs \S+$/m.exec(readme);
     assert.ok(demo, 'demo command missing');
-    assert.ok(readFileSync(path.join(root, demo[2] ?? ''), 'utf8').length > 0);
+    const logs = mkdtempSync(path.join(tmpdir(), 'dsiem-readme-'));
+    try {
+      const [cmd, ...args] = `${demo[1] ?? ''} --logs ${logs}`.split(' ');
+      const out = execFileSync(cmd ?? 'npx', args, { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+      assert.match(out, /alarms: +4 /);
+      assert.ok(readFileSync(path.join(logs, 'siem_alarms.json'), 'utf8').split('\n').filter(Boolean).length >= 4);
+    } finally {
+      rmSync(logs, { recursive: true, force: true });
+    }
   });
 });
