@@ -38,7 +38,7 @@ export interface ReplaySummary {
 }
 
 /** Events in flight before the reader waits for the actors to catch up (bounds memory on big files). */
-const MAX_IN_FLIGHT = 20_000;
+const MAX_IN_FLIGHT = 5_000;
 const LOGGED_INVALID = 10;
 
 export async function runReplay(o: ReplayOptions): Promise<ReplaySummary> {
