@@ -80,7 +80,19 @@ export function buildProgram(): Command {
     .description('Dsiem backend: OSSIM-style correlation of normalized events into alarms')
     .version('0.1.0')
     .exitOverride()
-    .showHelpAfterError();
+    .showHelpAfterError()
+    // The seed's global options, given before the command (`dsiem-backend -j serve`); each command takes them too.
+    .option('-j, --json', 'log JSON lines instead of text')
+    .option('-v, --verbose', 'more logs (-v debug, -vv trace)', (_v: string, prev: number) => prev + 1, 0)
+    .option('--debug', 'debug logs (same as -v)')
+    .option('--trace', 'trace logs (same as -vv)');
+  /** Command options merged with the global ones given before the command. */
+  const withGlobals = <T extends object>(opts: T): T => {
+    const g = program.opts<{ json?: boolean; verbose?: number; debug?: boolean; trace?: boolean }>();
+    const own = opts as { json?: boolean; verbose?: number };
+    const verbose = Math.max(own.verbose ?? 0, g.verbose ?? 0, g.debug === true ? 1 : 0, g.trace === true ? 2 : 0);
+    return { ...opts, json: own.json ?? g.json, verbose, ...(g.debug === true ? { debug: true } : {}), ...(g.trace === true ? { trace: true } : {}) };
+  };
 
   addLogOptions(
     addCorrelationOptions(
@@ -92,7 +104,8 @@ export function buildProgram(): Command {
         .requiredOption('--logs <dir>', 'folder for siem_alarms.json and siem_alarm_events.json')
         .option('--drain', 'after the last event, let every open backlog expire'),
     ),
-  ).action(async (opts: CommanderCorrelationFlags & LogFlags & { config: string; events: string; logs: string; drain?: boolean }) => {
+  ).action(async (given: CommanderCorrelationFlags & LogFlags & { config: string; events: string; logs: string; drain?: boolean }) => {
+    const opts = withGlobals(given);
     const log = createLogger({ json: opts.json === true, level: levelOf(opts), stream: 'stderr' });
     const correlation = parseCorrelationFlags(fromCommander(opts));
     if (!correlation.ok) throw new ExitError(correlation.error, 2);
@@ -118,7 +131,8 @@ export function buildProgram(): Command {
       .command('validate')
       .description('load and check every config file; print what was loaded or the first error')
       .requiredOption('--config <dir>', 'folder with directives_*.json, assets_*.json, intel_*.json, vuln_*.json'),
-  ).action(async (opts: LogFlags & { config: string }) => {
+  ).action(async (given: LogFlags & { config: string }) => {
+    const opts = withGlobals(given);
     const log = createLogger({ json: opts.json === true, level: 'warn', stream: 'stderr' });
     const c = await loadOrExit(opts.config, log);
     const stages = c.directives.reduce((n, d) => n + d.rules.length, 0);
@@ -138,7 +152,8 @@ export function buildProgram(): Command {
     serve.addOption(option);
   }
   serve.option('-v, --verbose', 'more logs (-v debug, -vv trace)', (_v: string, prev: number) => prev + 1, 0);
-  serve.action(async (opts: Record<string, unknown>) => {
+  serve.action(async (given: Record<string, unknown>) => {
+    const opts = withGlobals(given);
     const cli: Partial<Record<ServeKey, unknown>> = {};
     for (const [attribute, value] of Object.entries(opts)) {
       const key = attributeToKey.get(attribute);

@@ -293,6 +293,13 @@ describe('--json', () => {
     assert.match(run.stdout, /^events read: +10\n/);
   });
 
+  it("is also taken before the command, as the seed's global option (dsiem-backend -j replay)", async () => {
+    const run = await cli('-j', 'replay', '--config', INVALID_EVENTS, '--events', `${INVALID_EVENTS}/events.jsonl`, '--logs', await tempDir(), '-l', NO_EXPIRY);
+    assert.equal(run.code, 0, show(run));
+    const records = lines(run.stderr).map((l) => JSON.parse(l) as Record<string, unknown>);
+    assert.equal(records.length, 5, run.stderr);
+  });
+
   it('without --json the same log lines are text', async () => {
     const run = await cli('replay', '--config', INVALID_EVENTS, '--events', `${INVALID_EVENTS}/events.jsonl`, '--logs', await tempDir(), '-l', NO_EXPIRY);
     assert.equal(run.code, 0, show(run));
