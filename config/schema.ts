@@ -193,7 +193,7 @@ export const serveSchema = {
     format: 'dsiem-bool',
     default: true,
     env: 'DSIEM_RELOAD_BACKLOGS',
-    flag: '--reload-backlogs <bool>',
+    flag: '--reload-backlogs [bool]',
   },
   json: {
     doc: 'Log JSON lines instead of text',
