@@ -133,7 +133,8 @@ export function buildProgram(): Command {
       .requiredOption('--config <dir>', 'folder with directives_*.json, assets_*.json, intel_*.json, vuln_*.json'),
   ).action(async (given: LogFlags & { config: string }) => {
     const opts = withGlobals(given);
-    const log = createLogger({ json: opts.json === true, level: 'warn', stream: 'stderr' });
+    // Quiet by default (the summary line says it all); -v shows the loader's log lines.
+    const log = createLogger({ json: opts.json === true, level: (opts.verbose ?? 0) > 0 ? levelOf(opts) : 'warn', stream: 'stderr' });
     const c = await loadOrExit(opts.config, log);
     const stages = c.directives.reduce((n, d) => n + d.rules.length, 0);
     process.stdout.write(

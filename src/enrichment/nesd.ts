@@ -6,8 +6,9 @@
 import type { EnrichmentHit } from '../backlog/backlog.js';
 import type { RuleSpec } from '../directive/directive.js';
 import { formatIp, parseIp } from '../net/ip.js';
+import type { ParseResult } from './wise.js';
 
-export type ParseResult = { readonly ok: true; readonly hits: EnrichmentHit[] } | { readonly ok: false; readonly error: string };
+export type { ParseResult };
 
 /** Nesd's exact answer for an (ip, port) it knows nothing about. */
 export const NO_VULNERABILITY = 'no vulnerability found\n';

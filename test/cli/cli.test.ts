@@ -315,4 +315,11 @@ describe('--json', () => {
     assert.equal(run.stderr, '');
     assert.match(run.stdout, /^config ok: 1 directives/);
   });
+
+  it('validate -v --json shows the loader log line', async () => {
+    const run = await cli('validate', '--config', PING, '--json', '-v');
+    assert.equal(run.code, 0, show(run));
+    const records = lines(run.stderr).map((l) => JSON.parse(l) as Record<string, unknown>);
+    assert.deepEqual(records.map((r) => r.message), ['config loaded']);
+  });
 });
