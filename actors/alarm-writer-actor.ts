@@ -35,6 +35,13 @@ export class AlarmOutput {
   readonly stats: AlarmStats = { alarmLines: 0, alarmEventLines: 0, alarms: 0, writeErrors: 0, unwritten: 0 };
   private writer: Ref<AlarmWriterMsg> | undefined;
   private flushRequested = false;
+  /** Lines taken by the writer and not on disk yet. */
+  writing = 0;
+
+  /** Lines queued or being written. */
+  get pending(): number {
+    return this.alarms.length + this.events.length + this.writing;
+  }
 
   attach(writer: Ref<AlarmWriterMsg>): void {
     this.writer = writer;
@@ -89,6 +96,7 @@ export function spawnAlarmWriter(parent: Ref<unknown>, logsDir: string, output: 
   const flush = async (): Promise<Error | undefined> => {
     const taken = output.take();
     if (taken.alarms.length === 0 && taken.events.length === 0) return undefined;
+    output.writing = taken.alarms.length + taken.events.length;
     try {
       const f = await openFiles();
       // Alarm-event lines first: an alarm line never refers to an event that is not on disk yet.
@@ -98,8 +106,10 @@ export function spawnAlarmWriter(parent: Ref<unknown>, logsDir: string, output: 
       output.stats.alarmLines += taken.alarms.length;
       output.stats.alarms = output.alarmIds.size;
       output.stats.unwritten = output.alarms.length + output.events.length;
+      output.writing = 0;
       return undefined;
     } catch (err) {
+      output.writing = 0;
       output.restore(taken);
       output.stats.writeErrors++;
       output.stats.unwritten = output.alarms.length + output.events.length;

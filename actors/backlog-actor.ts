@@ -47,11 +47,19 @@ export interface BacklogDeps {
   readonly enricher?: Enricher;
 }
 
-/** `enrichNow`: the backlog was just created with an alarm; look its addresses up at once. */
-export function spawnBacklog(directive: Ref<DirectiveMsg>, initial: BacklogState, deps: BacklogDeps, enrichNow = false): Ref<BacklogMsg> {
+/**
+ * `ack` delivers an answer to the directive (through its coalescer). `enrichNow`: the backlog was just created
+ * with an alarm; look its addresses up at once.
+ */
+export function spawnBacklog(
+  directive: Ref<DirectiveMsg>,
+  ack: (a: BacklogAck) => void,
+  initial: BacklogState,
+  deps: BacklogDeps,
+  enrichNow = false,
+): Ref<BacklogMsg> {
   let lastGood = initial;
   const failures: number[] = [];
-  const ack = (a: BacklogAck) => dispatch(directive, { type: 'ack', ack: a });
 
   // Lookups run beside the actor (D1: they never block correlation) and report back as a message.
   const me: { ref?: Ref<BacklogMsg> } = {};

@@ -35,6 +35,7 @@ import { isLate } from '../src/overload/overload.js';
 import { enrichesAtStart, spawnBacklog, type BacklogDeps } from './backlog-actor.js';
 import type { BacklogAck, BacklogItem, BacklogMsg, DirectiveMsg, TimedEvent } from './messages.js';
 import { resumeAndLog } from './supervision.js';
+import { Coalescer } from './coalescer.js';
 
 /** Counters shared by all directive actors (one thread: plain increments). */
 export interface DirectiveStats {
@@ -182,6 +183,11 @@ class DirectiveRuntime {
   private barriers: Array<() => void> = [];
   private restored: readonly BacklogState[];
   private self: Ref<DirectiveMsg> | undefined;
+  /** Backlog answers, delivered with one message per batch of them. */
+  private readonly acks = new Coalescer<BacklogAck>(() => {
+    if (this.self !== undefined) dispatch(this.self, { type: 'acks' });
+  });
+  private readonly ack = (a: BacklogAck) => this.acks.post(a);
 
   constructor(
     private readonly directive: Directive,
@@ -211,8 +217,8 @@ class DirectiveRuntime {
       case 'tick':
         this.queue.push({ kind: 'tick', now: msg.now });
         break;
-      case 'ack':
-        this.onAck(msg.ack);
+      case 'acks':
+        for (const ack of this.acks.take()) this.onAck(ack);
         break;
       case 'barrier':
         this.barriers.push(msg.reply);
@@ -400,7 +406,7 @@ class DirectiveRuntime {
 
   private adopt(state: BacklogState, enrichNow = false): void {
     if (this.self === undefined) throw new Error(`directive ${this.directive.id} adopted a backlog before it started`);
-    const ref = spawnBacklog(this.self, state, this.deps, enrichNow);
+    const ref = spawnBacklog(this.self, this.ack, state, this.deps, enrichNow);
     this.deps.stats.activeBacklogs++;
     const entry = new Entry(ref, state, enrichNow && enrichesAtStart(this.deps));
     this.entries.set(state.id, entry);

@@ -22,7 +22,8 @@ export type SupervisorMsg =
 export type DirectiveMsg =
   | { readonly type: 'events'; readonly batch: readonly TimedEvent[] }
   | { readonly type: 'tick'; readonly now: number }
-  | { readonly type: 'ack'; readonly ack: BacklogAck }
+  /** Backlog answers are waiting in the directive's ack coalescer. */
+  | { readonly type: 'acks' }
   | { readonly type: 'barrier'; readonly reply: () => void }
   | { readonly type: 'snapshot'; readonly reply: (backlogs: readonly BacklogState[]) => void };
 

@@ -20,6 +20,10 @@ import type { TimedEvent } from './messages.js';
 export const EVENTS_SUBJECT = 'dsiem_events';
 /** Payloads above this size are refused without parsing (a normalized event is about 1 KB). */
 export const MAX_EVENT_BYTES = 64 * 1024;
+/** Events handed to the engine in one batch at most. */
+const MAX_BATCH = 10_000;
+/** How long a batch may hold the next one back (see `flush`). */
+const GATE_MS = 1_000;
 
 export type IngressRejection = EventRejection | 'not-utf8' | 'too-large';
 
@@ -33,6 +37,8 @@ export interface IngressStats {
   dropped: number;
   /** Lost to a failing ingress handler. */
   failed: number;
+  /** Messages to the ingress actor (received / batches = the mean batch size). */
+  batches: number;
 }
 
 type IngressMsg = { readonly type: 'raw'; readonly payloads: readonly Uint8Array[] };
@@ -57,7 +63,7 @@ export function startNatsIngress(o: {
   /** Called when an event is dropped because the queue is full (the backend is overloaded). */
   readonly onDrop?: (nowMs: number) => void;
 }): Ingress {
-  const stats: IngressStats = { received: 0, accepted: 0, invalid: 0, invalidByReason: {}, whitelisted: 0, dropped: 0, failed: 0 };
+  const stats: IngressStats = { received: 0, accepted: 0, invalid: 0, invalidByReason: {}, whitelisted: 0, dropped: 0, failed: 0, batches: 0 };
   const utf8 = new TextDecoder('utf-8', { fatal: true });
   let handedOver = 0;
   let ingested = 0;
@@ -105,6 +111,9 @@ export function startNatsIngress(o: {
         ingested += batch.length;
         o.engine.ingest(batch);
       }
+      // The barrier follows the batch through every actor: it resolves once the batch is fully correlated.
+      const current = gate;
+      void o.engine.barrier().then(() => release(current));
       return state + 1;
     },
     'nats-ingress',
@@ -116,6 +125,7 @@ export function startNatsIngress(o: {
           stats.failed += lost;
           handedOver += lost;
           o.log.error('ingress handler failed; its batch is lost, intake goes on', { error: err instanceof Error ? err.message : String(err), lost });
+          release(gate);
         } catch {
           // never throw from onCrash
         }
@@ -124,11 +134,30 @@ export function startNatsIngress(o: {
     },
   );
 
+  // One batch in the engine at a time: while it is being correlated, what arrives waits here and goes as the
+  // next batch. Under load batches grow (fewer actor messages per event); when idle, an event goes at once.
+  // The gate is only a throughput measure: if the engine has not finished a batch within GATE_MS, the next one
+  // goes anyway, so a stuck actor can never stop intake.
+  let inEngine = false;
+  let gate = 0;
+  let gateTimer: NodeJS.Timeout | undefined;
   const flush = () => {
     scheduled = false;
-    if (raw.length === 0) return;
-    dispatch(actor, { type: 'raw', payloads: raw });
-    raw = [];
+    if (raw.length === 0 || inEngine) return;
+    const payloads = raw.length > MAX_BATCH ? raw.splice(0, MAX_BATCH) : raw;
+    if (payloads === raw) raw = [];
+    stats.batches++;
+    inEngine = true;
+    const current = ++gate;
+    gateTimer = setTimeout(() => release(current), GATE_MS);
+    gateTimer.unref();
+    dispatch(actor, { type: 'raw', payloads });
+  };
+  const release = (batch: number) => {
+    if (batch !== gate || !inEngine) return;
+    inEngine = false;
+    clearTimeout(gateTimer);
+    flush();
   };
 
   // Waiting = received but not decoded yet + decoded but not routed yet + routed but not handled by a directive.
@@ -152,8 +181,7 @@ export function startNatsIngress(o: {
       }
       stats.accepted++;
       raw.push(m.data);
-      if (raw.length >= 2000) flush();
-      else if (!scheduled) {
+      if (!scheduled) {
         scheduled = true;
         setImmediate(flush);
       }

@@ -52,7 +52,7 @@ export async function runReplay(o: ReplayOptions): Promise<ReplaySummary> {
     log: o.log,
     ...o.engine,
   });
-  const batchSize = o.batchSize ?? 1000;
+  const batchSize = o.batchSize ?? MAX_IN_FLIGHT;
   const skippedByReason: Partial<Record<EventRejection, number>> = {};
   let read = 0;
   let skipped = 0;

@@ -25,6 +25,8 @@ function engineFake(failOn: (batch: readonly TimedEvent[]) => boolean) {
   const engine = {
     assets: buildNetworkAssets([{ name: 'scanner', cidr: cidr.cidr, value: 1, whitelisted: true }]),
     stats: { eventsRouted: 0, queued: 0 },
+    /** `ingest` is synchronous here: a batch is done once handed over. */
+    barrier: () => Promise.resolve(),
     ingest(batch: readonly TimedEvent[]) {
       if (failOn(batch)) throw new Error('injected ingest failure');
       engine.stats.eventsRouted += batch.length;

@@ -137,6 +137,7 @@ async function benchNats(dir: string): Promise<Result> {
       await new Promise((r) => setTimeout(r, 10));
     }
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    say(`  mean ingress batch: ${((last['accepted'] ?? 0) / Math.max(1, last['ingress_batches'] ?? 0)).toFixed(0)} events`);
     const rss = peakRssMb(serve.child.pid);
     await nc.close();
     return { mode: 'nats', events: payloads.length, seconds, eps: payloads.length / seconds, rss_peak_mb: rss, backlogs: last['backlogs_created'] ?? 0, alarms: last['alarms'] ?? 0 };
