@@ -36,7 +36,14 @@ export interface RestartBudget {
 export interface BacklogDeps {
   readonly ctx: BacklogContext;
   readonly minLifetimeSec: number;
-  readonly offer: (state: BacklogState, e: NormalizedEvent, ctx: BacklogContext, nowMs: number, minLifetimeSec: number) => StepResult;
+  readonly offer: (
+    state: BacklogState,
+    e: NormalizedEvent,
+    ctx: BacklogContext,
+    nowMs: number,
+    minLifetimeSec: number,
+    maybeCounted: boolean,
+  ) => StepResult;
   readonly expire: (state: BacklogState, ctx: BacklogContext) => Transition;
   readonly output: AlarmOutput;
   readonly budget: RestartBudget;
@@ -97,7 +104,7 @@ export function spawnBacklog(
       for (const item of msg.items) {
         const result: StepResult =
           item.type === 'event'
-            ? deps.offer(current, item.event, deps.ctx, item.now, deps.minLifetimeSec)
+            ? deps.offer(current, item.event, deps.ctx, item.now, deps.minLifetimeSec, item.maybeCounted)
             : { consumed: false, ...deps.expire(current, deps.ctx) };
         current = result.state;
         consumed.push(result.consumed);

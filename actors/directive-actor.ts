@@ -70,7 +70,6 @@ class Entry implements InFlight {
   /** Its intel/vulnerability lookups are running (it may still re-write its alarm). */
   enriching: boolean;
   key: RoutingKey;
-  private readonly ids = new Map<string, number>();
   minTime = Infinity;
 
   constructor(
@@ -87,29 +86,21 @@ class Entry implements InFlight {
     return this.inFlight.length;
   }
 
+  /** Only asked for ids the directive already holds somewhere (redeliveries, D3): a scan is fine. */
   hasId(eventId: string): boolean {
-    return this.ids.has(eventId);
+    return this.inFlight.some((item) => item.type === 'event' && item.event.event_id === eventId);
   }
 
   push(item: BacklogItem): void {
     this.inFlight.push(item);
     this.outbox.push(item);
-    if (item.type === 'event') {
-      const id = item.event.event_id;
-      this.ids.set(id, (this.ids.get(id) ?? 0) + 1);
-      if (item.event.time < this.minTime) this.minTime = item.event.time;
-    }
+    if (item.type === 'event' && item.event.time < this.minTime) this.minTime = item.event.time;
   }
 
   /** Removes the n oldest items (answered); returns them. */
   settle(n: number): BacklogItem[] {
-    const done = this.inFlight.splice(0, n);
-    for (const item of done) {
-      if (item.type !== 'event') continue;
-      const left = (this.ids.get(item.event.event_id) ?? 1) - 1;
-      if (left === 0) this.ids.delete(item.event.event_id);
-      else this.ids.set(item.event.event_id, left);
-    }
+    const done = n === this.inFlight.length ? this.inFlight : this.inFlight.splice(0, n);
+    if (done === this.inFlight) this.inFlight = [];
     this.minTime = Infinity;
     for (const item of this.inFlight) if (item.type === 'event' && item.event.time < this.minTime) this.minTime = item.event.time;
     return done;
@@ -311,10 +302,13 @@ class DirectiveRuntime {
     const nowSec = now / 1000;
     const assets = this.deps.ctx.assets;
     const lifetime = this.deps.minLifetimeSec;
-    const item: BacklogItem = { type: 'event', seq, event, now };
+    // D3: an id some backlog holds may be counted in any of them, so all are looked at; otherwise only the
+    // backlogs the event's addresses can reach, and none of them needs to look for the id.
+    const maybeCounted = this.ids.has(event.event_id);
+    const item: BacklogItem = { type: 'event', seq, event, now, maybeCounted };
     let consumed = false;
     let undecided: Set<string> | undefined;
-    const buckets: Iterable<ReadonlySet<Entry> | Iterable<Entry>> = this.ids.has(event.event_id)
+    const buckets: Iterable<ReadonlySet<Entry> | Iterable<Entry>> = maybeCounted
       ? [this.entries.values()]
       : this.index.forEvent(event.srcAddr && ipKey(event.srcAddr), event.dstAddr && ipKey(event.dstAddr));
     for (const bucket of buckets) {
@@ -325,12 +319,12 @@ class DirectiveRuntime {
             this.expire(entry, now);
             continue;
           }
-          const offer = previewOffer(entry.state, event, assets);
+          const offer = previewOffer(entry.state, event, assets, maybeCounted);
           if (offer.consumed) consumed = true;
           if (offer.deliver) this.send(entry, item);
           continue;
         }
-        const prediction = predictOffer(entry.state, event, assets, entry, nowSec, lifetime);
+        const prediction = predictOffer(entry.state, event, assets, entry, nowSec, lifetime, maybeCounted);
         if (prediction === 'unaffected') continue;
         this.send(entry, item);
         if (prediction === 'consumed') consumed = true;

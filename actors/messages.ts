@@ -29,7 +29,14 @@ export type DirectiveMsg =
 
 /** One item of work for a backlog: an event to offer, or an order to expire. */
 export type BacklogItem =
-  | { readonly type: 'event'; readonly seq: number; readonly event: NormalizedEvent; readonly now: number }
+  | {
+      readonly type: 'event';
+      readonly seq: number;
+      readonly event: NormalizedEvent;
+      readonly now: number;
+      /** False when no backlog of the directive has counted this id or has it in flight (see `hasEvent`). */
+      readonly maybeCounted: boolean;
+    }
   | { readonly type: 'expire'; readonly seq: number; readonly now: number };
 
 /** A backlog's answer to one message: per item whether it consumed the event, and the state afterwards. */

@@ -13,7 +13,7 @@ import * as t from 'io-ts';
 import { isLeft } from 'fp-ts/lib/Either.js';
 import type { Directive, RuleSpec } from '../directive/directive.js';
 import { describeFirstError } from '../shared/decode.js';
-import { withSeenIds, type BacklogState } from './backlog.js';
+import type { BacklogState } from './backlog.js';
 import { idsFromArray, idsToArray } from './event-ids.js';
 
 export const SNAPSHOT_VERSION = 1;
@@ -107,12 +107,11 @@ export interface SnapshotFile {
 }
 
 export function toBacklogJson(state: BacklogState): BacklogJson {
-  const { seen: _seen, ...rest } = state;
-  return { ...rest, stages: state.stages.map((s) => ({ ...s, event_ids: idsToArray(s.event_ids) })) };
+  return { ...state, stages: state.stages.map((s) => ({ ...s, event_ids: idsToArray(s.event_ids) })) };
 }
 
 export function fromBacklogJson(json: BacklogJson): BacklogState {
-  return withSeenIds({ ...json, stages: json.stages.map((s) => ({ ...s, event_ids: idsFromArray(s.event_ids) })) });
+  return { ...json, stages: json.stages.map((s) => ({ ...s, event_ids: idsFromArray(s.event_ids) })) };
 }
 
 export function toSnapshotFile(directive: Pick<Directive, 'id' | 'name'>, backlogs: readonly BacklogState[], nowMs: number): SnapshotFile {

@@ -18,8 +18,7 @@ import { parseIp } from '../net/ip.js';
 import { compileRule, matchRule, MatchResult, stickyValue, type CompiledRule } from '../rule/match-rule.js';
 import { riskClassOf, riskOf, type RiskClass, type RiskThresholds } from '../risk/risk.js';
 import { resolveRules } from './references.js';
-import { SeenIds } from './seen-ids.js';
-import { appendId, idsToArray, includesId, sizeOf, type EventIds } from './event-ids.js';
+import { appendId, includesId, sizeOf, type EventIds } from './event-ids.js';
 import { toAlarmDocument, type AlarmDocument, type AlarmEventRecord } from '../alarm/alarm.js';
 
 export type StageStatus = '' | 'finished' | 'timeout';
@@ -79,8 +78,6 @@ export interface BacklogState {
   readonly lastSrcPort: number;
   readonly lastDstPort: number;
   readonly ended: '' | 'completed' | 'expired';
-  /** Shared by all versions of this backlog; see seen-ids.ts. Absent in JSON. */
-  readonly seen?: SeenIds;
 }
 
 /** Settings that shape alarms but are not part of a backlog's state. */
@@ -129,14 +126,13 @@ export function isExpired(state: BacklogState, nowSec: number, minLifetimeSec: n
   return state.ended === '' && deadlineOf(state) < nowSec - minLifetimeSec;
 }
 
-export function hasEvent(state: BacklogState, eventId: string): boolean {
-  if (state.seen !== undefined && !state.seen.mightContain(eventId)) return false;
-  return state.stages.some((s) => includesId(s.event_ids, eventId));
-}
-
-/** A state restored from JSON gets its id filter back. */
-export function withSeenIds(state: BacklogState): BacklogState {
-  return { ...state, seen: new SeenIds(state.stages.flatMap((s) => idsToArray(s.event_ids))) };
+/**
+ * Has the backlog counted this event id (D3)? `maybeCounted` is the caller's cheap pre-check: a directive knows
+ * every id counted or in flight in any of its backlogs, and passes false when the id is in none of them (the
+ * common case), which spares the walk through the stage lists.
+ */
+export function hasEvent(state: BacklogState, eventId: string, maybeCounted = true): boolean {
+  return maybeCounted && state.stages.some((s) => includesId(s.event_ids, eventId));
 }
 
 function earlierStageMatching(state: BacklogState, e: NormalizedEvent, assets: NetworkAssets): number {
@@ -200,20 +196,20 @@ export function createBacklog(
     lastSrcPort: 0,
     lastDstPort: 0,
     ended: '',
-    seen: new SeenIds(),
   };
   return countEvent(state, 0, e, ctx, nowMs);
 }
 
 // ---- events -------------------------------------------------------------------------------------------------
 
-export function stepBacklog(state: BacklogState, e: NormalizedEvent, ctx: BacklogContext, nowMs: number): StepResult {
+/** `maybeCounted`: see `hasEvent`. */
+export function stepBacklog(state: BacklogState, e: NormalizedEvent, ctx: BacklogContext, nowMs: number, maybeCounted = true): StepResult {
   if (state.ended !== '') return { consumed: false, state, effects: [] };
   const idx = state.currentStage - 1;
   const rule = compileRule(currentRule(state));
   const result = matchRule(rule, e, ctx.assets);
   const recorded = recordSticky(state, idx, rule, e, result);
-  const known = hasEvent(state, e.event_id);
+  const known = hasEvent(state, e.event_id, maybeCounted);
   if (result !== MatchResult.Matched) {
     if (known) return { consumed: true, state, effects: [] };
     if (!state.allRulesAlwaysActive) return { consumed: false, state: recorded, effects: [] };
@@ -261,7 +257,6 @@ function withCustomData(list: readonly CustomDataEntry[], label: string, content
 function appendEvent(state: BacklogState, idx: number, e: NormalizedEvent, nowMs: number): BacklogState {
   const stage = state.stages[idx];
   if (stage === undefined) throw new Error(`backlog ${state.id} has no stage index ${idx}`);
-  state.seen?.add(e.event_id);
   let customData = state.customData;
   customData = withCustomData(customData, e.custom_label1, e.custom_data1);
   customData = withCustomData(customData, e.custom_label2, e.custom_data2);
@@ -372,10 +367,10 @@ const OFFERS = {
   taken: { consumed: true, deliver: true },
 } as const satisfies Record<string, Offer>;
 
-export function previewOffer(state: BacklogState, e: NormalizedEvent, assets: NetworkAssets): Offer {
+export function previewOffer(state: BacklogState, e: NormalizedEvent, assets: NetworkAssets, maybeCounted = true): Offer {
   if (state.ended !== '') return OFFERS.ignored;
   const result = matchRule(compileRule(currentRule(state)), e, assets);
-  const known = hasEvent(state, e.event_id);
+  const known = hasEvent(state, e.event_id, maybeCounted);
   if (result === MatchResult.Matched) return known ? OFFERS.duplicate : OFFERS.taken;
   if (known) return OFFERS.duplicate;
   if (state.allRulesAlwaysActive && earlierStageMatching(state, e, assets) >= 0) return OFFERS.taken;
@@ -393,9 +388,10 @@ export function offerEvent(
   ctx: BacklogContext,
   nowMs: number,
   minLifetimeSec: number,
+  maybeCounted = true,
 ): StepResult {
   if (isExpired(state, nowMs / 1000, minLifetimeSec)) return { consumed: false, ...expireBacklog(state, ctx) };
-  return stepBacklog(state, e, ctx, nowMs);
+  return stepBacklog(state, e, ctx, nowMs, maybeCounted);
 }
 
 // ---- predicting an offer while events are in flight ----------------------------------------------------------
@@ -425,6 +421,7 @@ export function predictOffer(
   inFlight: InFlight,
   nowSec: number,
   minLifetimeSec: number,
+  maybeCounted = true,
 ): Prediction {
   if (state.ended !== '') return 'unaffected';
   const current = state.currentStage - 1;
@@ -437,8 +434,8 @@ export function predictOffer(
     if (result !== MatchResult.NoMatch) touched = true;
     if (k >= current && result !== MatchResult.Matched) allMatch = false;
   }
-  const counted = hasEvent(state, e.event_id);
-  if (!touched && !counted && !inFlight.hasId(e.event_id)) return 'unaffected';
+  const counted = hasEvent(state, e.event_id, maybeCounted);
+  if (!touched && !counted && !(maybeCounted && inFlight.hasId(e.event_id))) return 'unaffected';
   if ((allMatch || counted) && !canEnd(state, inFlight.count) && !canExpire(state, inFlight.minTime, nowSec, minLifetimeSec)) {
     return 'consumed';
   }
