@@ -66,7 +66,8 @@ export function spawnBacklog(
   enrichNow = false,
 ): Ref<BacklogMsg> {
   let lastGood = initial;
-  const failures: number[] = [];
+  /** Clock times of recent failures (made at the first one: most backlogs never fail). */
+  let failures: number[] | undefined;
 
   // Lookups run beside the actor (D1: they never block correlation) and report back as a message.
   const me: { ref?: Ref<BacklogMsg> } = {};
@@ -126,6 +127,7 @@ export function spawnBacklog(
       // A throwing onCrash would kill the process (nact runs it un-awaited): keep this total.
       try {
         const now = deps.clock.now();
+        failures ??= [];
         failures.push(now);
         while (failures.length > 0 && (failures[0] ?? now) < now - deps.budget.windowMs) failures.shift();
         const exhausted = failures.length > deps.budget.maxRestarts;

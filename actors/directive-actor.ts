@@ -59,12 +59,22 @@ export interface DirectiveDeps extends BacklogDeps {
   readonly onLate: (nowMs: number) => void;
 }
 
+/** Most backlogs have nothing in flight most of the time: they share this empty list (no array each). */
+const NO_ITEMS: readonly BacklogItem[] = Object.freeze([]);
+
+/** Appends in place to a list this module made, or starts one when the list is the shared empty one. */
+function withItem(list: readonly BacklogItem[], item: BacklogItem): readonly BacklogItem[] {
+  if (list.length === 0) return [item];
+  (list as BacklogItem[]).push(item);
+  return list;
+}
+
 /** A live backlog as its directive sees it. */
 class Entry implements InFlight {
   /** Items sent (or about to be sent) and not answered yet, oldest first. */
-  inFlight: BacklogItem[] = [];
+  inFlight: readonly BacklogItem[] = NO_ITEMS;
   /** Items gathered for the next message to this backlog. */
-  outbox: BacklogItem[] = [];
+  outbox: readonly BacklogItem[] = NO_ITEMS;
   /** Ended or told to expire: gets no more events; removed once its answers are in. */
   closing: boolean;
   /** Its intel/vulnerability lookups are running (it may still re-write its alarm). */
@@ -92,15 +102,15 @@ class Entry implements InFlight {
   }
 
   push(item: BacklogItem): void {
-    this.inFlight.push(item);
-    this.outbox.push(item);
+    this.inFlight = withItem(this.inFlight, item);
+    this.outbox = withItem(this.outbox, item);
     if (item.type === 'event' && item.event.time < this.minTime) this.minTime = item.event.time;
   }
 
   /** Removes the n oldest items (answered); returns them. */
-  settle(n: number): BacklogItem[] {
-    const done = n === this.inFlight.length ? this.inFlight : this.inFlight.splice(0, n);
-    if (done === this.inFlight) this.inFlight = [];
+  settle(n: number): readonly BacklogItem[] {
+    const done = this.inFlight.slice(0, n);
+    this.inFlight = n >= this.inFlight.length ? NO_ITEMS : this.inFlight.slice(n);
     this.minTime = Infinity;
     for (const item of this.inFlight) if (item.type === 'event' && item.event.time < this.minTime) this.minTime = item.event.time;
     return done;
@@ -263,7 +273,7 @@ class DirectiveRuntime {
     for (const entry of this.dirty) {
       if (entry.outbox.length === 0) continue;
       dispatch(entry.ref, { type: 'items', items: entry.outbox });
-      entry.outbox = [];
+      entry.outbox = NO_ITEMS;
     }
     this.dirty.clear();
   }
@@ -385,7 +395,7 @@ class DirectiveRuntime {
     for (const item of entry.settle(entry.inFlight.length)) if (item.type === 'event') this.countId(item.event.event_id, -1);
     for (const stage of entry.state.stages) for (const id of idsToArray(stage.event_ids)) this.countId(id, -1);
     this.close(entry);
-    entry.outbox = [];
+    entry.outbox = NO_ITEMS;
     this.entries.delete(entry.state.id);
   }
 

@@ -66,5 +66,6 @@ export function resolveRules(rules: readonly RuleSpec[], allRulesAlwaysActive: b
     }
     resolved.push(copy);
   }
-  return resolved;
+  // A pushed-to array keeps spare room; a backlog keeps its rules for life.
+  return resolved.slice();
 }
