@@ -69,23 +69,26 @@ export function spawnBacklog(
   /** Clock times of recent failures (made at the first one: most backlogs never fail). */
   let failures: number[] | undefined;
 
-  // Lookups run beside the actor (D1: they never block correlation) and report back as a message.
-  const me: { ref?: Ref<BacklogMsg> } = {};
+  // Lookups run beside the actor (D1: they never block correlation) and report back as a message. The function
+  // exists only when a source is enabled (one closure less per backlog otherwise).
   let lookupRunning = false;
   let lookupAgain = false;
   const enricher = deps.enricher?.enabled === true ? deps.enricher : undefined;
-  const startLookup = (state: BacklogState) => {
-    if (enricher === undefined) return;
-    if (lookupRunning) {
-      lookupAgain = true;
-      return;
-    }
-    lookupRunning = true;
-    void enricher.lookup(state).then((result) => {
-      if (result.errors.length > 0) deps.log.debug('enrichment lookups failed', { backlogId: state.id, errors: result.errors });
-      if (me.ref !== undefined) dispatch(me.ref, { type: 'enrichment', intel: result.intel, vulns: result.vulns });
-    });
-  };
+  const startLookup =
+    enricher === undefined
+      ? undefined
+      : (state: BacklogState) => {
+          if (lookupRunning) {
+            lookupAgain = true;
+            return;
+          }
+          lookupRunning = true;
+          void enricher.lookup(state).then((result) => {
+            if (result.errors.length > 0) deps.log.debug('enrichment lookups failed', { backlogId: state.id, errors: result.errors });
+            // Resolves after `spawn` returned: `self` is set.
+            dispatch(self, { type: 'enrichment', intel: result.intel, vulns: result.vulns });
+          });
+        };
 
   const handle = (state: BacklogState, msg: BacklogMsg): BacklogState => {
     let current = state;
@@ -115,7 +118,7 @@ export function spawnBacklog(
     }
     deps.output.write(effects);
     lastGood = current;
-    if (lookup) startLookup(current);
+    if (lookup) startLookup?.(current);
     const seqs = msg.type === 'items' ? msg.items.map((i) => i.seq) : [];
     ack({ backlogId: state.id, seqs, consumed, state: current, enriching: lookupRunning });
     return current;
@@ -123,6 +126,7 @@ export function spawnBacklog(
 
   const self = spawn(directive, handle, initial.id, {
     initialStateFunc: () => lastGood,
+    afterStop: nothingAfterStop,
     onCrash: (msg, err, ctx) => {
       // A throwing onCrash would kill the process (nact runs it un-awaited): keep this total.
       try {
@@ -159,10 +163,12 @@ export function spawnBacklog(
       }
     },
   });
-  me.ref = self;
-  if (enrichNow) startLookup(initial);
+  if (enrichNow) startLookup?.(initial);
   return self;
 }
+
+/** Shared by all backlog actors (nact makes a closure per actor when none is given). */
+function nothingAfterStop(): void {}
 
 /** Whether a backlog spawned with `enrichNow` really started a lookup. */
 export function enrichesAtStart(deps: BacklogDeps): boolean {
