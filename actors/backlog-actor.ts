@@ -13,6 +13,9 @@
 import { dispatch, spawn, type Ref } from 'nact';
 import {
   addEnrichment,
+  draftOf,
+  isDraft,
+  published,
   wantsEnrichment,
   type BacklogContext,
   type BacklogEffect,
@@ -25,7 +28,7 @@ import type { NormalizedEvent } from '../src/event/normalized-event.js';
 import type { Clock } from '../src/shared/time.js';
 import type { AlarmOutput } from './alarm-writer-actor.js';
 import type { Logger } from './logger.js';
-import type { BacklogAck, BacklogMsg, DirectiveMsg } from './messages.js';
+import type { BacklogAck, BacklogItem, BacklogMsg, DirectiveMsg } from './messages.js';
 
 export interface RestartBudget {
   readonly maxRestarts: number;
@@ -105,7 +108,12 @@ export function spawnBacklog(
         lookup = true;
       }
     } else {
-      for (const item of msg.items) {
+      const items = msg.items;
+      for (let i = 0; i < items.length; i++) {
+        const item = items[i] as BacklogItem;
+        // More items to come: step a private working copy, updated in place (one state copy per message
+        // instead of one per counted event); `state`, the last good one, is never touched.
+        if (i < items.length - 1 && !isDraft(current)) current = draftOf(current);
         const result: StepResult =
           item.type === 'event'
             ? deps.offer(current, item.event, deps.ctx, item.now, deps.minLifetimeSec, item.maybeCounted)
@@ -116,6 +124,7 @@ export function spawnBacklog(
         if (wantsEnrichment(result)) lookup = true;
       }
     }
+    current = published(current);
     deps.output.write(effects);
     lastGood = current;
     if (lookup) startLookup?.(current);

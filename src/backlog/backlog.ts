@@ -111,6 +111,33 @@ export interface StepResult extends Transition {
  */
 const NONE: readonly never[] = Object.freeze([]);
 
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
+/**
+ * Working copies. Counting an event copies the whole state (immutable states make a supervised restart exact),
+ * which is most of the cost of a counted event. A backlog actor that steps through several events in one
+ * message starts from `draftOf(state)`, a private copy that counting then updates in place, and hands out only
+ * `published(draft)`. Every other path still makes new states, so functions called with ordinary states (as
+ * everywhere outside that loop) never change their arguments.
+ */
+const drafts = new WeakSet<BacklogState>();
+
+export function draftOf(state: BacklogState): BacklogState {
+  const draft: BacklogState = { ...state, stages: state.stages.slice() };
+  drafts.add(draft);
+  return draft;
+}
+
+export function isDraft(state: BacklogState): boolean {
+  return drafts.has(state);
+}
+
+/** Ends a draft: from now on it is an ordinary, immutable state. */
+export function published(state: BacklogState): BacklogState {
+  drafts.delete(state);
+  return state;
+}
+
 /** An out-of-order event: its time + 5 s is not after the previous stage's end (Go Dsiem). */
 const ORDER_SLACK_SECONDS = 5;
 
@@ -268,18 +295,28 @@ function appendEvent(state: BacklogState, idx: number, e: NormalizedEvent, nowMs
   customData = withCustomData(customData, e.custom_label1, e.custom_data1);
   customData = withCustomData(customData, e.custom_label2, e.custom_data2);
   customData = withCustomData(customData, e.custom_label3, e.custom_data3);
+  const counted: StageState = { ...stage, event_ids: appendId(stage.event_ids, e.event_id) };
+  const srcIps = addUnique(state.srcIps, e.src_ip);
+  const dstIps = addUnique(state.dstIps, e.dst_ip);
+  const lastSrcPort = e.src_port !== 0 ? e.src_port : state.lastSrcPort;
+  const lastDstPort = e.dst_port !== 0 ? e.dst_port : state.lastDstPort;
+  const updateTime = Math.floor(nowMs / 1000);
+  if (drafts.has(state)) {
+    // A working copy nobody else has seen (see `draftOf`): updated in place. Its lists are still replaced,
+    // never changed, so alarm documents made from it earlier keep their values.
+    const draft = state as Mutable<BacklogState>;
+    (draft.stages as StageState[])[idx] = counted;
+    draft.srcIps = srcIps;
+    draft.dstIps = dstIps;
+    draft.customData = customData;
+    draft.lastSrcPort = lastSrcPort;
+    draft.lastDstPort = lastDstPort;
+    draft.updateTime = updateTime;
+    return draft;
+  }
   const stages = state.stages.slice();
-  stages[idx] = { ...stage, event_ids: appendId(stage.event_ids, e.event_id) };
-  return {
-    ...state,
-    stages,
-    srcIps: addUnique(state.srcIps, e.src_ip),
-    dstIps: addUnique(state.dstIps, e.dst_ip),
-    customData,
-    lastSrcPort: e.src_port !== 0 ? e.src_port : state.lastSrcPort,
-    lastDstPort: e.dst_port !== 0 ? e.dst_port : state.lastDstPort,
-    updateTime: Math.floor(nowMs / 1000),
-  };
+  stages[idx] = counted;
+  return { ...state, stages, srcIps, dstIps, customData, lastSrcPort, lastDstPort, updateTime };
 }
 
 function eventLine(state: BacklogState, idx: number, e: NormalizedEvent): BacklogEffect {

@@ -7,11 +7,14 @@ import {
   backlogTitle,
   createBacklog,
   deadlineOf,
+  draftOf,
   expireBacklog,
   hasEvent,
+  isDraft,
   isExpired,
   offerEvent,
   previewOffer,
+  published,
   startsBacklog,
   stepBacklog,
   type BacklogEffect,
@@ -98,6 +101,59 @@ function ev(id: string, sid: number, offsetSeconds: number, extra: Record<string
 }
 
 const e1 = ev('e1', 1, 0);
+
+describe('drafts (working copies a backlog actor steps in place)', () => {
+  it('give the states and effects that copying gives, and never change the state they started from', () => {
+    const directive = aDirective(
+      [
+        { plugin_sid: [1], from: 'HOME_NET', to: 'ANY', reliability: 1, timeout: 0 },
+        { plugin_sid: [2], from: ':1', to: ':1', reliability: 5, occurrence: 2, timeout: 60 },
+        { plugin_sid: [3], from: ':1', to: ':1', reliability: 10, occurrence: 4, timeout: 120 },
+      ],
+      { name: 'Scan from SRC_IP' },
+    );
+    const start = create(directive, e1).state;
+    deepFreeze(start);
+    const startJson = JSON.stringify(toBacklogJson(start));
+    const events = [
+      ev('e2', 2, 10, { custom_label1: 'user', custom_data1: 'alice', src_port: 4000 }),
+      ev('e3', 2, 20, { custom_label1: 'user', custom_data1: 'bob' }),
+      ev('e4', 3, 30),
+      ev('e9', 9, 31),
+      ev('e5', 3, 40, { dst_port: 443 }),
+      ev('e4', 3, 41),
+      ev('e6', 3, 50),
+      ev('e7', 3, 60),
+    ];
+    // Reference: ordinary immutable steps, effects serialised as they happen.
+    let plain = start;
+    const plainLines: string[] = [];
+    for (const e of events) {
+      const r = stepBacklog(plain, e, ctx, NOW);
+      plain = r.state;
+      plainLines.push(...r.effects.map((x) => JSON.stringify(x)));
+    }
+    // As the actor does: a draft for every step but the last, effects serialised only at the end.
+    let current = start;
+    const effects: BacklogEffect[] = [];
+    let inPlace = 0;
+    events.forEach((e, i) => {
+      if (i < events.length - 1 && !isDraft(current)) current = draftOf(current);
+      const before = current;
+      const r = stepBacklog(current, e, ctx, NOW);
+      if (r.state === before && isDraft(before) && r.effects.length > 0) inPlace++;
+      current = r.state;
+      effects.push(...r.effects);
+    });
+    current = published(current);
+    assert.equal(isDraft(current), false);
+    assert.ok(inPlace >= 2, `expected counts in place, got ${inPlace}`);
+    assert.deepEqual(effects.map((x) => JSON.stringify(x)), plainLines);
+    assert.equal(JSON.stringify(toBacklogJson(current)), JSON.stringify(toBacklogJson(plain)));
+    assert.equal(JSON.stringify(toBacklogJson(start)), startJson);
+    assert.equal(current.ended, 'completed');
+  });
+});
 
 describe('createBacklog', () => {
   it('counts the first event in stage 1, finishes it and starts stage 2 at the event time', () => {
