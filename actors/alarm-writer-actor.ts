@@ -11,6 +11,7 @@ import { mkdir, open, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { dispatch, spawn, type Ref } from 'nact';
 import type { BacklogEffect } from '../src/backlog/backlog.js';
+import { alarmEventLine } from '../src/alarm/alarm.js';
 import type { AlarmWriterMsg } from './messages.js';
 import type { Logger } from './logger.js';
 import { resumeAndLog } from './supervision.js';
@@ -50,7 +51,7 @@ export class AlarmOutput {
   /** Queues the lines of a transition's effects, in order. */
   write(effects: readonly BacklogEffect[]): void {
     for (const effect of effects) {
-      if (effect.type === 'alarm-event') this.events.push(JSON.stringify(effect.record));
+      if (effect.type === 'alarm-event') this.events.push(alarmEventLine(effect.record));
       else if (effect.type === 'alarm') {
         this.alarms.push(JSON.stringify(effect.alarm));
         this.alarmIds.add(effect.alarm.alarm_id);

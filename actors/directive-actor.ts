@@ -349,9 +349,8 @@ class DirectiveRuntime {
   private onAck(ack: BacklogAck): void {
     const entry = this.entries.get(ack.backlogId);
     if (entry === undefined) return;
-    for (const item of entry.settle(ack.seqs.length)) if (item.type === 'event') this.countId(item.event.event_id, -1);
+    this.settleIds(entry.settle(ack.seqs.length), entry.state, ack.state);
     this.deps.stats.inFlightItems -= ack.seqs.length;
-    this.countNewIds(entry.state, ack.state);
     const stageChanged = entry.state.currentStage !== ack.state.currentStage;
     entry.state = ack.state;
     entry.enriching = ack.enriching === true;
@@ -378,15 +377,33 @@ class DirectiveRuntime {
     }
   }
 
-  /** Ids counted since the last known state (id lists only grow). */
-  private countNewIds(before: BacklogState, after: BacklogState): void {
-    if (before === after) return;
-    for (let i = 0; i < after.stages.length; i++) {
-      const ids = after.stages[i]?.event_ids;
-      const known = before.stages[i]?.event_ids;
-      if (ids === known) continue;
-      for (const id of idsAddedSince(ids, known)) this.countId(id, 1);
+  /**
+   * The id index after an answer: the answered events are no longer in flight (-1 each) and the ids the backlog
+   * counted since its last known state are held (+1 each; id lists only grow). Usually the backlog counted exactly
+   * the answered events, in order: then nothing changes and the index is not touched.
+   */
+  private settleIds(settled: readonly BacklogItem[], before: BacklogState, after: BacklogState): void {
+    const added: string[] = [];
+    if (before !== after) {
+      for (let i = 0; i < after.stages.length; i++) {
+        const ids = after.stages[i]?.event_ids;
+        const known = before.stages[i]?.event_ids;
+        if (ids !== known) for (const id of idsAddedSince(ids, known)) added.push(id);
+      }
     }
+    let k = 0;
+    let same = true;
+    for (const item of settled) {
+      if (item.type !== 'event') continue;
+      if (added[k] !== item.event.event_id) {
+        same = false;
+        break;
+      }
+      k++;
+    }
+    if (same && k === added.length) return;
+    for (const item of settled) if (item.type === 'event') this.countId(item.event.event_id, -1);
+    for (const id of added) this.countId(id, 1);
   }
 
   private forget(entry: Entry): void {

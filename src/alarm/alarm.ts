@@ -123,3 +123,24 @@ export function toAlarmDocument(state: BacklogState, ctx: Pick<BacklogContext, '
   o['rules'] = state.rules.map((r, i) => toAlarmRule(r, state.stages[i], state.rcvdTime));
   return o as unknown as AlarmDocument;
 }
+
+/** Could JSON.stringify escape something in s? (quote, backslash, control, surrogate half: then it does the work) */
+function mayNeedEscape(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x20 || c === 0x22 || c === 0x5c || (c >= 0xd800 && c <= 0xdfff)) return true;
+  }
+  return false;
+}
+
+function jsonString(s: string): string {
+  return mayNeedEscape(s) ? JSON.stringify(s) : `"${s}"`;
+}
+
+/**
+ * The `siem_alarm_events.json` line of a record: exactly `JSON.stringify(record)` (same keys, same order), built
+ * without the generic serialiser, since there is one line per counted event.
+ */
+export function alarmEventLine(record: AlarmEventRecord): string {
+  return `{"alarm_id":${jsonString(record.alarm_id)},"stage":${JSON.stringify(record.stage)},"event_id":${jsonString(record.event_id)}}`;
+}
