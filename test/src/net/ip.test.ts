@@ -1,5 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import fc from 'fast-check';
 import { cidrContains, formatCidr, formatIp, isGlobalIp, isHostCidr, parseCidr, parseIp } from '../../../src/net/ip.js';
 import { cidr, ip } from '../helpers.js';
 
@@ -44,6 +45,44 @@ describe('parseIp with IPv4 literals', () => {
       assert.equal(parseIp(text), undefined);
     });
   }
+});
+
+describe('parseIp with IPv4 literals: the character scanner against a plain reference (property)', () => {
+  /** Four parts split on dots, each "0" or 1-3 digits without a leading zero, at most 255. */
+  const reference = (text: string): number | undefined => {
+    const parts = text.split('.');
+    if (parts.length !== 4) return undefined;
+    let value = 0;
+    for (const part of parts) {
+      if (!/^(0|[1-9][0-9]{0,2})$/.test(part) || Number(part) > 255) return undefined;
+      value = value * 256 + Number(part);
+    }
+    return value;
+  };
+  const v4Of = (text: string) => {
+    const parsed = parseIp(text);
+    return parsed?.family === 4 ? parsed.v4 : undefined;
+  };
+
+  it('agrees on strings of digits and dots', () => {
+    const chars = fc.constantFrom('0', '1', '2', '5', '9', '.', '.', 'a', ' ', '-');
+    fc.assert(
+      fc.property(fc.array(chars, { maxLength: 18 }).map((cs) => cs.join('')), (text) => {
+        assert.equal(v4Of(text), reference(text), JSON.stringify(text));
+      }),
+      { numRuns: 5000 },
+    );
+  });
+
+  it('agrees on quads of numbers with and without leading zeros, in and out of range', () => {
+    const part = fc.oneof(fc.integer({ min: 0, max: 300 }).map(String), fc.integer({ min: 0, max: 99 }).map((n) => `0${n}`), fc.constant(''));
+    fc.assert(
+      fc.property(fc.array(part, { minLength: 3, maxLength: 5 }).map((ps) => ps.join('.')), (text) => {
+        assert.equal(v4Of(text), reference(text), JSON.stringify(text));
+      }),
+      { numRuns: 5000 },
+    );
+  });
 });
 
 describe('parseIp with IPv6 literals', () => {
