@@ -109,8 +109,9 @@ class Entry implements InFlight {
 
   /** Removes the n oldest items (answered); returns them. */
   settle(n: number): readonly BacklogItem[] {
-    const done = this.inFlight.slice(0, n);
-    this.inFlight = n >= this.inFlight.length ? NO_ITEMS : this.inFlight.slice(n);
+    const all = n >= this.inFlight.length;
+    const done = all ? this.inFlight : this.inFlight.slice(0, n);
+    this.inFlight = all ? NO_ITEMS : this.inFlight.slice(n);
     this.minTime = Infinity;
     for (const item of this.inFlight) if (item.type === 'event' && item.event.time < this.minTime) this.minTime = item.event.time;
     return done;
