@@ -13,7 +13,7 @@ import * as t from 'io-ts';
 import { isLeft } from 'fp-ts/lib/Either.js';
 import type { Directive, RuleSpec } from '../directive/directive.js';
 import { describeFirstError } from '../shared/decode.js';
-import type { BacklogState } from './backlog.js';
+import { copyOf, stageOf, type BacklogState } from './backlog.js';
 import { idsFromArray, idsToArray } from './event-ids.js';
 
 export const SNAPSHOT_VERSION = 1;
@@ -111,7 +111,10 @@ export function toBacklogJson(state: BacklogState): BacklogJson {
 }
 
 export function fromBacklogJson(json: BacklogJson): BacklogState {
-  return { ...json, stages: json.stages.map((s) => ({ ...s, event_ids: idsFromArray(s.event_ids) })) };
+  // Rebuilt field by field: restored states get the same shape as new ones, and unknown fields are left out.
+  const state = copyOf({ ...json, stages: [] });
+  state.stages = json.stages.map((s) => stageOf(s.start_time, s.end_time, s.status, idsFromArray(s.event_ids), s.sticky));
+  return state;
 }
 
 export function toSnapshotFile(directive: Pick<Directive, 'id' | 'name'>, backlogs: readonly BacklogState[], nowMs: number): SnapshotFile {

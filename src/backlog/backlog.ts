@@ -123,7 +123,8 @@ type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 const drafts = new WeakSet<BacklogState>();
 
 export function draftOf(state: BacklogState): BacklogState {
-  const draft: BacklogState = { ...state, stages: state.stages.slice() };
+  const draft = copyOf(state);
+  draft.stages = state.stages.slice();
   drafts.add(draft);
   return draft;
 }
@@ -136,6 +137,46 @@ export function isDraft(state: BacklogState): boolean {
 export function published(state: BacklogState): BacklogState {
   drafts.delete(state);
   return state;
+}
+
+/**
+ * A new state with the same fields, to be changed before anyone else sees it. States are always built here or
+ * in `createBacklog`, with one field order and one type per field: V8 then gives every state the same hidden
+ * class, which keeps the code that reads them fast (object spreads made states of several shapes).
+ */
+export function copyOf(s: BacklogState): Mutable<BacklogState> {
+  return {
+    id: s.id,
+    directiveId: s.directiveId,
+    directiveName: s.directiveName,
+    title: s.title,
+    priority: s.priority,
+    kingdom: s.kingdom,
+    category: s.category,
+    allRulesAlwaysActive: s.allRulesAlwaysActive,
+    rules: s.rules,
+    stages: s.stages,
+    currentStage: s.currentStage,
+    risk: s.risk,
+    riskClass: s.riskClass,
+    srcIps: s.srcIps,
+    dstIps: s.dstIps,
+    networks: s.networks,
+    customData: s.customData,
+    intelHits: s.intelHits,
+    vulnerabilities: s.vulnerabilities,
+    createdTime: s.createdTime,
+    updateTime: s.updateTime,
+    rcvdTime: s.rcvdTime,
+    lastSrcPort: s.lastSrcPort,
+    lastDstPort: s.lastDstPort,
+    ended: s.ended,
+  };
+}
+
+/** Stage states are always built here, with one field order and field types (one hidden class for all). */
+export function stageOf(start_time: number, end_time: number, status: StageStatus, event_ids: EventIds, sticky: readonly string[]): StageState {
+  return { start_time, end_time, status, event_ids, sticky };
 }
 
 /** An out-of-order event: its time + 5 s is not after the previous stage's end (Go Dsiem). */
@@ -202,8 +243,8 @@ export function createBacklog(
   nowMs: number,
 ): Transition {
   const rules = resolveRules(directive.rules, directive.allRulesAlwaysActive, e);
-  const empty: StageState = { start_time: 0, end_time: 0, status: '', event_ids: undefined, sticky: NONE };
-  const stages = rules.map((_, i) => (i === 0 ? { ...empty, start_time: e.time } : empty));
+  const empty = stageOf(0, 0, '', undefined, NONE);
+  const stages = rules.map((_, i) => (i === 0 ? stageOf(e.time, 0, '', undefined, NONE) : empty));
   const state: BacklogState = {
     id,
     directiveId: directive.id,
@@ -266,13 +307,15 @@ function recordSticky(state: BacklogState, idx: number, rule: CompiledRule, e: N
   if (stage === undefined) return state;
   const value = stickyValue(rule.sticky, e);
   if (stage.sticky.includes(value)) return state;
-  return withStage(state, idx, { ...stage, sticky: stage.sticky.concat(value) });
+  return withStage(state, idx, stageOf(stage.start_time, stage.end_time, stage.status, stage.event_ids, stage.sticky.concat(value)));
 }
 
 function withStage(state: BacklogState, idx: number, stage: StageState): BacklogState {
   const stages = state.stages.slice();
   stages[idx] = stage;
-  return { ...state, stages };
+  const next = copyOf(state);
+  next.stages = stages;
+  return next;
 }
 
 function addUnique(list: readonly string[], value: string): readonly string[] {
@@ -295,7 +338,7 @@ function appendEvent(state: BacklogState, idx: number, e: NormalizedEvent, nowMs
   customData = withCustomData(customData, e.custom_label1, e.custom_data1);
   customData = withCustomData(customData, e.custom_label2, e.custom_data2);
   customData = withCustomData(customData, e.custom_label3, e.custom_data3);
-  const counted: StageState = { ...stage, event_ids: appendId(stage.event_ids, e.event_id) };
+  const counted = stageOf(stage.start_time, stage.end_time, stage.status, appendId(stage.event_ids, e.event_id), stage.sticky);
   const srcIps = addUnique(state.srcIps, e.src_ip);
   const dstIps = addUnique(state.dstIps, e.dst_ip);
   const lastSrcPort = e.src_port !== 0 ? e.src_port : state.lastSrcPort;
@@ -316,7 +359,15 @@ function appendEvent(state: BacklogState, idx: number, e: NormalizedEvent, nowMs
   }
   const stages = state.stages.slice();
   stages[idx] = counted;
-  return { ...state, stages, srcIps, dstIps, customData, lastSrcPort, lastDstPort, updateTime };
+  const next = copyOf(state);
+  next.stages = stages;
+  next.srcIps = srcIps;
+  next.dstIps = dstIps;
+  next.customData = customData;
+  next.lastSrcPort = lastSrcPort;
+  next.lastDstPort = lastDstPort;
+  next.updateTime = updateTime;
+  return next;
 }
 
 function eventLine(state: BacklogState, idx: number, e: NormalizedEvent): BacklogEffect {
@@ -332,18 +383,23 @@ function countEvent(state: BacklogState, idx: number, e: NormalizedEvent, ctx: B
   if (stage === undefined || rule === undefined) throw new Error(`backlog ${state.id} has no stage ${idx + 1}`);
   if (sizeOf(stage.event_ids) < rule.occurrence) return { state: counted, effects };
 
-  const finished = withStage(counted, idx, { ...stage, status: 'finished', end_time: e.time });
+  const finished = withStage(counted, idx, stageOf(stage.start_time, e.time, 'finished', stage.event_ids, stage.sticky));
   const risk = riskOf(finished.priority, rule.reliability, maxAssetValue(finished, ctx.assets));
-  const scored: BacklogState =
-    risk === finished.risk ? finished : { ...finished, risk, riskClass: riskClassOf(risk, ctx.thresholds) };
+  const scored = copyOf(finished);
+  if (risk !== finished.risk) {
+    scored.risk = risk;
+    scored.riskClass = riskClassOf(risk, ctx.thresholds);
+  }
   const last = idx === scored.rules.length - 1;
   let next: BacklogState;
   if (last) {
-    next = { ...scored, ended: 'completed' };
+    scored.ended = 'completed';
+    next = scored;
   } else {
     const following = scored.stages[idx + 1];
     if (following === undefined) throw new Error(`backlog ${state.id} has no stage ${idx + 2}`);
-    next = withStage({ ...scored, currentStage: idx + 2 }, idx + 1, { ...following, start_time: e.time });
+    scored.currentStage = idx + 2;
+    next = withStage(scored, idx + 1, stageOf(e.time, following.end_time, following.status, following.event_ids, following.sticky));
   }
   const written = withAlarm(next, ctx, effects);
   if (last) effects.push({ type: 'ended', reason: 'completed' });
@@ -364,11 +420,9 @@ function withAlarm(state: BacklogState, ctx: BacklogContext, effects: BacklogEff
   for (const ip of [...state.srcIps, ...state.dstIps]) {
     for (const net of ctx.assets.networks(parseIp(ip))) if (!networks.includes(net)) networks = networks.concat(net);
   }
-  const next: BacklogState = {
-    ...state,
-    networks,
-    createdTime: state.createdTime === 0 ? state.updateTime : state.createdTime,
-  };
+  const next = copyOf(state);
+  next.networks = networks;
+  if (state.createdTime === 0) next.createdTime = state.updateTime;
   effects.push({ type: 'alarm', alarm: toAlarmDocument(next, ctx) });
   return next;
 }
@@ -387,7 +441,9 @@ export function expireBacklog(state: BacklogState, ctx: BacklogContext): Transit
   const idx = state.currentStage - 1;
   const stage = state.stages[idx];
   if (stage === undefined || state.ended !== '') return { state, effects: [] };
-  const timedOut = withStage({ ...state, ended: 'expired' }, idx, { ...stage, status: 'timeout' });
+  const ended = copyOf(state);
+  ended.ended = 'expired';
+  const timedOut = withStage(ended, idx, stageOf(stage.start_time, stage.end_time, 'timeout', stage.event_ids, stage.sticky));
   const effects: BacklogEffect[] = [];
   const written = withAlarm(timedOut, ctx, effects);
   effects.push({ type: 'ended', reason: 'expired' });
@@ -516,6 +572,13 @@ function mergeHits(known: readonly EnrichmentHit[], found: readonly EnrichmentHi
   return merged;
 }
 
+function enriched(state: BacklogState, intelHits: readonly EnrichmentHit[], vulnerabilities: readonly EnrichmentHit[]): BacklogState {
+  const next = copyOf(state);
+  next.intelHits = intelHits;
+  next.vulnerabilities = vulnerabilities;
+  return next;
+}
+
 /**
  * Intel and vulnerability results that arrived for this backlog (D1): they accumulate (never removed), and the
  * alarm is re-written when something new came in and the alarm exists (risk >= 1).
@@ -530,7 +593,7 @@ export function addEnrichment(
   const vulnerabilities = mergeHits(state.vulnerabilities, vulns);
   if (intelHits === state.intelHits && vulnerabilities === state.vulnerabilities) return { state, effects: [] };
   const effects: BacklogEffect[] = [];
-  return { state: withAlarm({ ...state, intelHits, vulnerabilities }, ctx, effects), effects };
+  return { state: withAlarm(enriched(state, intelHits, vulnerabilities), ctx, effects), effects };
 }
 
 /** Should the addresses of this transition's backlog be looked up? (an alarm was written, not for expiry) */
