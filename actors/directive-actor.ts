@@ -118,7 +118,8 @@ class Entry implements InFlight {
   }
 }
 
-type Item = { readonly kind: 'event'; readonly timed: TimedEvent } | { readonly kind: 'tick'; readonly now: number };
+/** An event to handle, or a clock tick (its time in ms): no wrapper object per queued event. */
+type Item = TimedEvent | number;
 
 interface Waiting {
   readonly seq: number;
@@ -150,14 +151,13 @@ class RoutingIndex {
     this.add(entry);
   }
 
-  /** The buckets an event with these addresses can touch. */
-  forEvent(src: IpKey | undefined, dst: IpKey | undefined): Array<ReadonlySet<Entry>> {
-    const out: Array<ReadonlySet<Entry>> = [this.unkeyed];
-    const s = src === undefined ? undefined : this.bySrc.get(src);
-    const d = dst === undefined ? undefined : this.byDst.get(dst);
-    if (s !== undefined) out.push(s);
-    if (d !== undefined) out.push(d);
-    return out;
+  /** Keyed entries an event from / to this host can touch (besides `unkeyed`). */
+  bySource(key: IpKey): ReadonlySet<Entry> | undefined {
+    return this.bySrc.get(key);
+  }
+
+  byDestination(key: IpKey): ReadonlySet<Entry> | undefined {
+    return this.byDst.get(key);
   }
 
   private bucket(key: RoutingKey, create: boolean): Set<Entry> {
@@ -172,12 +172,33 @@ class RoutingIndex {
   }
 }
 
+/** The state of one offer while the directive walks the backlogs the event can touch. */
+class Offering {
+  timed: TimedEvent | undefined;
+  seq = 0;
+  nowSec = 0;
+  maybeCounted = false;
+  consumed = false;
+  undecided: Set<string> | undefined;
+  /** The item sent to backlogs, made when the first one is sent it. */
+  item: BacklogItem | undefined;
+
+  itemFor(): BacklogItem {
+    if (this.item !== undefined) return this.item;
+    const timed = this.timed as TimedEvent;
+    this.item = { type: 'event', seq: this.seq, event: timed.event, now: timed.now, maybeCounted: this.maybeCounted };
+    return this.item;
+  }
+}
+
 class DirectiveRuntime {
   private readonly entries = new Map<string, Entry>();
   private readonly index = new RoutingIndex();
   /** Event ids counted or in flight in any live backlog, with how many hold them (D3 check). */
   private readonly ids = new Map<string, number>();
   private readonly dirty = new Set<Entry>();
+  /** The event being offered (one at a time; reused, so an offer allocates nothing for backlogs it skips). */
+  private readonly offering = new Offering();
   private queue: Item[] = [];
   private head = 0;
   private waiting: Waiting | undefined;
@@ -211,13 +232,13 @@ class DirectiveRuntime {
       case 'events': {
         // Backlogs that no event reaches still expire on time: an expiry check before each batch.
         const first = msg.batch[0];
-        if (first !== undefined) this.queue.push({ kind: 'tick', now: first.now });
-        for (const timed of msg.batch) this.queue.push({ kind: 'event', timed });
+        if (first !== undefined) this.queue.push(first.now);
+        for (const timed of msg.batch) this.queue.push(timed);
         this.deps.stats.queued += msg.batch.length;
         break;
       }
       case 'tick':
-        this.queue.push({ kind: 'tick', now: msg.now });
+        this.queue.push(msg.now);
         break;
       case 'acks':
         for (const ack of this.acks.take()) this.onAck(ack);
@@ -235,8 +256,8 @@ class DirectiveRuntime {
   private drain(): void {
     while (this.waiting === undefined && this.head < this.queue.length) {
       const item = this.queue[this.head++] as Item;
-      if (item.kind === 'tick') this.expireDue(item.now);
-      else this.handleEvent(item.timed);
+      if (typeof item === 'number') this.expireDue(item);
+      else this.handleEvent(item);
     }
     if (this.head === this.queue.length && this.head > 0) {
       this.queue = [];
@@ -308,43 +329,56 @@ class DirectiveRuntime {
   }
 
   private offer(timed: TimedEvent): void {
-    const { event, now } = timed;
-    const seq = ++this.seq;
-    const nowSec = now / 1000;
-    const assets = this.deps.ctx.assets;
-    const lifetime = this.deps.minLifetimeSec;
+    const { event } = timed;
+    const o = this.offering;
+    o.timed = timed;
+    o.seq = ++this.seq;
+    o.nowSec = timed.now / 1000;
     // D3: an id some backlog holds may be counted in any of them, so all are looked at; otherwise only the
     // backlogs the event's addresses can reach, and none of them needs to look for the id.
-    const maybeCounted = this.ids.has(event.event_id);
-    const item: BacklogItem = { type: 'event', seq, event, now, maybeCounted };
-    let consumed = false;
-    let undecided: Set<string> | undefined;
-    const buckets: Iterable<ReadonlySet<Entry> | Iterable<Entry>> = maybeCounted
-      ? [this.entries.values()]
-      : this.index.forEvent(event.srcAddr && ipKey(event.srcAddr), event.dstAddr && ipKey(event.dstAddr));
-    for (const bucket of buckets) {
-      for (const entry of bucket) {
-        if (entry.closing) continue;
-        if (entry.inFlight.length === 0) {
-          if (isExpired(entry.state, nowSec, lifetime)) {
-            this.expire(entry, now);
-            continue;
-          }
-          const offer = previewOffer(entry.state, event, assets, maybeCounted);
-          if (offer.consumed) consumed = true;
-          if (offer.deliver) this.send(entry, item);
-          continue;
-        }
-        const prediction = predictOffer(entry.state, event, assets, entry, nowSec, lifetime, maybeCounted);
-        if (prediction === 'unaffected') continue;
-        this.send(entry, item);
-        if (prediction === 'consumed') consumed = true;
-        else (undecided ??= new Set()).add(entry.state.id);
-      }
+    o.maybeCounted = this.ids.has(event.event_id);
+    o.item = undefined;
+    o.consumed = false;
+    o.undecided = undefined;
+    if (o.maybeCounted) {
+      for (const entry of this.entries.values()) this.consider(entry);
+    } else {
+      for (const entry of this.index.unkeyed) this.consider(entry);
+      const src = event.srcAddr && this.index.bySource(ipKey(event.srcAddr));
+      if (src !== undefined) for (const entry of src) this.consider(entry);
+      const dst = event.dstAddr && this.index.byDestination(ipKey(event.dstAddr));
+      if (dst !== undefined) for (const entry of dst) this.consider(entry);
     }
-    if (consumed || !startsBacklog(this.directive, event, assets)) return;
+    const { consumed, undecided, seq } = o;
+    o.timed = undefined;
+    o.item = undefined;
+    if (consumed || !startsBacklog(this.directive, event, this.deps.ctx.assets)) return;
     if (undecided === undefined) this.create(timed);
     else this.waiting = { seq, timed, remaining: undecided };
+  }
+
+  /** One backlog's part in the offer of `this.offering`'s event. */
+  private consider(entry: Entry): void {
+    if (entry.closing) return;
+    const o = this.offering;
+    const timed = o.timed as TimedEvent;
+    const assets = this.deps.ctx.assets;
+    const lifetime = this.deps.minLifetimeSec;
+    if (entry.inFlight.length === 0) {
+      if (isExpired(entry.state, o.nowSec, lifetime)) {
+        this.expire(entry, timed.now);
+        return;
+      }
+      const offer = previewOffer(entry.state, timed.event, assets, o.maybeCounted);
+      if (offer.consumed) o.consumed = true;
+      if (offer.deliver) this.send(entry, o.itemFor());
+      return;
+    }
+    const prediction = predictOffer(entry.state, timed.event, assets, entry, o.nowSec, lifetime, o.maybeCounted);
+    if (prediction === 'unaffected') return;
+    this.send(entry, o.itemFor());
+    if (prediction === 'consumed') o.consumed = true;
+    else (o.undecided ??= new Set()).add(entry.state.id);
   }
 
   private onAck(ack: BacklogAck): void {

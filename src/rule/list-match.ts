@@ -60,6 +60,30 @@ export function stringListMatches(list: CompiledStringList, term: string): boole
   return scanList(list, term, (item, value) => item === value);
 }
 
+/**
+ * A port list with its items as numbers. An event port (an integer 0..65535: the decoder refuses others)
+ * matches an item when its decimal text equals the item (`stringListMatches` on `String(port)`); only an item
+ * that is the decimal text of a number can equal one, so the other items become NaN, which no port equals.
+ * Same results, without a string per port checked.
+ */
+export type CompiledPortList = ReadonlyArray<ListItem<number>>;
+
+export function compilePortList(text: string): CompiledPortList {
+  return splitList(text).map(({ negated, value }) => {
+    const n = Number(value);
+    return { negated, value: value !== '' && String(n) === value ? n : NaN };
+  });
+}
+
+export function portListMatches(list: CompiledPortList, port: number): boolean {
+  let result = false;
+  for (const item of list) {
+    if (item.value === port) return !item.negated;
+    if (item.negated) result = true;
+  }
+  return result;
+}
+
 // ---- custom data --------------------------------------------------------------------------------------------
 
 export type CustomDataMatcher =

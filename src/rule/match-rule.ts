@@ -16,11 +16,11 @@ import {
   addressListMatches,
   compileAddressList,
   compileCustomData,
+  compilePortList,
   customDataMatches,
-  splitList,
-  stringListMatches,
+  portListMatches,
   type CompiledAddressList,
-  type CompiledStringList,
+  type CompiledPortList,
   type CustomDataMatcher,
 } from './list-match.js';
 
@@ -30,7 +30,7 @@ export type AddressMatcher =
   | { readonly kind: 'not-home' }
   | { readonly kind: 'list'; readonly list: CompiledAddressList };
 
-export type PortMatcher = { readonly kind: 'any' } | { readonly kind: 'list'; readonly list: CompiledStringList };
+export type PortMatcher = { readonly kind: 'any' } | { readonly kind: 'list'; readonly list: CompiledPortList };
 
 export interface CompiledRule {
   readonly spec: RuleSpec;
@@ -62,7 +62,7 @@ function compileAddress(value: string): AddressMatcher {
 }
 
 function compilePort(value: string): PortMatcher {
-  return value === 'ANY' ? { kind: 'any' } : { kind: 'list', list: splitList(value) };
+  return value === 'ANY' ? { kind: 'any' } : { kind: 'list', list: compilePortList(value) };
 }
 
 const compiled = new WeakMap<RuleSpec, CompiledRule>();
@@ -101,7 +101,7 @@ function addressMatches(m: AddressMatcher, ip: NormalizedEvent['srcAddr'], asset
 }
 
 function portMatches(m: PortMatcher, port: number): boolean {
-  return m.kind === 'any' || stringListMatches(m.list, String(port));
+  return m.kind === 'any' || portListMatches(m.list, port);
 }
 
 function addressesAndPortsMatch(r: CompiledRule, e: NormalizedEvent, assets: NetworkAssets): boolean {
@@ -111,6 +111,11 @@ function addressesAndPortsMatch(r: CompiledRule, e: NormalizedEvent, assets: Net
     portMatches(r.portFrom, e.src_port) &&
     portMatches(r.portTo, e.dst_port)
   );
+}
+
+function includesOrAny(list: readonly string[], value: string): boolean {
+  for (const item of list) if (item === value || item === 'ANY') return true;
+  return false;
 }
 
 export function matchRule(r: CompiledRule, e: NormalizedEvent, assets: NetworkAssets): MatchResult {
@@ -125,7 +130,7 @@ export function matchRule(r: CompiledRule, e: NormalizedEvent, assets: NetworkAs
   }
   if (e.category !== r.spec.category || !r.products.has(e.product)) return MatchResult.NoMatch;
   const subs = r.spec.subcategory;
-  if (subs.length > 0 && !subs.some((s) => s === e.subcategory || s === 'ANY')) return MatchResult.NoMatch;
+  if (subs.length > 0 && !includesOrAny(subs, e.subcategory)) return MatchResult.NoMatch;
   return addressesAndPortsMatch(r, e, assets) ? MatchResult.Matched : MatchResult.NoMatch;
 }
 

@@ -4,10 +4,13 @@ import {
   addressListMatches,
   compileAddressList,
   compileCustomData,
+  compilePortList,
   customDataMatches,
+  portListMatches,
   splitList,
   stringListMatches,
 } from '../../../src/rule/list-match.js';
+import fc from 'fast-check';
 import { ip } from '../helpers.js';
 
 describe('IP list match (dsiem-backend.md 8.3, verbatim)', () => {
@@ -154,5 +157,30 @@ describe('custom data match: ANY, empty, case and whitespace (go-dsiem.md 3.3)',
   it('compares list entries case-sensitively', () => {
     assert.equal(customDataMatches(compileCustomData('Foo,bar'), 'foo'), false);
     assert.equal(customDataMatches(compileCustomData('Foo,bar'), 'Foo'), true);
+  });
+});
+
+describe('port lists compared as numbers', () => {
+  it('give the same answer as the text comparison of String(port), for any list and any port the decoder accepts', () => {
+    const item = fc.oneof(
+      fc.integer({ min: -5, max: 70000 }).map(String),
+      fc.constantFrom('', 'ANY', '022', '+22', '22.0', '1e3', 'NaN', '-0', '0x16', ' 80 '),
+      fc.string({ unit: 'grapheme-ascii', maxLength: 4 }),
+    );
+    const list = fc.array(fc.tuple(fc.boolean(), item), { minLength: 1, maxLength: 5 }).map((xs) => xs.map(([neg, v]) => (neg ? `!${v}` : v)).join(','));
+    const port = fc.oneof(fc.integer({ min: 0, max: 65535 }), fc.constantFrom(0, 22, 80, 1000));
+    fc.assert(
+      fc.property(list, port, (text, p) => {
+        assert.equal(portListMatches(compilePortList(text), p), stringListMatches(splitList(text), String(p)), `${JSON.stringify(text)} / ${p}`);
+      }),
+      { numRuns: 5000 },
+    );
+  });
+
+  it('match "!22, 80" as Dsiem does: every port but 22', () => {
+    const list = compilePortList('!22, 80');
+    assert.equal(portListMatches(list, 22), false);
+    assert.equal(portListMatches(list, 80), true);
+    assert.equal(portListMatches(list, 443), true);
   });
 });
