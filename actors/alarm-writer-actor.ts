@@ -29,9 +29,71 @@ export interface AlarmStats {
   unwritten: number;
 }
 
+/**
+ * Lines waiting for the writer, as UTF-8 bytes in chunks. A line is encoded as soon as it is made, so its string
+ * dies young (no string per line lives until the next flush, which would cost the garbage collector copying
+ * and promoting it), and a flush appends the chunks as they are (no join, no encoding then).
+ */
+export class LineQueue {
+  private static readonly CHUNK = 256 * 1024;
+  private full: Chunk[] = [];
+  private current: Buffer | undefined;
+  private used = 0;
+  private linesInCurrent = 0;
+  /** Lines queued. */
+  count = 0;
+
+  add(line: string): void {
+    // UTF-8 takes at most 3 bytes per UTF-16 unit; the newline is one more.
+    const worst = line.length * 3 + 1;
+    if (this.current === undefined || this.used + worst > this.current.length) this.startChunk(worst);
+    const buf = this.current as Buffer;
+    this.used += buf.write(line, this.used, 'utf8');
+    buf[this.used++] = 10;
+    this.linesInCurrent++;
+    this.count++;
+  }
+
+  /** Everything queued, oldest first (emptied: later lines start a new chunk). */
+  take(): Chunk[] {
+    this.seal();
+    const taken = this.full;
+    this.full = [];
+    this.count = 0;
+    return taken;
+  }
+
+  /** Puts chunks that were taken and not written back in front, so they are written first next time. */
+  restore(chunks: readonly Chunk[]): void {
+    this.seal();
+    this.full = chunks.concat(this.full);
+    for (const c of chunks) this.count += c.lines;
+  }
+
+  private seal(): void {
+    if (this.current !== undefined && this.used > 0) this.full.push({ bytes: this.current.subarray(0, this.used), lines: this.linesInCurrent });
+    this.current = undefined;
+    this.used = 0;
+    this.linesInCurrent = 0;
+  }
+
+  private startChunk(atLeast: number): void {
+    this.seal();
+    this.current = Buffer.allocUnsafe(Math.max(LineQueue.CHUNK, atLeast));
+  }
+}
+
+/** Whole lines, encoded. */
+export interface Chunk {
+  readonly bytes: Buffer;
+  readonly lines: number;
+}
+
+const linesIn = (chunks: readonly Chunk[]) => chunks.reduce((n, c) => n + c.lines, 0);
+
 export class AlarmOutput {
-  alarms: string[] = [];
-  events: string[] = [];
+  readonly alarms = new LineQueue();
+  readonly events = new LineQueue();
   readonly alarmIds = new Set<string>();
   readonly stats: AlarmStats = { alarmLines: 0, alarmEventLines: 0, alarms: 0, writeErrors: 0, unwritten: 0 };
   private writer: Ref<AlarmWriterMsg> | undefined;
@@ -41,7 +103,7 @@ export class AlarmOutput {
 
   /** Lines queued or being written. */
   get pending(): number {
-    return this.alarms.length + this.events.length + this.writing;
+    return this.alarms.count + this.events.count + this.writing;
   }
 
   attach(writer: Ref<AlarmWriterMsg>): void {
@@ -51,31 +113,44 @@ export class AlarmOutput {
   /** Queues the lines of a transition's effects, in order. */
   write(effects: readonly BacklogEffect[]): void {
     for (const effect of effects) {
-      if (effect.type === 'alarm-event') this.events.push(alarmEventLine(effect.record));
+      if (effect.type === 'alarm-event') this.events.add(alarmEventLine(effect.record));
       else if (effect.type === 'alarm') {
-        this.alarms.push(JSON.stringify(effect.alarm));
+        this.alarms.add(JSON.stringify(effect.alarm));
         this.alarmIds.add(effect.alarm.alarm_id);
       }
     }
-    if (!this.flushRequested && (this.alarms.length > 0 || this.events.length > 0) && this.writer !== undefined) {
+    if (!this.flushRequested && (this.alarms.count > 0 || this.events.count > 0) && this.writer !== undefined) {
       this.flushRequested = true;
       dispatch(this.writer, { type: 'flush' });
     }
   }
 
   /** Takes everything queued (the writer calls this). */
-  take(): { alarms: string[]; events: string[] } {
-    const taken = { alarms: this.alarms, events: this.events };
-    this.alarms = [];
-    this.events = [];
+  take(): Taken {
+    const taken = { alarms: this.alarms.take(), events: this.events.take() };
     this.flushRequested = false;
     return taken;
   }
 
   /** Puts lines back in front of the queue after a failed write, so they are not lost. */
-  restore(taken: { alarms: string[]; events: string[] }): void {
-    this.alarms = taken.alarms.concat(this.alarms);
-    this.events = taken.events.concat(this.events);
+  restore(taken: Taken): void {
+    this.alarms.restore(taken.alarms);
+    this.events.restore(taken.events);
+  }
+}
+
+interface Taken {
+  alarms: Chunk[];
+  events: Chunk[];
+}
+
+/** Appends the chunks in order, removing each from the list and reporting its lines once it is written. */
+async function writeChunks(file: FileHandle, chunks: Chunk[], written: (lines: number) => void): Promise<void> {
+  while (chunks.length > 0) {
+    const chunk = chunks[0] as Chunk;
+    await file.appendFile(chunk.bytes);
+    chunks.shift();
+    written(chunk.lines);
   }
 }
 
@@ -97,23 +172,32 @@ export function spawnAlarmWriter(parent: Ref<unknown>, logsDir: string, output: 
   const flush = async (): Promise<Error | undefined> => {
     const taken = output.take();
     if (taken.alarms.length === 0 && taken.events.length === 0) return undefined;
-    output.writing = taken.alarms.length + taken.events.length;
+    output.writing = linesIn(taken.alarms) + linesIn(taken.events);
     try {
       const f = await openFiles();
-      // Alarm-event lines first: an alarm line never refers to an event that is not on disk yet.
-      if (taken.events.length > 0) await f.events.appendFile(taken.events.join('\n') + '\n');
-      if (taken.alarms.length > 0) await f.alarms.appendFile(taken.alarms.join('\n') + '\n');
-      output.stats.alarmEventLines += taken.events.length;
-      output.stats.alarmLines += taken.alarms.length;
+      // Alarm-event lines first: an alarm line never refers to an event that is not on disk yet. Chunks on disk
+      // leave `taken` as they are written, so a failure puts back only what is not written.
+      await writeChunks(f.events, taken.events, (n) => {
+        output.stats.alarmEventLines += n;
+        output.writing -= n;
+      });
+      await writeChunks(f.alarms, taken.alarms, (n) => {
+        output.stats.alarmLines += n;
+        output.writing -= n;
+      });
       output.stats.alarms = output.alarmIds.size;
-      output.stats.unwritten = output.alarms.length + output.events.length;
+      output.stats.unwritten = output.alarms.count + output.events.count;
       output.writing = 0;
       return undefined;
     } catch (err) {
       output.writing = 0;
       output.restore(taken);
+      // Reopened on the next attempt: a file replaced or moved meanwhile (rotation, a fixed mount) is written anew.
+      const failed = files;
+      files = undefined;
+      if (failed !== undefined) await Promise.allSettled([failed.alarms.close(), failed.events.close()]);
       output.stats.writeErrors++;
-      output.stats.unwritten = output.alarms.length + output.events.length;
+      output.stats.unwritten = output.alarms.count + output.events.count;
       log.error('cannot write alarm files, lines kept in memory for the next attempt', {
         logsDir,
         error: (err as Error).message,

@@ -104,6 +104,9 @@ export interface StepResult extends Transition {
   readonly consumed: boolean;
 }
 
+/** Transitions without effects share this list (most offers change nothing, or only the state). */
+const NO_EFFECTS: readonly BacklogEffect[] = Object.freeze([]);
+
 /**
  * Lists in a state are immutable, so every new backlog starts with the same empty one, and a list grows by
  * `concat`, which allocates exactly what it holds (a spread or push keeps room for 16 more: ~130 bytes per list
@@ -279,25 +282,25 @@ export function createBacklog(
 
 /** `maybeCounted`: see `hasEvent`. */
 export function stepBacklog(state: BacklogState, e: NormalizedEvent, ctx: BacklogContext, nowMs: number, maybeCounted = true): StepResult {
-  if (state.ended !== '') return { consumed: false, state, effects: [] };
+  if (state.ended !== '') return { consumed: false, state, effects: NO_EFFECTS };
   const idx = state.currentStage - 1;
   const rule = compileRule(currentRule(state));
   const result = matchRule(rule, e, ctx.assets);
   const recorded = recordSticky(state, idx, rule, e, result);
   const known = hasEvent(state, e.event_id, maybeCounted);
   if (result !== MatchResult.Matched) {
-    if (known) return { consumed: true, state, effects: [] };
-    if (!state.allRulesAlwaysActive) return { consumed: false, state: recorded, effects: [] };
+    if (known) return { consumed: true, state, effects: NO_EFFECTS };
+    if (!state.allRulesAlwaysActive) return { consumed: false, state: recorded, effects: NO_EFFECTS };
     const earlier = earlierStageMatching(recorded, e, ctx.assets);
-    if (earlier < 0) return { consumed: false, state: recorded, effects: [] };
-    return { consumed: true, ...appendToEarlierStage(recorded, earlier, e, ctx, nowMs) };
+    if (earlier < 0) return { consumed: false, state: recorded, effects: NO_EFFECTS };
+    return appendToEarlierStage(recorded, earlier, e, ctx, nowMs);
   }
-  if (known) return { consumed: true, state, effects: [] };
-  if (Number.isNaN(e.time)) return { consumed: true, state: recorded, effects: [] };
-  if (rule.sticky !== undefined && recorded === state) return { consumed: true, state, effects: [] };
+  if (known) return { consumed: true, state, effects: NO_EFFECTS };
+  if (Number.isNaN(e.time)) return { consumed: true, state: recorded, effects: NO_EFFECTS };
+  if (rule.sticky !== undefined && recorded === state) return { consumed: true, state, effects: NO_EFFECTS };
   const previousEnd = idx > 0 ? (state.stages[idx - 1]?.end_time ?? 0) : 0;
-  if (e.time + ORDER_SLACK_SECONDS <= previousEnd) return { consumed: true, state: recorded, effects: [] };
-  return { consumed: true, ...countEvent(recorded, idx, e, ctx, nowMs) };
+  if (e.time + ORDER_SLACK_SECONDS <= previousEnd) return { consumed: true, state: recorded, effects: NO_EFFECTS };
+  return countEvent(recorded, idx, e, ctx, nowMs);
 }
 
 /** Adds the stage's sticky value when the check got past the recording point; same object when nothing new. */
@@ -374,14 +377,14 @@ function eventLine(state: BacklogState, idx: number, e: NormalizedEvent): Backlo
   return { type: 'alarm-event', record: { alarm_id: state.id, stage: idx + 1, event_id: e.event_id } };
 }
 
-/** Counts the event in the current stage; completes the stage, moves on or ends the backlog. */
-function countEvent(state: BacklogState, idx: number, e: NormalizedEvent, ctx: BacklogContext, nowMs: number): Transition {
+/** Counts the event in the current stage; completes the stage, moves on or ends the backlog. (Consumed, always.) */
+function countEvent(state: BacklogState, idx: number, e: NormalizedEvent, ctx: BacklogContext, nowMs: number): StepResult {
   const counted = appendEvent(state, idx, e, nowMs);
   const effects: BacklogEffect[] = [eventLine(counted, idx, e)];
   const stage = counted.stages[idx];
   const rule = counted.rules[idx];
   if (stage === undefined || rule === undefined) throw new Error(`backlog ${state.id} has no stage ${idx + 1}`);
-  if (sizeOf(stage.event_ids) < rule.occurrence) return { state: counted, effects };
+  if (sizeOf(stage.event_ids) < rule.occurrence) return { consumed: true, state: counted, effects };
 
   const finished = withStage(counted, idx, stageOf(stage.start_time, e.time, 'finished', stage.event_ids, stage.sticky));
   const risk = riskOf(finished.priority, rule.reliability, maxAssetValue(finished, ctx.assets));
@@ -403,14 +406,14 @@ function countEvent(state: BacklogState, idx: number, e: NormalizedEvent, ctx: B
   }
   const written = withAlarm(next, ctx, effects);
   if (last) effects.push({ type: 'ended', reason: 'completed' });
-  return { state: written, effects };
+  return { consumed: true, state: written, effects };
 }
 
 /** all_rules_always_active: the event goes to an earlier stage without changing stage or risk; the alarm is re-written. */
-function appendToEarlierStage(state: BacklogState, idx: number, e: NormalizedEvent, ctx: BacklogContext, nowMs: number): Transition {
+function appendToEarlierStage(state: BacklogState, idx: number, e: NormalizedEvent, ctx: BacklogContext, nowMs: number): StepResult {
   const appended = appendEvent(state, idx, e, nowMs);
   const effects: BacklogEffect[] = [eventLine(appended, idx, e)];
-  return { state: withAlarm(appended, ctx, effects), effects };
+  return { consumed: true, state: withAlarm(appended, ctx, effects), effects };
 }
 
 /** Appends an alarm line when risk >= 1, and returns the state with created time and networks updated. */
@@ -440,7 +443,7 @@ function maxAssetValue(state: BacklogState, assets: NetworkAssets): number {
 export function expireBacklog(state: BacklogState, ctx: BacklogContext): Transition {
   const idx = state.currentStage - 1;
   const stage = state.stages[idx];
-  if (stage === undefined || state.ended !== '') return { state, effects: [] };
+  if (stage === undefined || state.ended !== '') return { state, effects: NO_EFFECTS };
   const ended = copyOf(state);
   ended.ended = 'expired';
   const timedOut = withStage(ended, idx, stageOf(stage.start_time, stage.end_time, 'timeout', stage.event_ids, stage.sticky));
@@ -591,7 +594,7 @@ export function addEnrichment(
 ): Transition {
   const intelHits = mergeHits(state.intelHits, intel);
   const vulnerabilities = mergeHits(state.vulnerabilities, vulns);
-  if (intelHits === state.intelHits && vulnerabilities === state.vulnerabilities) return { state, effects: [] };
+  if (intelHits === state.intelHits && vulnerabilities === state.vulnerabilities) return { state, effects: NO_EFFECTS };
   const effects: BacklogEffect[] = [];
   return { state: withAlarm(enriched(state, intelHits, vulnerabilities), ctx, effects), effects };
 }
