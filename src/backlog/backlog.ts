@@ -122,23 +122,26 @@ type Mutable<T> = { -readonly [K in keyof T]: T[K] };
  * message starts from `draftOf(state)`, a private copy that counting then updates in place, and hands out only
  * `published(draft)`. Every other path still makes new states, so functions called with ordinary states (as
  * everywhere outside that loop) never change their arguments.
+ *
+ * There is at most one draft at a time (a message is handled synchronously from `draftOf` to `published`, and
+ * a new draft ends any earlier one, say of a handler that threw), so it is known by identity: no lookup.
  */
-const drafts = new WeakSet<BacklogState>();
+let openDraft: BacklogState | undefined;
 
 export function draftOf(state: BacklogState): BacklogState {
   const draft = copyOf(state);
   draft.stages = state.stages.slice();
-  drafts.add(draft);
+  openDraft = draft;
   return draft;
 }
 
 export function isDraft(state: BacklogState): boolean {
-  return drafts.has(state);
+  return state === openDraft;
 }
 
 /** Ends a draft: from now on it is an ordinary, immutable state. */
 export function published(state: BacklogState): BacklogState {
-  drafts.delete(state);
+  if (state === openDraft) openDraft = undefined;
   return state;
 }
 
@@ -347,7 +350,7 @@ function appendEvent(state: BacklogState, idx: number, e: NormalizedEvent, nowMs
   const lastSrcPort = e.src_port !== 0 ? e.src_port : state.lastSrcPort;
   const lastDstPort = e.dst_port !== 0 ? e.dst_port : state.lastDstPort;
   const updateTime = Math.floor(nowMs / 1000);
-  if (drafts.has(state)) {
+  if (state === openDraft) {
     // A working copy nobody else has seen (see `draftOf`): updated in place. Its lists are still replaced,
     // never changed, so alarm documents made from it earlier keep their values.
     const draft = state as Mutable<BacklogState>;
