@@ -11,7 +11,7 @@ import { mkdir, open, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { dispatch, spawn, type Ref } from 'nact';
 import type { BacklogEffect } from '../src/backlog/backlog.js';
-import { alarmEventLine } from '../src/alarm/alarm.js';
+import { alarmEventLine, alarmEventLineMaxBytes, writeAlarmEventLine } from '../src/alarm/alarm.js';
 import type { AlarmWriterMsg } from './messages.js';
 import type { Logger } from './logger.js';
 import { resumeAndLog } from './supervision.js';
@@ -38,7 +38,7 @@ export class LineQueue {
   private static readonly CHUNK = 256 * 1024;
   private full: Chunk[] = [];
   private current: Buffer | undefined;
-  private used = 0;
+  private usedBytes = 0;
   private linesInCurrent = 0;
   /** Lines queued. */
   count = 0;
@@ -46,10 +46,32 @@ export class LineQueue {
   add(line: string): void {
     // UTF-8 takes at most 3 bytes per UTF-16 unit; the newline is one more.
     const worst = line.length * 3 + 1;
-    if (this.current === undefined || this.used + worst > this.current.length) this.startChunk(worst);
+    if (this.current === undefined || this.usedBytes + worst > this.current.length) this.startChunk(worst);
     const buf = this.current as Buffer;
-    this.used += buf.write(line, this.used, 'utf8');
-    buf[this.used++] = 10;
+    this.usedBytes += buf.write(line, this.usedBytes, 'utf8');
+    buf[this.usedBytes++] = 10;
+    this.linesInCurrent++;
+    this.count++;
+  }
+
+  /**
+   * For a writer that encodes a line itself: a buffer with `maxBytes` free from `used` on (see `commit`).
+   * The newline is added by `commit`.
+   */
+  room(maxBytes: number): Buffer {
+    if (this.current === undefined || this.usedBytes + maxBytes + 1 > this.current.length) this.startChunk(maxBytes + 1);
+    return this.current as Buffer;
+  }
+
+  get used(): number {
+    return this.usedBytes;
+  }
+
+  /** Ends a line written into `room()`'s buffer, which now holds bytes up to `end`. */
+  commit(end: number): void {
+    const buf = this.current as Buffer;
+    buf[end] = 10;
+    this.usedBytes = end + 1;
     this.linesInCurrent++;
     this.count++;
   }
@@ -71,9 +93,9 @@ export class LineQueue {
   }
 
   private seal(): void {
-    if (this.current !== undefined && this.used > 0) this.full.push({ bytes: this.current.subarray(0, this.used), lines: this.linesInCurrent });
+    if (this.current !== undefined && this.usedBytes > 0) this.full.push({ bytes: this.current.subarray(0, this.usedBytes), lines: this.linesInCurrent });
     this.current = undefined;
-    this.used = 0;
+    this.usedBytes = 0;
     this.linesInCurrent = 0;
   }
 
@@ -113,7 +135,12 @@ export class AlarmOutput {
   /** Queues the lines of a transition's effects, in order. */
   write(effects: readonly BacklogEffect[]): void {
     for (const effect of effects) {
-      if (effect.type === 'alarm-event') this.events.add(alarmEventLine(effect.record));
+      if (effect.type === 'alarm-event') {
+        const q = this.events;
+        const end = writeAlarmEventLine(effect.record, q.room(alarmEventLineMaxBytes(effect.record)), q.used);
+        if (end >= 0) q.commit(end);
+        else q.add(alarmEventLine(effect.record));
+      }
       else if (effect.type === 'alarm') {
         this.alarms.add(JSON.stringify(effect.alarm));
         this.alarmIds.add(effect.alarm.alarm_id);

@@ -144,3 +144,56 @@ function jsonString(s: string): string {
 export function alarmEventLine(record: AlarmEventRecord): string {
   return `{"alarm_id":${jsonString(record.alarm_id)},"stage":${JSON.stringify(record.stage)},"event_id":${jsonString(record.event_id)}}`;
 }
+
+const ALARM_ID_KEY = asciiBytes('{"alarm_id":"');
+const STAGE_KEY = asciiBytes('","stage":');
+const EVENT_ID_KEY = asciiBytes(',"event_id":"');
+const LINE_END = asciiBytes('"}');
+
+function asciiBytes(s: string): Uint8Array {
+  return Uint8Array.from(s, (c) => c.charCodeAt(0));
+}
+
+/** Bytes `writeAlarmEventLine` may use for this record at most. */
+export function alarmEventLineMaxBytes(record: AlarmEventRecord): number {
+  return record.alarm_id.length + record.event_id.length + 64;
+}
+
+/**
+ * `alarmEventLine(record)` as UTF-8 straight into `buf` at `pos` (which has `alarmEventLineMaxBytes` free), for
+ * the usual record: ids of printable ASCII without quote or backslash, and an integer stage. Returns the end
+ * position, or -1 when the record is not like that (the caller then writes `alarmEventLine`). No string is made.
+ */
+export function writeAlarmEventLine(record: AlarmEventRecord, buf: Uint8Array, pos: number): number {
+  const stage = record.stage;
+  if (!Number.isSafeInteger(stage) || stage < 0) return -1;
+  buf.set(ALARM_ID_KEY, pos);
+  let p = writePlainAscii(record.alarm_id, buf, pos + ALARM_ID_KEY.length);
+  if (p < 0) return -1;
+  buf.set(STAGE_KEY, p);
+  p += STAGE_KEY.length;
+  // Digits of a non-negative integer, most significant first.
+  let digits = 1;
+  for (let n = stage; n >= 10; n = Math.floor(n / 10)) digits++;
+  let rest = stage;
+  for (let i = p + digits - 1; i >= p; i--) {
+    buf[i] = 0x30 + (rest % 10);
+    rest = Math.floor(rest / 10);
+  }
+  p += digits;
+  buf.set(EVENT_ID_KEY, p);
+  p = writePlainAscii(record.event_id, buf, p + EVENT_ID_KEY.length);
+  if (p < 0) return -1;
+  buf.set(LINE_END, p);
+  return p + LINE_END.length;
+}
+
+/** Copies s when every character is printable ASCII other than quote and backslash; -1 otherwise. */
+function writePlainAscii(s: string, buf: Uint8Array, pos: number): number {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x20 || c > 0x7e || c === 0x22 || c === 0x5c) return -1;
+    buf[pos + i] = c;
+  }
+  return pos + s.length;
+}
