@@ -31,6 +31,8 @@ export interface ReplaySummary {
   readonly whitelisted: number;
   readonly backlogsCreated: number;
   readonly backlogRestarts: number;
+  /** Events handed to a directive (an event routed to three directives counts three times). */
+  readonly directiveEvents: number;
   readonly alarms: number;
   readonly alarmLines: number;
   readonly alarmEventLines: number;
@@ -118,6 +120,7 @@ export async function runReplay(o: ReplayOptions): Promise<ReplaySummary> {
     whitelisted,
     backlogsCreated: engine.stats.backlogsCreated,
     backlogRestarts: engine.stats.backlogRestarts,
+    directiveEvents: engine.stats.handled,
     alarms: out.alarms,
     alarmLines: out.alarmLines,
     alarmEventLines: out.alarmEventLines,

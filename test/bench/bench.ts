@@ -60,6 +60,8 @@ interface Result {
   rss_peak_mb: number;
   backlogs: number;
   alarms: number;
+  /** Event-directive pairs handled (quick-check candidates): the unit of correlation work. */
+  directive_events?: number;
   heap_per_backlog_bytes?: number;
 }
 
@@ -87,7 +89,7 @@ async function benchReplay(dir: string): Promise<Result> {
   }, 20);
   const progress = setInterval(() => say(`  ... rss ${Math.round(process.memoryUsage().rss / 1e6)} MB`), 2000);
   try {
-    say(`replay: ${dir}`);
+    say(`replay: ${dir} (this process before the run: rss ${Math.round(process.memoryUsage().rss / 1e6)} MB, the harness included)`);
     const eventsFile = path.join(dir, 'events.jsonl');
     const s = await runReplay({
       config: loaded.value,
@@ -98,7 +100,7 @@ async function benchReplay(dir: string): Promise<Result> {
       log: silentLogger(),
     });
     peak = Math.max(peak, process.memoryUsage().rss);
-    return { mode: 'replay', events: s.eventsRead, seconds: s.seconds, eps: s.eventsRead / s.seconds, rss_peak_mb: peak / 1e6, backlogs: s.backlogsCreated, alarms: s.alarms };
+    return { mode: 'replay', events: s.eventsRead, seconds: s.seconds, eps: s.eventsRead / s.seconds, rss_peak_mb: peak / 1e6, backlogs: s.backlogsCreated, alarms: s.alarms, directive_events: s.directiveEvents };
   } finally {
     clearInterval(sampler);
     clearInterval(progress);
@@ -149,7 +151,7 @@ async function benchNats(dir: string): Promise<Result> {
     say(`  mean ingress batch: ${((last['accepted'] ?? 0) / Math.max(1, last['ingress_batches'] ?? 0)).toFixed(0)} events`);
     const rss = peakRssMb(serve.child.pid);
     await nc.close();
-    return { mode: 'nats', events: payloads.length, seconds, eps: payloads.length / seconds, rss_peak_mb: rss, backlogs: last['backlogs_created'] ?? 0, alarms: last['alarms'] ?? 0 };
+    return { mode: 'nats', events: payloads.length, seconds, eps: payloads.length / seconds, rss_peak_mb: rss, backlogs: last['backlogs_created'] ?? 0, alarms: last['alarms'] ?? 0, directive_events: last['handled'] ?? 0 };
   } finally {
     serve.signal('SIGTERM');
     await serve.exited;
