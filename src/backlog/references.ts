@@ -20,7 +20,7 @@ function referencedIndex(value: string): number | undefined {
   return m === null ? undefined : Number(m[1]) - 1;
 }
 
-type Field = 'from' | 'to' | 'port_from' | 'port_to' | 'custom_data1' | 'custom_data2' | 'custom_data3';
+export type Field = 'from' | 'to' | 'port_from' | 'port_to' | 'custom_data1' | 'custom_data2' | 'custom_data3';
 
 function fromEvent(field: Field, e: NormalizedEvent): string {
   switch (field) {
@@ -47,7 +47,58 @@ function takesEventValue(field: Field, referenced: string): boolean {
 
 const FIELDS: readonly Field[] = ['from', 'to', 'port_from', 'port_to', 'custom_data1', 'custom_data2', 'custom_data3'];
 
-export function resolveRules(rules: readonly RuleSpec[], allRulesAlwaysActive: boolean, e: NormalizedEvent): RuleSpec[] {
+/**
+ * Resolved rules, shared by the backlogs whose first events agree on every event field the resolution can read:
+ * a directive's backlogs for the same pair of hosts then hold one list (less memory per backlog) and one compiled
+ * form of it (`compileRule` is memoised per rule object). Lists are immutable, so sharing is safe. The fields
+ * that can be read depend on the rules only (`readableFields`); the cache of each rule list is bounded.
+ */
+export function resolveRules(rules: readonly RuleSpec[], allRulesAlwaysActive: boolean, e: NormalizedEvent): readonly RuleSpec[] {
+  let cache = caches.get(rules);
+  if (cache === undefined) {
+    cache = { fields: [readableFields(rules, false), readableFields(rules, true)], byKey: [new Map(), new Map()] };
+    caches.set(rules, cache);
+  }
+  const which = allRulesAlwaysActive ? 1 : 0;
+  const fields = cache.fields[which] as readonly Field[];
+  const byKey = cache.byKey[which] as Map<string, readonly RuleSpec[]>;
+  let key = '';
+  for (const field of fields) key += `${fromEvent(field, e)}\u0000`;
+  const hit = byKey.get(key);
+  if (hit !== undefined) return hit;
+  const resolved = resolveAfresh(rules, allRulesAlwaysActive, e);
+  if (byKey.size >= MAX_SHARED) byKey.clear();
+  byKey.set(key, resolved);
+  return resolved;
+}
+
+/** Distinct resolutions kept per rule list (a bound on the cache, not on correctness). */
+const MAX_SHARED = 4096;
+
+interface RuleCache {
+  readonly fields: readonly [readonly Field[], readonly Field[]];
+  readonly byKey: readonly [Map<string, readonly RuleSpec[]>, Map<string, readonly RuleSpec[]>];
+}
+
+const caches = new WeakMap<readonly RuleSpec[], RuleCache>();
+
+/**
+ * Every event field `resolveAfresh` may read for these rules: the fields holding a reference anywhere, and the
+ * stage-1 addresses when they are pinned. (Whether a reference takes the event's value can depend on values
+ * resolved before it, so any referencing field counts.)
+ */
+export function readableFields(rules: readonly RuleSpec[], allRulesAlwaysActive: boolean): Field[] {
+  const fields = new Set<Field>();
+  if (allRulesAlwaysActive && rules.length > 0) {
+    fields.add('from');
+    fields.add('to');
+  }
+  for (const rule of rules) for (const field of FIELDS) if (referencedIndex(rule[field]) !== undefined) fields.add(field);
+  return FIELDS.filter((f) => fields.has(f));
+}
+
+/** The resolution itself, without sharing. */
+export function resolveAfresh(rules: readonly RuleSpec[], allRulesAlwaysActive: boolean, e: NormalizedEvent): readonly RuleSpec[] {
   const resolved: RuleSpec[] = [];
   for (const [i, rule] of rules.entries()) {
     let copy: RuleSpec = rule;

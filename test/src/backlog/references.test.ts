@@ -1,6 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { resolveRules } from '../../../src/backlog/references.js';
+import { readableFields, resolveAfresh, resolveRules } from '../../../src/backlog/references.js';
+import fc from 'fast-check';
 import type { RuleSpec } from '../../../src/directive/directive.js';
 import { aRule, anEvent, deepFreeze } from '../helpers.js';
 
@@ -18,7 +19,7 @@ function rules(...specs: Array<Partial<RuleSpec>>): RuleSpec[] {
   return deepFreeze(specs.map((s, i) => aRule({ ...s, stage: i + 1 })));
 }
 
-function resolve(list: readonly RuleSpec[], allRulesAlwaysActive = false): RuleSpec[] {
+function resolve(list: readonly RuleSpec[], allRulesAlwaysActive = false): readonly RuleSpec[] {
   return resolveRules(list, allRulesAlwaysActive, EVENT);
 }
 
@@ -154,5 +155,37 @@ describe('resolveRules: purity', () => {
     assert.equal(JSON.stringify(input), before);
     assert.equal(resolved.length, 2);
     assert.notEqual(resolved[1], input[1]);
+  });
+});
+
+describe('resolveRules: sharing between backlogs', () => {
+  const directive = rules({ from: 'ANY', to: 'HOME_NET' }, { from: ':1', to: ':1', port_to: ':1' }, { from: ':2', custom_data1: 'ANY' });
+
+  it('gives backlogs whose first events agree on the fields it reads the same list', () => {
+    const a = resolveRules(directive, false, anEvent({ src_ip: '10.0.0.1', dst_ip: '10.0.0.2', dst_port: 22, src_port: 1000, title: 'a' }));
+    const b = resolveRules(directive, false, anEvent({ src_ip: '10.0.0.1', dst_ip: '10.0.0.2', dst_port: 22, src_port: 2000, title: 'b' }));
+    const c = resolveRules(directive, false, anEvent({ src_ip: '10.0.0.1', dst_ip: '10.0.0.2', dst_port: 23 }));
+    assert.equal(a, b, 'src_port is never read: shared');
+    assert.notEqual(a, c, 'dst_port is read: not shared');
+    assert.equal(c[1]?.port_to, '23');
+    assert.deepEqual(readableFields(directive, false), ['from', 'to', 'port_to']);
+  });
+
+  it('equals the resolution made afresh, for any rules and events (property)', () => {
+    const value = fc.constantFrom('ANY', 'HOME_NET', '!HOME_NET', ':1', ':2', '10.0.0.1', '', 'x');
+    const ruleArb = fc.record({ from: value, to: value, port_from: value, port_to: value, custom_data1: value, custom_data2: value, custom_data3: value });
+    const fieldValue = fc.constantFrom('10.0.0.1', '10.0.0.2', 'ANY', 'HOME_NET', 'x', '');
+    const address = fc.constantFrom('10.0.0.1', '10.0.0.2', 'ANY', 'HOME_NET');
+    const eventArb = fc.record({ src_ip: address, dst_ip: address, src_port: fc.constantFrom(0, 22, 80), dst_port: fc.constantFrom(0, 22, 80), custom_data1: fieldValue, custom_data2: fieldValue, custom_data3: fieldValue });
+    fc.assert(
+      fc.property(fc.array(ruleArb, { minLength: 1, maxLength: 3 }), fc.array(eventArb, { minLength: 1, maxLength: 6 }), fc.boolean(), (specs, events, aaa) => {
+        const list = rules(...specs);
+        for (const fields of events) {
+          const e = anEvent(fields);
+          assert.deepEqual(resolveRules(list, aaa, e), resolveAfresh(list, aaa, e));
+        }
+      }),
+      { numRuns: 1500 },
+    );
   });
 });
