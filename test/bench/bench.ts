@@ -2,7 +2,7 @@
 //                   [--directives N] [--churn]`
 //
 // Runs the real pipeline on a workload folder (directives_*.json, assets_*.json, events.jsonl) and prints progress,
-// then one JSON line: {"mode","events","seconds","eps","rss_peak_mb","backlogs","alarms"}.
+// then one JSON line: {"mode","events","seconds","eps","rss_peak_mb","backlogs","alarms","directive_events"}.
 // - replay: the replay command's pipeline in this process, from the file to the alarm files.
 // - nats:   its own nats-server on a free loopback port and `serve` as a child process with the workload as its
 //           config folder; all events are published as fast as NATS takes them (rcvd_time = now); the clock runs
