@@ -140,8 +140,7 @@ export class AlarmOutput {
         const end = writeAlarmEventLine(effect.record, q.room(alarmEventLineMaxBytes(effect.record)), q.used);
         if (end >= 0) q.commit(end);
         else q.add(alarmEventLine(effect.record));
-      }
-      else if (effect.type === 'alarm') {
+      } else if (effect.type === 'alarm') {
         this.alarms.add(JSON.stringify(effect.alarm));
         this.alarmIds.add(effect.alarm.alarm_id);
       }

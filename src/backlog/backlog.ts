@@ -349,30 +349,22 @@ function appendEvent(state: BacklogState, idx: number, e: NormalizedEvent, nowMs
   const dstIps = addUnique(state.dstIps, e.dst_ip);
   const lastSrcPort = e.src_port !== 0 ? e.src_port : state.lastSrcPort;
   const lastDstPort = e.dst_port !== 0 ? e.dst_port : state.lastDstPort;
-  const updateTime = Math.floor(nowMs / 1000);
+  // A working copy nobody else has seen (see `draftOf`) is updated in place; otherwise a new state is made. Lists
+  // are replaced, never changed, so alarm documents made from the draft earlier keep their values.
+  let next: Mutable<BacklogState>;
   if (state === openDraft) {
-    // A working copy nobody else has seen (see `draftOf`): updated in place. Its lists are still replaced,
-    // never changed, so alarm documents made from it earlier keep their values.
-    const draft = state as Mutable<BacklogState>;
-    (draft.stages as StageState[])[idx] = counted;
-    draft.srcIps = srcIps;
-    draft.dstIps = dstIps;
-    draft.customData = customData;
-    draft.lastSrcPort = lastSrcPort;
-    draft.lastDstPort = lastDstPort;
-    draft.updateTime = updateTime;
-    return draft;
+    next = state as Mutable<BacklogState>;
+  } else {
+    next = copyOf(state);
+    next.stages = state.stages.slice();
   }
-  const stages = state.stages.slice();
-  stages[idx] = counted;
-  const next = copyOf(state);
-  next.stages = stages;
+  (next.stages as StageState[])[idx] = counted;
   next.srcIps = srcIps;
   next.dstIps = dstIps;
   next.customData = customData;
   next.lastSrcPort = lastSrcPort;
   next.lastDstPort = lastDstPort;
-  next.updateTime = updateTime;
+  next.updateTime = Math.floor(nowMs / 1000);
   return next;
 }
 
