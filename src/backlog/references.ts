@@ -62,8 +62,12 @@ export function resolveRules(rules: readonly RuleSpec[], allRulesAlwaysActive: b
   const which = allRulesAlwaysActive ? 1 : 0;
   const fields = cache.fields[which] as readonly Field[];
   const byKey = cache.byKey[which] as Map<string, readonly RuleSpec[]>;
+  // Length-prefixed values: no two lists of values give the same key, whatever characters they hold.
   let key = '';
-  for (const field of fields) key += `${fromEvent(field, e)}\u0000`;
+  for (const field of fields) {
+    const value = fromEvent(field, e);
+    key += `${value.length}:${value}`;
+  }
   const hit = byKey.get(key);
   if (hit !== undefined) return hit;
   const resolved = resolveAfresh(rules, allRulesAlwaysActive, e);

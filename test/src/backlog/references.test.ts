@@ -171,10 +171,20 @@ describe('resolveRules: sharing between backlogs', () => {
     assert.deepEqual(readableFields(directive, false), ['from', 'to', 'port_to']);
   });
 
+  it('does not mix up events whose values only differ in where one ends and the next begins', () => {
+    const list = rules({ custom_data1: 'ANY', custom_data2: 'ANY' }, { custom_data1: ':1', custom_data2: ':1' });
+    const a = resolveRules(list, false, anEvent({ custom_data1: 'a\u0000', custom_data2: 'b' }));
+    const b = resolveRules(list, false, anEvent({ custom_data1: 'a', custom_data2: '\u0000b' }));
+    assert.equal(a[1]?.custom_data1, 'a\u0000');
+    assert.equal(b[1]?.custom_data1, 'a');
+    assert.equal(b[1]?.custom_data2, '\u0000b');
+  });
+
   it('equals the resolution made afresh, for any rules and events (property)', () => {
     const value = fc.constantFrom('ANY', 'HOME_NET', '!HOME_NET', ':1', ':2', '10.0.0.1', '', 'x');
     const ruleArb = fc.record({ from: value, to: value, port_from: value, port_to: value, custom_data1: value, custom_data2: value, custom_data3: value });
-    const fieldValue = fc.constantFrom('10.0.0.1', '10.0.0.2', 'ANY', 'HOME_NET', 'x', '');
+    // Values that would collide in a naively joined key ('a\u0000' + 'b' and 'a' + '\u0000b', '1:' and ':1'...).
+    const fieldValue = fc.constantFrom('10.0.0.1', '10.0.0.2', 'ANY', 'HOME_NET', 'x', '', 'a\u0000', '\u0000b', 'a', 'b', '1:a', ':a', '1', '1:');
     const address = fc.constantFrom('10.0.0.1', '10.0.0.2', 'ANY', 'HOME_NET');
     const eventArb = fc.record({ src_ip: address, dst_ip: address, src_port: fc.constantFrom(0, 22, 80), dst_port: fc.constantFrom(0, 22, 80), custom_data1: fieldValue, custom_data2: fieldValue, custom_data3: fieldValue });
     fc.assert(
