@@ -7,7 +7,7 @@
  * few actor messages per batch, not one per line.
  */
 
-import { mkdir, open, type FileHandle } from 'node:fs/promises';
+import { mkdir, open } from 'node:fs/promises';
 import path from 'node:path';
 import { dispatch, spawn, type Ref } from 'nact';
 import type { BacklogEffect } from '../src/backlog/backlog.js';
@@ -93,7 +93,7 @@ export class LineQueue {
   }
 
   private seal(): void {
-    if (this.current !== undefined && this.usedBytes > 0) this.full.push({ bytes: this.current.subarray(0, this.usedBytes), lines: this.linesInCurrent });
+    if (this.current !== undefined && this.usedBytes > 0) this.full.push({ bytes: this.current.subarray(0, this.usedBytes), lines: this.linesInCurrent, written: 0 });
     this.current = undefined;
     this.usedBytes = 0;
     this.linesInCurrent = 0;
@@ -105,10 +105,11 @@ export class LineQueue {
   }
 }
 
-/** Whole lines, encoded. */
+/** Whole lines, encoded; the first `written` bytes are on disk already (a write that stopped part-way). */
 export interface Chunk {
   readonly bytes: Buffer;
   readonly lines: number;
+  written: number;
 }
 
 const linesIn = (chunks: readonly Chunk[]) => chunks.reduce((n, c) => n + c.lines, 0);
@@ -170,29 +171,91 @@ interface Taken {
   events: Chunk[];
 }
 
-/** Appends the chunks in order, removing each from the list and reporting its lines once it is written. */
-async function writeChunks(file: FileHandle, chunks: Chunk[], written: (lines: number) => void): Promise<void> {
+/** What the writer needs of an open file (a `FileHandle` opened for appending; tests may give another). */
+export interface AppendFile {
+  write(buffer: Buffer, offset: number, length: number): Promise<{ bytesWritten: number }>;
+  stat(): Promise<{ dev: number; ino: number }>;
+  close(): Promise<void>;
+}
+
+export type OpenForAppend = (file: string) => Promise<AppendFile>;
+
+const openForAppend: OpenForAppend = (file) => open(file, 'a');
+
+/**
+ * Appends the chunks in order, removing each from the list and reporting its lines once it is all on disk. A write
+ * that stops part-way (a disk filling up) leaves the chunk first in the list with the bytes written counted, so
+ * the next attempt goes on from there: no line twice, and no line cut when it goes to the same file.
+ */
+async function writeChunks(file: AppendFile, chunks: Chunk[], written: (lines: number) => void): Promise<void> {
   while (chunks.length > 0) {
     const chunk = chunks[0] as Chunk;
-    await file.appendFile(chunk.bytes);
+    while (chunk.written < chunk.bytes.length) {
+      const { bytesWritten } = await file.write(chunk.bytes, chunk.written, chunk.bytes.length - chunk.written);
+      if (bytesWritten <= 0) throw new Error('the file took no bytes');
+      chunk.written += bytesWritten;
+    }
     chunks.shift();
     written(chunk.lines);
   }
 }
 
-interface Files {
-  alarms: FileHandle;
-  events: FileHandle;
+/**
+ * The file a chunk was being written to was replaced (rotated, recreated) before the rest could follow: the new
+ * file gets the chunk from the start of the line that was cut, so it holds only whole lines.
+ */
+function restartCutLine(chunks: readonly Chunk[]): void {
+  const first = chunks[0];
+  if (first !== undefined && first.written > 0) first.written = first.bytes.lastIndexOf(10, first.written - 1) + 1;
 }
 
-export function spawnAlarmWriter(parent: Ref<unknown>, logsDir: string, output: AlarmOutput, log: Logger): Ref<AlarmWriterMsg> {
+interface Opened {
+  readonly handle: AppendFile;
+  /** Device and inode: the same path may be another file after a failure. */
+  readonly identity: string;
+}
+
+interface Files {
+  alarms: Opened;
+  events: Opened;
+}
+
+async function closeFiles(f: Files): Promise<void> {
+  await Promise.allSettled([f.alarms.handle.close(), f.events.handle.close()]);
+}
+
+export function spawnAlarmWriter(
+  parent: Ref<unknown>,
+  logsDir: string,
+  output: AlarmOutput,
+  log: Logger,
+  openFile: OpenForAppend = openForAppend,
+): Ref<AlarmWriterMsg> {
   let files: Files | undefined;
-  const openFiles = async (): Promise<Files> => {
+  /** The files of the last open, kept across a failure to tell whether a reopened path is still the same file. */
+  let last: Files | undefined;
+  const openOne = async (name: string): Promise<Opened> => {
+    const handle = await openFile(path.join(logsDir, name));
+    try {
+      const st = await handle.stat();
+      return { handle, identity: `${st.dev}:${st.ino}` };
+    } catch (err) {
+      await handle.close().catch(() => undefined);
+      throw err;
+    }
+  };
+  const openFiles = async (taken: Taken): Promise<Files> => {
     if (files !== undefined) return files;
     await mkdir(logsDir, { recursive: true });
-    const alarms = await open(path.join(logsDir, ALARMS_FILE), 'a');
-    const events = await open(path.join(logsDir, ALARM_EVENTS_FILE), 'a');
+    const alarms = await openOne(ALARMS_FILE);
+    const events = await openOne(ALARM_EVENTS_FILE).catch(async (err: unknown) => {
+      await alarms.handle.close().catch(() => undefined);
+      throw err;
+    });
+    if (last !== undefined && last.events.identity !== events.identity) restartCutLine(taken.events);
+    if (last !== undefined && last.alarms.identity !== alarms.identity) restartCutLine(taken.alarms);
     files = { alarms, events };
+    last = files;
     return files;
   };
   const flush = async (): Promise<Error | undefined> => {
@@ -200,14 +263,14 @@ export function spawnAlarmWriter(parent: Ref<unknown>, logsDir: string, output: 
     if (taken.alarms.length === 0 && taken.events.length === 0) return undefined;
     output.writing = linesIn(taken.alarms) + linesIn(taken.events);
     try {
-      const f = await openFiles();
+      const f = await openFiles(taken);
       // Alarm-event lines first: an alarm line never refers to an event that is not on disk yet. Chunks on disk
       // leave `taken` as they are written, so a failure puts back only what is not written.
-      await writeChunks(f.events, taken.events, (n) => {
+      await writeChunks(f.events.handle, taken.events, (n) => {
         output.stats.alarmEventLines += n;
         output.writing -= n;
       });
-      await writeChunks(f.alarms, taken.alarms, (n) => {
+      await writeChunks(f.alarms.handle, taken.alarms, (n) => {
         output.stats.alarmLines += n;
         output.writing -= n;
       });
@@ -221,7 +284,7 @@ export function spawnAlarmWriter(parent: Ref<unknown>, logsDir: string, output: 
       // Reopened on the next attempt: a file replaced or moved meanwhile (rotation, a fixed mount) is written anew.
       const failed = files;
       files = undefined;
-      if (failed !== undefined) await Promise.allSettled([failed.alarms.close(), failed.events.close()]);
+      if (failed !== undefined) await closeFiles(failed);
       output.stats.writeErrors++;
       output.stats.unwritten = output.alarms.count + output.events.count;
       log.error('cannot write alarm files, lines kept in memory for the next attempt', {
@@ -239,7 +302,7 @@ export function spawnAlarmWriter(parent: Ref<unknown>, logsDir: string, output: 
       if (msg.type === 'close' && files !== undefined) {
         const closing = files;
         files = undefined;
-        await Promise.allSettled([closing.alarms.close(), closing.events.close()]);
+        await closeFiles(closing);
       }
       if (msg.type !== 'flush') msg.reply(error);
       return state + 1;

@@ -3,11 +3,11 @@
 
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm, symlink, unlink } from 'node:fs/promises';
+import { mkdtemp, open, readFile, rename, rm, symlink, unlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { dispatch, start, stop } from 'nact';
-import { ALARM_EVENTS_FILE, ALARMS_FILE, AlarmOutput, LineQueue, spawnAlarmWriter } from '../../actors/alarm-writer-actor.js';
+import { ALARM_EVENTS_FILE, ALARMS_FILE, AlarmOutput, LineQueue, spawnAlarmWriter, type AppendFile } from '../../actors/alarm-writer-actor.js';
 import type { BacklogEffect } from '../../src/backlog/backlog.js';
 import type { AlarmDocument } from '../../src/alarm/alarm.js';
 import { captureLogger } from '../helpers/capture-logger.js';
@@ -73,6 +73,82 @@ describe('alarm writer', () => {
       stop(writer);
     } finally {
       stop(system);
+      await rm(logs, { recursive: true, force: true });
+    }
+  });
+});
+
+/** Real files whose writes stop, as on a full disk, once `room` bytes have gone to the events file. */
+function fillingDisk() {
+  const disk = { room: Infinity };
+  const openFile = async (file: string): Promise<AppendFile> => {
+    const handle = await open(file, 'a');
+    if (!file.endsWith(ALARM_EVENTS_FILE)) return handle;
+    return {
+      write: async (buffer, offset, length) => {
+        if (disk.room <= 0) throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+        const n = Math.min(length, disk.room);
+        disk.room -= n;
+        return handle.write(buffer, offset, n);
+      },
+      stat: () => handle.stat(),
+      close: () => handle.close(),
+    };
+  };
+  return { disk, openFile };
+}
+
+describe('alarm writer on a disk that fills up mid-write', () => {
+  const records = Array.from({ length: 40 }, (_, i) => ({ alarm_id: 'a', stage: 1, event_id: `event-${i}` }));
+  const effects: BacklogEffect[] = records.map((record) => ({ type: 'alarm-event', record }));
+  const expected = records.map((r) => JSON.stringify(r));
+
+  async function run(between: (logs: string) => Promise<void>): Promise<{ logs: string; output: AlarmOutput }> {
+    const logs = await mkdtemp(path.join(tmpdir(), 'dsiem-writer-full-'));
+    const system = start();
+    try {
+      const { disk, openFile } = fillingDisk();
+      const output = new AlarmOutput();
+      const writer = spawnAlarmWriter(system, logs, output, captureLogger().log, openFile);
+      const sync = () => new Promise<Error | undefined>((resolve) => dispatch(writer, { type: 'sync', reply: resolve }));
+      disk.room = 300; // a few lines and part of one
+      output.write(effects);
+      assert.ok((await sync()) instanceof Error);
+      assert.equal(output.pending, records.length, 'a chunk not all on disk keeps all its lines');
+      await between(logs);
+      disk.room = Infinity;
+      assert.equal(await sync(), undefined);
+      assert.equal(output.pending, 0);
+      assert.equal(output.stats.alarmEventLines, records.length);
+      stop(writer);
+      return { logs, output };
+    } finally {
+      stop(system);
+    }
+  }
+
+  it('goes on where the disk stopped: every line once, none cut', async () => {
+    const { logs } = await run(async () => {});
+    try {
+      const text = await readFile(path.join(logs, ALARM_EVENTS_FILE), 'utf8');
+      assert.deepEqual(text.split('\n'), [...expected, '']);
+    } finally {
+      await rm(logs, { recursive: true, force: true });
+    }
+  });
+
+  it('writes a file rotated meanwhile from the start of the cut line: whole lines only, none twice', async () => {
+    const { logs } = await run(async (dir) => rename(path.join(dir, ALARM_EVENTS_FILE), path.join(dir, `${ALARM_EVENTS_FILE}.1`)));
+    try {
+      const old = await readFile(path.join(logs, `${ALARM_EVENTS_FILE}.1`), 'utf8');
+      const fresh = await readFile(path.join(logs, ALARM_EVENTS_FILE), 'utf8');
+      assert.ok(!old.endsWith('\n'), 'the rotated file ends in the cut line');
+      const oldWhole = old.split('\n').slice(0, -1);
+      const freshLines = fresh.split('\n');
+      assert.equal(freshLines.pop(), '');
+      assert.ok(oldWhole.length > 0);
+      assert.deepEqual([...oldWhole, ...freshLines], expected);
+    } finally {
       await rm(logs, { recursive: true, force: true });
     }
   });
