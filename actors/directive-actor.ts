@@ -118,8 +118,48 @@ class Entry implements InFlight {
   }
 }
 
-/** An event to handle, or a clock tick (its time in ms): no wrapper object per queued event. */
-type Item = TimedEvent | number;
+/**
+ * What waits to be handled, in order: batches of events as they came (kept whole: no copy per event) and clock
+ * ticks (a time in ms). `head` is the next segment, `offset` the next event in it when it is a batch.
+ */
+class WorkQueue {
+  private segments: Array<readonly TimedEvent[] | number> = [];
+  private head = 0;
+  private offset = 0;
+
+  pushBatch(batch: readonly TimedEvent[]): void {
+    if (batch.length > 0) this.segments.push(batch);
+  }
+
+  pushTick(now: number): void {
+    this.segments.push(now);
+  }
+
+  get empty(): boolean {
+    return this.head >= this.segments.length;
+  }
+
+  /** The next item: an event or a tick time. Call only when not empty. */
+  next(): TimedEvent | number {
+    const segment = this.segments[this.head] as readonly TimedEvent[] | number;
+    if (typeof segment === 'number') {
+      this.advance();
+      return segment;
+    }
+    const timed = segment[this.offset++] as TimedEvent;
+    if (this.offset >= segment.length) this.advance();
+    return timed;
+  }
+
+  private advance(): void {
+    this.head++;
+    this.offset = 0;
+    if (this.head >= this.segments.length) {
+      this.segments = [];
+      this.head = 0;
+    }
+  }
+}
 
 interface Waiting {
   readonly seq: number;
@@ -199,8 +239,8 @@ class DirectiveRuntime {
   private readonly dirty = new Set<Entry>();
   /** The event being offered (one at a time; reused, so an offer allocates nothing for backlogs it skips). */
   private readonly offering = new Offering();
-  private queue: Item[] = [];
-  private head = 0;
+  private readonly considerEntry = (entry: Entry): void => this.consider(entry);
+  private readonly queue = new WorkQueue();
   private waiting: Waiting | undefined;
   private seq = 0;
   private barriers: Array<() => void> = [];
@@ -232,13 +272,13 @@ class DirectiveRuntime {
       case 'events': {
         // Backlogs that no event reaches still expire on time: an expiry check before each batch.
         const first = msg.batch[0];
-        if (first !== undefined) this.queue.push(first.now);
-        for (const timed of msg.batch) this.queue.push(timed);
+        if (first !== undefined) this.queue.pushTick(first.now);
+        this.queue.pushBatch(msg.batch);
         this.deps.stats.queued += msg.batch.length;
         break;
       }
       case 'tick':
-        this.queue.push(msg.now);
+        this.queue.pushTick(msg.now);
         break;
       case 'acks':
         for (const ack of this.acks.take()) this.onAck(ack);
@@ -254,14 +294,10 @@ class DirectiveRuntime {
   }
 
   private drain(): void {
-    while (this.waiting === undefined && this.head < this.queue.length) {
-      const item = this.queue[this.head++] as Item;
+    while (this.waiting === undefined && !this.queue.empty) {
+      const item = this.queue.next();
       if (typeof item === 'number') this.expireDue(item);
       else this.handleEvent(item);
-    }
-    if (this.head === this.queue.length && this.head > 0) {
-      this.queue = [];
-      this.head = 0;
     }
     this.flushOutboxes();
     if (this.barriers.length > 0 && this.isIdle()) {
@@ -272,7 +308,7 @@ class DirectiveRuntime {
   }
 
   private isIdle(): boolean {
-    if (this.waiting !== undefined || this.head < this.queue.length) return false;
+    if (this.waiting !== undefined || !this.queue.empty) return false;
     for (const entry of this.entries.values()) if (entry.inFlight.length > 0 || entry.enriching) return false;
     return true;
   }
@@ -340,14 +376,15 @@ class DirectiveRuntime {
     o.item = undefined;
     o.consumed = false;
     o.undecided = undefined;
+    // forEach with one bound function: no iterator objects per bucket walked.
     if (o.maybeCounted) {
-      for (const entry of this.entries.values()) this.consider(entry);
+      this.entries.forEach(this.considerEntry);
     } else {
-      for (const entry of this.index.unkeyed) this.consider(entry);
+      this.index.unkeyed.forEach(this.considerEntry);
       const src = event.srcAddr && this.index.bySource(ipKey(event.srcAddr));
-      if (src !== undefined) for (const entry of src) this.consider(entry);
+      if (src !== undefined) src.forEach(this.considerEntry);
       const dst = event.dstAddr && this.index.byDestination(ipKey(event.dstAddr));
-      if (dst !== undefined) for (const entry of dst) this.consider(entry);
+      if (dst !== undefined) dst.forEach(this.considerEntry);
     }
     const { consumed, undecided, seq } = o;
     o.timed = undefined;
