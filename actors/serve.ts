@@ -148,7 +148,14 @@ export function statsOf(engine: Engine, ingress: Ingress) {
     alarm_event_lines: engine.output.stats.alarmEventLines,
     alarm_write_errors: engine.output.stats.writeErrors,
     unwritten_lines: engine.output.stats.unwritten,
+    ...memoryFigures(),
   };
+}
+
+/** Resident memory and live heap in MB (one decimal): what an operator watches for leaks and limits. */
+function memoryFigures(): { rss_mb: number; heap_used_mb: number } {
+  const m = process.memoryUsage();
+  return { rss_mb: Math.round(m.rss / 1e5) / 10, heap_used_mb: Math.round(m.heapUsed / 1e5) / 10 };
 }
 
 function watchdog(engine: Engine, ingress: Ingress, maxEps: number, log: Logger): () => void {
@@ -172,6 +179,7 @@ function watchdog(engine: Engine, ingress: Ingress, maxEps: number, log: Logger)
       whitelisted: ingress.stats.whitelisted,
       dropped: ingress.stats.dropped,
       alarm_write_errors: engine.output.stats.writeErrors,
+      ...memoryFigures(),
     });
     if (queue > 0 && avg > 1000 / maxEps) {
       log.warn(`avg. processing time maybe too long to sustain the target ${maxEps} event/sec`, { avg_proc_time_ms: avg });

@@ -26,6 +26,8 @@ export interface BackendStats {
   handled: number;
   backlogs: number;
   alarms: number;
+  rss_mb: number;
+  heap_used_mb: number;
 }
 
 const encoder = new TextEncoder();

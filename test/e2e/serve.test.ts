@@ -81,6 +81,7 @@ describe('serve end to end', () => {
       await publishEvents(shared.nc, lines);
       const stats = await backend.settled(shared.nc, lines.length + 6);
       assert.equal(stats.invalid, 6);
+      assert.ok(stats.rss_mb > 10 && stats.heap_used_mb > 1 && stats.heap_used_mb < stats.rss_mb, JSON.stringify(stats));
       assert.deepEqual(stats.invalid_by_reason, {
         'not-json': 1,
         'wrong-field-type': 1,
