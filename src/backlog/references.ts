@@ -51,40 +51,48 @@ const FIELDS: readonly Field[] = ['from', 'to', 'port_from', 'port_to', 'custom_
  * Resolved rules, shared by the backlogs whose first events agree on every event field the resolution can read:
  * a directive's backlogs for the same pair of hosts then hold one list (less memory per backlog) and one compiled
  * form of it (`compileRule` is memoised per rule object). Lists are immutable, so sharing is safe. The fields
- * that can be read depend on the rules only (`readableFields`); the cache of each rule list is bounded.
+ * that can be read depend on the rules only (`readableFields`). One cache serves every directive and is bounded
+ * as a whole (a long-running backend creates backlogs for ever; the cache must not grow with them).
  */
 export function resolveRules(rules: readonly RuleSpec[], allRulesAlwaysActive: boolean, e: NormalizedEvent): readonly RuleSpec[] {
-  let cache = caches.get(rules);
-  if (cache === undefined) {
-    cache = { fields: [readableFields(rules, false), readableFields(rules, true)], byKey: [new Map(), new Map()] };
-    caches.set(rules, cache);
+  let list = ruleLists.get(rules);
+  if (list === undefined) {
+    list = { id: ruleListCount++, fields: [readableFields(rules, false), readableFields(rules, true)] };
+    ruleLists.set(rules, list);
   }
   const which = allRulesAlwaysActive ? 1 : 0;
-  const fields = cache.fields[which] as readonly Field[];
-  const byKey = cache.byKey[which] as Map<string, readonly RuleSpec[]>;
   // Length-prefixed values: no two lists of values give the same key, whatever characters they hold.
-  let key = '';
-  for (const field of fields) {
+  let key = `${list.id}/${which}`;
+  for (const field of list.fields[which]) {
     const value = fromEvent(field, e);
-    key += `${value.length}:${value}`;
+    key += `|${value.length}:${value}`;
   }
-  const hit = byKey.get(key);
+  const hit = shared.get(key);
   if (hit !== undefined) return hit;
   const resolved = resolveAfresh(rules, allRulesAlwaysActive, e);
-  if (byKey.size >= MAX_SHARED) byKey.clear();
-  byKey.set(key, resolved);
+  if (shared.size >= MAX_SHARED) shared.clear();
+  shared.set(key, resolved);
   return resolved;
 }
 
-/** Distinct resolutions kept per rule list (a bound on the cache, not on correctness). */
-const MAX_SHARED = 4096;
+/** Resolutions kept for sharing, over all directives (a bound on memory, not on correctness). */
+export const MAX_SHARED = 8192;
+const shared = new Map<string, readonly RuleSpec[]>();
 
-interface RuleCache {
-  readonly fields: readonly [readonly Field[], readonly Field[]];
-  readonly byKey: readonly [Map<string, readonly RuleSpec[]>, Map<string, readonly RuleSpec[]>];
+/** How many resolutions the cache holds now (diagnostics, tests). */
+export function sharedResolutions(): number {
+  return shared.size;
 }
 
-const caches = new WeakMap<readonly RuleSpec[], RuleCache>();
+interface RuleList {
+  /** Tells rule lists apart in the cache keys. */
+  readonly id: number;
+  /** `readableFields` without and with all_rules_always_active. */
+  readonly fields: readonly [readonly Field[], readonly Field[]];
+}
+
+const ruleLists = new WeakMap<readonly RuleSpec[], RuleList>();
+let ruleListCount = 0;
 
 /**
  * Every event field `resolveAfresh` may read for these rules: the fields holding a reference anywhere, and the

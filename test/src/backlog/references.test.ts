@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { readableFields, resolveAfresh, resolveRules } from '../../../src/backlog/references.js';
+import { MAX_SHARED, readableFields, resolveAfresh, resolveRules, sharedResolutions } from '../../../src/backlog/references.js';
 import fc from 'fast-check';
 import type { RuleSpec } from '../../../src/directive/directive.js';
 import { aRule, anEvent, deepFreeze } from '../helpers.js';
@@ -173,11 +173,22 @@ describe('resolveRules: sharing between backlogs', () => {
 
   it('does not mix up events whose values only differ in where one ends and the next begins', () => {
     const list = rules({ custom_data1: 'ANY', custom_data2: 'ANY' }, { custom_data1: ':1', custom_data2: ':1' });
-    const a = resolveRules(list, false, anEvent({ custom_data1: 'a\u0000', custom_data2: 'b' }));
-    const b = resolveRules(list, false, anEvent({ custom_data1: 'a', custom_data2: '\u0000b' }));
-    assert.equal(a[1]?.custom_data1, 'a\u0000');
-    assert.equal(b[1]?.custom_data1, 'a');
-    assert.equal(b[1]?.custom_data2, '\u0000b');
+    for (const sep of ['\u0000', '|', ':', ',', ';', '/', '1:', '|1:']) {
+      const a = resolveRules(list, false, anEvent({ custom_data1: `a${sep}`, custom_data2: 'b' }));
+      const b = resolveRules(list, false, anEvent({ custom_data1: 'a', custom_data2: `${sep}b` }));
+      assert.equal(a[1]?.custom_data1, `a${sep}`, JSON.stringify(sep));
+      assert.equal(b[1]?.custom_data1, 'a', JSON.stringify(sep));
+      assert.equal(b[1]?.custom_data2, `${sep}b`, JSON.stringify(sep));
+    }
+  });
+
+  it('keeps a bounded cache however many distinct first events there are', () => {
+    const list = rules({ from: 'ANY' }, { from: ':1' });
+    for (let i = 0; i < MAX_SHARED + 500; i++) {
+      const ip = `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`;
+      assert.equal(resolveRules(list, false, anEvent({ src_ip: ip }))[1]?.from, ip);
+      assert.ok(sharedResolutions() <= MAX_SHARED);
+    }
   });
 
   it('equals the resolution made afresh, for any rules and events (property)', () => {
