@@ -146,9 +146,10 @@ export function published(state: BacklogState): BacklogState {
 }
 
 /**
- * A new state with the same fields, to be changed before anyone else sees it. States are always built here or
- * in `createBacklog`, with one field order and one type per field: V8 then gives every state the same hidden
- * class, which keeps the code that reads them fast (object spreads made states of several shapes).
+ * A new state with the same fields, to be changed before anyone else sees it. Every state a backlog keeps is
+ * made here (`createBacklog`'s first literal is only counted from, which copies it; snapshots are restored
+ * through here), with one field order and one type per field: V8 then gives every state the same hidden class,
+ * which keeps the code that reads them fast (object spreads made states of several shapes).
  */
 export function copyOf(s: BacklogState): Mutable<BacklogState> {
   return {

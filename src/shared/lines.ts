@@ -13,7 +13,7 @@ export class LineSplitter {
   /** The lines the chunk completes, in order. */
   push(chunk: string): string[] {
     const out: string[] = [];
-    let text = this.rest + chunk;
+    const text = this.rest + chunk;
     let start = 0;
     if (this.afterCr && text.charCodeAt(0) === 10) start = 1;
     this.afterCr = false;
@@ -39,7 +39,6 @@ export class LineSplitter {
       start = nl + 1;
     }
     this.rest = start === 0 ? text : text.slice(start);
-    text = '';
     return out;
   }
 
