@@ -10,7 +10,7 @@
 import { mkdir, open } from 'node:fs/promises';
 import path from 'node:path';
 import { dispatch, spawn, type Ref } from 'nact';
-import type { BacklogEffect } from '../src/backlog/backlog.js';
+import type { BacklogEffect } from '../src/backlog/transitions.js';
 import { alarmEventLine, alarmEventLineMaxBytes, writeAlarmEventLine } from '../src/alarm/alarm.js';
 import type { AlarmWriterMsg } from './messages.js';
 import type { Logger } from './logger.js';

@@ -1,53 +1,36 @@
 /**
- * One actor per backlog. It runs the pure backlog machine on the items its directive sends (events to offer,
- * expiry orders), hands the effects to the alarm output, and answers the directive with one ack per message:
- * which events it consumed, and its state afterwards.
+ * One actor per backlog. It steps the backlog machine over the items its directive sends (`stepBatch`), hands
+ * the effects to the alarm output, and answers the directive with one ack per message: which events it
+ * consumed, and its state afterwards. Intel/vulnerability lookups run beside it and come back as a message.
  *
  * Supervision (nact onCrash): when the handler throws, the whole message is without effect for this backlog
- * (its effects are only handed over after every item succeeded, and nact keeps the previous state); the ids of
- * its events are logged, the directive is answered "not consumed" for them (it may still start new backlogs
- * from them when it was waiting for this answer), and the actor is reset to its last good state. More than `maxRestarts` failures within `windowMs` stop the backlog
- * for good; the directive is told and forgets it.
+ * (effects are handed over only after every item succeeded, and the state before the message is kept); the
+ * ids of its events are logged, the directive is answered "not consumed" for them, and the actor is reset to its
+ * last good state. More than `maxRestarts` failures within `windowMs` stop the backlog for good; the directive
+ * is told and forgets it.
  */
 
 import { dispatch, spawn, type Ref } from 'nact';
-import {
-  addEnrichment,
-  draftOf,
-  isDraft,
-  published,
-  wantsEnrichment,
-  type BacklogContext,
-  type BacklogEffect,
-  type BacklogState,
-  type StepResult,
-  type Transition,
-} from '../src/backlog/backlog.js';
+import type { stepBatch } from '../src/backlog/batch.js';
+import type { BacklogContext, BacklogState } from '../src/backlog/state.js';
+import { step } from '../src/backlog/transitions.js';
+import type { BacklogAck } from '../src/correlation/items.js';
 import type { Enricher } from '../src/enrichment/enricher.js';
-import type { NormalizedEvent } from '../src/event/normalized-event.js';
 import type { Clock } from '../src/shared/time.js';
 import type { AlarmOutput } from './alarm-writer-actor.js';
 import type { Logger } from './logger.js';
-import type { BacklogAck, BacklogItem, BacklogMsg, DirectiveMsg } from './messages.js';
+import type { BacklogMsg } from './messages.js';
+import { describeEffects } from './lifecycle-log.js';
 
 export interface RestartBudget {
   readonly maxRestarts: number;
   readonly windowMs: number;
 }
 
-/** What a backlog actor needs; `offer` and `expire` are injectable so a test can make a handler fail. */
+/** What a backlog actor needs; `stepBatch` is replaceable so that a test can make a handler fail. */
 export interface BacklogDeps {
   readonly ctx: BacklogContext;
-  readonly minLifetimeSec: number;
-  readonly offer: (
-    state: BacklogState,
-    e: NormalizedEvent,
-    ctx: BacklogContext,
-    nowMs: number,
-    minLifetimeSec: number,
-    maybeCounted: boolean,
-  ) => StepResult;
-  readonly expire: (state: BacklogState, ctx: BacklogContext) => Transition;
+  readonly stepBatch: typeof stepBatch;
   readonly output: AlarmOutput;
   readonly budget: RestartBudget;
   readonly clock: Clock;
@@ -58,19 +41,21 @@ export interface BacklogDeps {
 }
 
 /**
- * `ack` delivers an answer to the directive (through its coalescer). `enrichNow`: the backlog was just created
- * with an alarm; look its addresses up at once.
+ * `name` is the actor's name (never taken from data: backlog ids may come from saved files). `ack` delivers an
+ * answer to the directive. `enrichNow`: the backlog was just created with an alarm; look it up at once.
  */
 export function spawnBacklog(
-  directive: Ref<DirectiveMsg>,
+  parent: Ref<unknown>,
+  name: string,
   ack: (a: BacklogAck) => void,
   initial: BacklogState,
   deps: BacklogDeps,
-  enrichNow = false,
+  enrichNow: boolean,
 ): Ref<BacklogMsg> {
   let lastGood = initial;
   /** Clock times of recent failures (made at the first one: most backlogs never fail). */
   let failures: number[] | undefined;
+  const debug = deps.log.isDebugEnabled();
 
   // Lookups run beside the actor (D1: they never block correlation) and report back as a message. The function
   // exists only when a source is enabled (one closure less per backlog otherwise).
@@ -94,46 +79,30 @@ export function spawnBacklog(
         };
 
   const handle = (state: BacklogState, msg: BacklogMsg): BacklogState => {
-    let current = state;
-    const effects: BacklogEffect[] = [];
-    const consumed: boolean[] = [];
-    let lookup = false;
     if (msg.type === 'enrichment') {
       lookupRunning = false;
-      const t = addEnrichment(current, msg.intel, msg.vulns, deps.ctx);
-      current = t.state;
-      for (const effect of t.effects) effects.push(effect);
+      const s = step(state, { type: 'enrichment', intel: msg.intel, vulns: msg.vulns }, deps.ctx);
+      deps.output.write(s.effects);
+      if (debug) describeEffects(deps.log, state, s.state, s.effects);
+      lastGood = s.state;
       if (lookupAgain) {
         lookupAgain = false;
-        lookup = true;
+        startLookup?.(s.state);
       }
-    } else {
-      const items = msg.items;
-      for (let i = 0; i < items.length; i++) {
-        const item = items[i] as BacklogItem;
-        // More items to come: step a private working copy, updated in place (one state copy per message
-        // instead of one per counted event); `state`, the last good one, is never touched.
-        if (i < items.length - 1 && !isDraft(current)) current = draftOf(current);
-        const result: StepResult =
-          item.type === 'event'
-            ? deps.offer(current, item.event, deps.ctx, item.now, deps.minLifetimeSec, item.maybeCounted)
-            : { consumed: false, ...deps.expire(current, deps.ctx) };
-        current = result.state;
-        consumed.push(result.consumed);
-        for (const effect of result.effects) effects.push(effect);
-        if (wantsEnrichment(result)) lookup = true;
-      }
+      ack({ backlogId: state.id, seqs: [], consumed: [], state: s.state, enriching: lookupRunning });
+      return s.state;
     }
-    current = published(current);
-    deps.output.write(effects);
-    lastGood = current;
-    if (lookup) startLookup?.(current);
-    const seqs = msg.type === 'items' ? msg.items.map((i) => i.seq) : [];
-    ack({ backlogId: state.id, seqs, consumed, state: current, enriching: lookupRunning });
-    return current;
+    const items = msg.items;
+    const r = deps.stepBatch(state, items, deps.ctx);
+    deps.output.write(r.effects);
+    if (debug) describeEffects(deps.log, state, r.state, r.effects);
+    lastGood = r.state;
+    if (r.lookup) startLookup?.(r.state);
+    ack({ backlogId: state.id, seqs: items.map((i) => i.seq), consumed: r.consumed, state: r.state, enriching: lookupRunning });
+    return r.state;
   };
 
-  const self = spawn(directive, handle, initial.id, {
+  const self = spawn(parent, handle, name, {
     initialStateFunc: () => lastGood,
     afterStop: nothingAfterStop,
     onCrash: (msg, err, ctx) => {
@@ -152,6 +121,7 @@ export function spawnBacklog(
           error: err instanceof Error ? err.message : String(err),
           failuresInWindow: failures.length,
         });
+        if (msg?.type === 'enrichment') lookupRunning = false;
         ack({
           backlogId: lastGood.id,
           seqs: items.map((i) => i.seq),
@@ -179,7 +149,7 @@ export function spawnBacklog(
 /** Shared by all backlog actors (nact makes a closure per actor when none is given). */
 function nothingAfterStop(): void {}
 
-/** Whether a backlog spawned with `enrichNow` really started a lookup. */
-export function enrichesAtStart(deps: BacklogDeps): boolean {
+/** Whether a backlog spawned with `enrichNow` really starts a lookup. */
+export function enrichesAtStart(deps: Pick<BacklogDeps, 'enricher'>): boolean {
   return deps.enricher?.enabled === true;
 }

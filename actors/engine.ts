@@ -4,7 +4,9 @@
  */
 
 import { start, stop, dispatch, type Ref } from 'nact';
-import { offerEvent, expireBacklog, type BacklogState } from '../src/backlog/backlog.js';
+import { stepBatch } from '../src/backlog/batch.js';
+import type { BacklogState } from '../src/backlog/state.js';
+import { createRuleBook } from '../src/rule/rule-book.js';
 import type { Directive } from '../src/directive/directive.js';
 import { buildNetworkAssets, type NetworkAssets } from '../src/asset/network-assets.js';
 import type { LoadedConfig } from '../src/config-files/config-dir.js';
@@ -39,7 +41,7 @@ export interface EngineOptions {
   readonly budget?: RestartBudget;
   readonly restored?: ReadonlyMap<number, readonly BacklogState[]>;
   /** Replaceable for fault-injection tests. */
-  readonly offer?: BacklogDeps['offer'];
+  readonly stepBatch?: BacklogDeps['stepBatch'];
   /** `--max_delay` (s, 0 = off) and the late-event callback (overload signalling). */
   readonly maxDelaySec?: number;
   readonly onLate?: (nowMs: number) => void;
@@ -79,11 +81,11 @@ export function startEngine(o: EngineOptions): Engine {
   const stats: EngineStats = {
     eventsRouted: 0,
     eventsWithoutCandidate: 0,
+    waiting: 0,
     backlogsCreated: 0,
     backlogRestarts: 0,
     backlogsStopped: 0,
     activeBacklogs: 0,
-    queued: 0,
     handled: 0,
     latencyMsSum: 0,
     inFlightItems: 0,
@@ -92,16 +94,21 @@ export function startEngine(o: EngineOptions): Engine {
     system,
     o.config.directives,
     {
-      ctx: { assets, thresholds: o.correlation.thresholds, status: o.correlation.status, tag: o.correlation.tag },
-      minLifetimeSec: o.correlation.minAlarmLifetimeMinutes * 60,
-      offer: o.offer ?? offerEvent,
-      expire: expireBacklog,
+      ctx: {
+        assets,
+        thresholds: o.correlation.thresholds,
+        status: o.correlation.status,
+        tag: o.correlation.tag,
+        minLifetimeSec: o.correlation.minAlarmLifetimeMinutes * 60,
+        rules: createRuleBook(),
+      },
+      stepBatch: o.stepBatch ?? stepBatch,
       output,
       budget: o.budget ?? { maxRestarts: 3, windowMs: 60_000 },
       clock: o.clock,
       log: o.log,
       stats,
-      newId: o.newId ?? randomIds,
+      newId: o.newId ?? randomIds(),
       maxDelaySec: o.maxDelaySec ?? 0,
       onLate: o.onLate ?? (() => undefined),
       enricher: createEnricher({
@@ -124,7 +131,10 @@ export function startEngine(o: EngineOptions): Engine {
     directives: o.config.directives,
     stats,
     output,
-    ingest: (batch) => dispatch(supervisor, { type: 'events', batch }),
+    ingest: (batch) => {
+      stats.waiting += batch.length;
+      dispatch(supervisor, { type: 'events', batch });
+    },
     tick: (now) => dispatch(supervisor, { type: 'tick', now }),
     barrier: () => new Promise((resolve) => dispatch(supervisor, { type: 'barrier', reply: resolve })),
     snapshot: () => new Promise((resolve) => dispatch(supervisor, { type: 'snapshot', reply: resolve })),

@@ -66,7 +66,6 @@ export function startNatsIngress(o: {
   const stats: IngressStats = { received: 0, accepted: 0, invalid: 0, invalidByReason: {}, whitelisted: 0, dropped: 0, failed: 0, batches: 0 };
   const utf8 = new TextDecoder('utf-8', { fatal: true });
   let handedOver = 0;
-  let ingested = 0;
   let raw: Uint8Array[] = [];
   let scheduled = false;
   let dropLogged = 0;
@@ -107,10 +106,7 @@ export function startNatsIngress(o: {
         }
         batch.push({ event: decoded.event, now });
       }
-      if (batch.length > 0) {
-        ingested += batch.length;
-        o.engine.ingest(batch);
-      }
+      if (batch.length > 0) o.engine.ingest(batch);
       // The barrier follows the batch through every actor: it resolves once the batch is fully correlated.
       const current = gate;
       void o.engine.barrier().then(() => release(current));
@@ -160,8 +156,9 @@ export function startNatsIngress(o: {
     flush();
   };
 
-  // Waiting = received but not decoded yet + decoded but not routed yet + routed but not handled by a directive.
-  const load = () => stats.accepted - handedOver + (ingested - o.engine.stats.eventsRouted) + o.engine.stats.queued;
+  // Waiting = accepted but not handed to the engine yet + in the engine and not yet handled by every directive
+  // it was routed to (directive mailboxes and queues included).
+  const load = () => stats.accepted - handedOver + o.engine.stats.waiting;
 
   const sub: Subscription = o.nc.subscribe(EVENTS_SUBJECT, {
     callback: (err, m) => {

@@ -20,7 +20,7 @@ export interface ReplayOptions {
   readonly correlation: CorrelationOptions;
   readonly log: Logger;
   /** Hooks for tests: ids, fault injection. */
-  readonly engine?: Partial<Pick<EngineOptions, 'newId' | 'offer' | 'budget'>>;
+  readonly engine?: Partial<Pick<EngineOptions, 'newId' | 'stepBatch' | 'budget'>>;
   readonly batchSize?: number;
 }
 

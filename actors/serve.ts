@@ -12,7 +12,7 @@ import { start, stop as stopSystem } from 'nact';
 import { connect, credsAuthenticator, type ConnectionOptions, type NatsConnection } from 'nats';
 import { loadConfigDir, type LoadedConfig } from '../src/config-files/config-dir.js';
 import { downloadConfig } from '../src/config-files/frontend.js';
-import type { BacklogState } from '../src/backlog/backlog.js';
+import type { BacklogState } from '../src/backlog/state.js';
 import { takeSnapshot, writeSnapshots } from '../src/backlog/snapshot-files.js';
 import { initialOverload, onLateEvent, onOverloadTick, type OverloadState, type OverloadStep } from '../src/overload/overload.js';
 import { systemClock, type Clock } from '../src/shared/time.js';

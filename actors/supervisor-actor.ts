@@ -1,11 +1,12 @@
 /**
  * The supervisor: spawns one actor per directive and routes each batch of events to the candidate directives
  * (quick-check index, D4), one message per directive per batch. It also fans out clock ticks, barriers
- * ("everything sent so far is fully processed") and snapshot requests.
+ * ("everything sent so far is fully processed") and snapshot requests. A batch counts as waiting (`waiting`
+ * in the stats) from its intake until every directive it went to has handled its part.
  */
 
 import { dispatch, spawn, type Ref } from 'nact';
-import type { BacklogState } from '../src/backlog/backlog.js';
+import type { BacklogState } from '../src/backlog/state.js';
 import type { Directive } from '../src/directive/directive.js';
 import { buildQuickCheckIndex } from '../src/directive/quick-check.js';
 import { spawnDirective, type DirectiveDeps } from './directive-actor.js';
@@ -15,6 +16,8 @@ import { resumeAndLog } from './supervision.js';
 export interface SupervisorStats {
   eventsRouted: number;
   eventsWithoutCandidate: number;
+  /** Events taken in and not yet handled by every directive they were routed to. */
+  waiting: number;
 }
 
 export function spawnSupervisor(
@@ -39,9 +42,15 @@ export function spawnSupervisor(
       }
     }
     stats.eventsRouted += batch.length;
+    let parts = perDirective.size;
+    const done = () => {
+      if (--parts === 0) stats.waiting -= batch.length;
+    };
+    if (parts === 0) stats.waiting -= batch.length;
     for (const [i, list] of perDirective) {
       const child = children[i];
-      if (child !== undefined) dispatch(child, { type: 'events', batch: list });
+      if (child !== undefined) dispatch(child, { type: 'events', batch: list, done });
+      else done();
     }
   };
 

@@ -5,7 +5,8 @@
  */
 
 import type { RuleSpec } from '../directive/directive.js';
-import type { BacklogContext, BacklogState, CustomDataEntry, EnrichmentHit, StageState } from '../backlog/backlog.js';
+import type { BacklogContext, BacklogState, CustomDataEntry, StageState } from '../backlog/state.js';
+import type { EnrichmentHit } from '../enrichment/hit.js';
 
 export interface AlarmEventRecord {
   readonly alarm_id: string;

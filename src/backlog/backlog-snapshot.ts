@@ -13,7 +13,7 @@ import * as t from 'io-ts';
 import { isLeft } from 'fp-ts/lib/Either.js';
 import type { Directive, RuleSpec } from '../directive/directive.js';
 import { describeFirstError } from '../shared/decode.js';
-import { copyOf, stageOf, type BacklogState } from './backlog.js';
+import { copyOf, stageOf, type BacklogState } from './state.js';
 import { idsFromArray, idsToArray } from './event-ids.js';
 
 export const SNAPSHOT_VERSION = 1;

@@ -7,7 +7,7 @@
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Directive } from '../directive/directive.js';
-import type { BacklogState } from './backlog.js';
+import type { BacklogState } from './state.js';
 import { restoreSnapshot, toSnapshotFile, type Restored } from './backlog-snapshot.js';
 
 export function snapshotDir(logsDir: string): string {

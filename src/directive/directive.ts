@@ -108,7 +108,7 @@ export interface Directive {
 // ---- checks -------------------------------------------------------------------------------------------------
 
 const REFERENCE = /^:([1-9][0-9]?)$/;
-const ADDRESS_KEYWORDS = new Set(['ANY', 'HOME_NET', '!HOME_NET']);
+const ADDRESS_KEYWORDS: ReadonlySet<string> = new Set(['ANY', 'HOME_NET', '!HOME_NET']);
 
 /** Problem text for a from/to value, or undefined when it is fine. */
 export function checkAddressField(value: string, position: number): string | undefined {

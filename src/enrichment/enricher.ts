@@ -14,7 +14,7 @@
  */
 
 import got from 'got';
-import type { EnrichmentHit } from '../backlog/backlog.js';
+import type { EnrichmentHit } from './hit.js';
 import type { RuleSpec } from '../directive/directive.js';
 import { isGlobalIp, parseIp } from '../net/ip.js';
 import { nesdUrl, parseNesdResponse, vulnSearchTerms } from './nesd.js';

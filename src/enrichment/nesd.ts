@@ -3,7 +3,7 @@
  * (dsiem-backend.md 3.5 and 4.10), as pure functions: no I/O, never throws.
  */
 
-import type { EnrichmentHit } from '../backlog/backlog.js';
+import type { EnrichmentHit } from './hit.js';
 import type { RuleSpec } from '../directive/directive.js';
 import { formatIp, parseIp } from '../net/ip.js';
 import type { ParseResult } from './wise.js';

@@ -7,7 +7,7 @@
  * dropped (as the Rust port does); every other entry is one hit `"<field>: <value>"` for the IP.
  */
 
-import type { EnrichmentHit } from '../backlog/backlog.js';
+import type { EnrichmentHit } from './hit.js';
 
 export type ParseResult = { readonly ok: true; readonly hits: EnrichmentHit[] } | { readonly ok: false; readonly error: string };
 

@@ -65,13 +65,9 @@ function compilePort(value: string): PortMatcher {
   return value === 'ANY' ? { kind: 'any' } : { kind: 'list', list: compilePortList(value) };
 }
 
-const compiled = new WeakMap<RuleSpec, CompiledRule>();
-
-/** Compiled form of a rule, memoised per rule object (rules are immutable). */
+/** Compiled form of a rule (not memoised: an engine keeps them in its `RuleBook`). */
 export function compileRule(spec: RuleSpec): CompiledRule {
-  const hit = compiled.get(spec);
-  if (hit !== undefined) return hit;
-  const rule: CompiledRule = {
+  return {
     spec,
     isPlugin: spec.type === 'PluginRule',
     sids: new Set(spec.plugin_sid),
@@ -83,8 +79,6 @@ export function compileRule(spec: RuleSpec): CompiledRule {
     customData: [compileCustomData(spec.custom_data1), compileCustomData(spec.custom_data2), compileCustomData(spec.custom_data3)],
     sticky: spec.sticky_different === '' ? undefined : spec.sticky_different,
   };
-  compiled.set(spec, rule);
-  return rule;
 }
 
 function addressMatches(m: AddressMatcher, ip: NormalizedEvent['srcAddr'], assets: NetworkAssets): boolean {

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { dispatch, start, stop } from 'nact';
 import { ALARM_EVENTS_FILE, ALARMS_FILE, AlarmOutput, LineQueue, spawnAlarmWriter, type AppendFile } from '../../actors/alarm-writer-actor.js';
-import type { BacklogEffect } from '../../src/backlog/backlog.js';
+import type { BacklogEffect } from '../../src/backlog/transitions.js';
 import type { AlarmDocument } from '../../src/alarm/alarm.js';
 import { captureLogger } from '../helpers/capture-logger.js';
 

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadConfigDir } from '../../src/config-files/config-dir.js';
-import { offerEvent } from '../../src/backlog/backlog.js';
+import { stepBatch } from '../../src/backlog/batch.js';
 import { sequentialIds } from '../../src/shared/ids.js';
 import { runReplay, type ReplaySummary } from '../../actors/replay.js';
 import type { BacklogDeps } from '../../actors/backlog-actor.js';
@@ -25,7 +25,7 @@ interface Run {
   logged: string[];
 }
 
-async function run(offer: BacklogDeps['offer'], maxRestarts: number): Promise<Run> {
+async function run(step: BacklogDeps['stepBatch'], maxRestarts: number): Promise<Run> {
   const loaded = await loadConfigDir(fixture);
   assert.ok(loaded.ok);
   const logs = await mkdtemp(path.join(tmpdir(), 'dsiem-sup-'));
@@ -38,7 +38,7 @@ async function run(offer: BacklogDeps['offer'], maxRestarts: number): Promise<Ru
       drain: false,
       correlation: correlation(1_000_000),
       log,
-      engine: { newId: sequentialIds('alarm'), offer, budget: { maxRestarts, windowMs: 60_000 } },
+      engine: { newId: sequentialIds('alarm'), stepBatch: step, budget: { maxRestarts, windowMs: 60_000 } },
       batchSize: 1,
     });
     const read = async (name: string) =>
@@ -60,7 +60,7 @@ const eventsOf = (r: Run, id: string) => r.events.filter((e) => e.alarm_id === i
 
 describe('backlog supervision', () => {
   it('without failures, both sources complete their backlog', async () => {
-    const r = await run(offerEvent, 3);
+    const r = await run(stepBatch, 3);
     assert.equal(r.summary.backlogsCreated, 2);
     assert.deepEqual(eventsOf(r, 'alarm-1'), ['sv-001', 'sv-003', 'sv-005', 'sv-007']);
     assert.deepEqual(eventsOf(r, 'alarm-2'), ['sv-002', 'sv-004', 'sv-006', 'sv-008']);
@@ -69,12 +69,12 @@ describe('backlog supervision', () => {
 
   it('restarts a backlog whose handler throws, from its last good state, and keeps correlating', async () => {
     let thrown = false;
-    const flaky: BacklogDeps['offer'] = (state, e, ctx, now, lifetime) => {
-      if (e.event_id === 'sv-005' && state.id === 'alarm-1' && !thrown) {
+    const flaky: BacklogDeps['stepBatch'] = (state, items, ctx) => {
+      if (items.some((i) => i.type === 'event' && i.event.event_id === 'sv-005') && state.id === 'alarm-1' && !thrown) {
         thrown = true;
         throw new Error('injected failure');
       }
-      return offerEvent(state, e, ctx, now, lifetime);
+      return stepBatch(state, items, ctx);
     };
     const r = await run(flaky, 3);
     assert.equal(thrown, true);
@@ -92,12 +92,12 @@ describe('backlog supervision', () => {
 
   it('stops a backlog that keeps failing after its restart budget; the others are unaffected', async () => {
     let failures = 0;
-    const broken: BacklogDeps['offer'] = (state, e, ctx, now, lifetime) => {
+    const broken: BacklogDeps['stepBatch'] = (state, items, ctx) => {
       if (state.id === 'alarm-1') {
         failures++;
         throw new Error('always failing');
       }
-      return offerEvent(state, e, ctx, now, lifetime);
+      return stepBatch(state, items, ctx);
     };
     const r = await run(broken, 1);
     assert.equal(failures, 2);

@@ -1,7 +1,8 @@
 // Shared builders for the unit tests of the pure domain (src/): events, addresses, assets, rules, directives.
 
 import { buildNetworkAssets, type Asset, type NetworkAssets } from '../../src/asset/network-assets.js';
-import type { BacklogContext } from '../../src/backlog/backlog.js';
+import type { BacklogContext } from '../../src/backlog/state.js';
+import { createRuleBook } from '../../src/rule/rule-book.js';
 import type { Directive, RuleSpec } from '../../src/directive/directive.js';
 import { decodeEventValue, type NormalizedEvent } from '../../src/event/normalized-event.js';
 import { parseCidr, parseIp, type Cidr, type IpAddress } from '../../src/net/ip.js';
@@ -110,7 +111,15 @@ export function aDirective(rules: ReadonlyArray<Partial<RuleSpec>>, overrides: P
 }
 
 export function aContext(assets: NetworkAssets = standardAssets(), overrides: Partial<BacklogContext> = {}): BacklogContext {
-  return { assets, thresholds: { mediumMin: 3, mediumMax: 6 }, status: 'Open', tag: 'Identified Threat', ...overrides };
+  return {
+    assets,
+    thresholds: { mediumMin: 3, mediumMax: 6 },
+    status: 'Open',
+    tag: 'Identified Threat',
+    minLifetimeSec: 0,
+    rules: createRuleBook(),
+    ...overrides,
+  };
 }
 
 /** Freezes an object graph, so that any write to it throws (ES modules run in strict mode). */

@@ -3,31 +3,49 @@ import assert from 'node:assert/strict';
 import { buildNetworkAssets } from '../../../src/asset/network-assets.js';
 import { idsToArray } from '../../../src/backlog/event-ids.js';
 import { fromBacklogJson, toBacklogJson } from '../../../src/backlog/backlog-snapshot.js';
+import { stepBatch } from '../../../src/backlog/batch.js';
+import { consumes, delivers, previewOffer as preview, startsBacklog } from '../../../src/backlog/predictions.js';
+import { deadlineOf, hasEvent, isExpired, type BacklogContext, type BacklogState } from '../../../src/backlog/state.js';
 import {
   backlogTitle,
-  createBacklog,
-  deadlineOf,
-  draftOf,
-  expireBacklog,
-  hasEvent,
-  isDraft,
-  isExpired,
-  offerEvent,
-  previewOffer,
-  published,
-  startsBacklog,
-  stepBacklog,
+  startBacklog,
+  step as stepOne,
+  UNKNOWN_MATCH,
   type BacklogEffect,
-  type BacklogState,
-  type StepResult,
-  type Transition,
-} from '../../../src/backlog/backlog.js';
+  type BacklogInput,
+  type Step,
+} from '../../../src/backlog/transitions.js';
 import type { AlarmDocument } from '../../../src/alarm/alarm.js';
 import type { Directive } from '../../../src/directive/directive.js';
 import type { NormalizedEvent } from '../../../src/event/normalized-event.js';
 import { aContext, aDirective, anAsset, anEvent, at, deepFreeze, ip, T0 } from '../helpers.js';
 
-const ctx = aContext();
+/** Stepping without expiry (a minimum lifetime no deadline reaches); the expiry tests set their own. */
+const ctx = aContext(undefined, { minLifetimeSec: Number.MAX_SAFE_INTEGER });
+
+function eventInput(e: NormalizedEvent, nowMs: number, maybeCounted = true): BacklogInput {
+  return { type: 'event', event: e, now: nowMs, maybeCounted, match: UNKNOWN_MATCH };
+}
+
+/** One event through `step` (the ordinary, copying path). */
+function stepBacklog(state: BacklogState, e: NormalizedEvent, c: BacklogContext = ctx, nowMs = NOW, maybeCounted = true): Step {
+  return stepOne(state, eventInput(e, nowMs, maybeCounted), c);
+}
+
+function expireBacklog(state: BacklogState, c: BacklogContext = ctx): Step {
+  return stepOne(state, { type: 'expire', now: NOW }, c);
+}
+
+/** `step` with an event at clock time nowMs and a minimum lifetime: expires first when the deadline passed. */
+function offerEvent(state: BacklogState, e: NormalizedEvent, c: BacklogContext, nowMs: number, minLifetimeSec: number): Step {
+  return stepOne(state, eventInput(e, nowMs), { ...c, minLifetimeSec });
+}
+
+/** The preview as the two answers a directive reads from it. */
+function previewOffer(state: BacklogState, e: NormalizedEvent, c: BacklogContext = ctx): { consumed: boolean; deliver: boolean } {
+  const offer = preview(state, e, c, true);
+  return { consumed: consumes(offer), deliver: delivers(offer) };
+}
 
 /** A stage with its id list as an array (oldest first), for comparisons. */
 function plainStage(stage: BacklogState['stages'][number] | undefined) {
@@ -39,33 +57,33 @@ const ID = 'alarm-1';
 
 // ---- pure-call wrappers: every call runs on a deep-frozen state and checks the state did not change ----------
 
-function create(directive: Directive, e: NormalizedEvent, nowMs = NOW): Transition {
+function create(directive: Directive, e: NormalizedEvent, nowMs = NOW): Step {
   deepFreeze(directive);
   const before = JSON.stringify(directive);
-  const t = createBacklog(directive, e, ctx, ID, nowMs);
-  assert.equal(JSON.stringify(directive), before, 'createBacklog changed the directive');
+  const t = startBacklog(directive, e, ctx, ID, nowMs);
+  assert.equal(JSON.stringify(directive), before, 'startBacklog changed the directive');
   return t;
 }
 
-function step(state: BacklogState, e: NormalizedEvent, nowMs = NOW): StepResult {
+function step(state: BacklogState, e: NormalizedEvent, nowMs = NOW): Step {
   deepFreeze(state);
   const before = JSON.stringify(state);
   const r = stepBacklog(state, e, ctx, nowMs);
-  assert.equal(JSON.stringify(state), before, 'stepBacklog changed its input state');
+  assert.equal(JSON.stringify(state), before, 'step changed its input state');
   return r;
 }
 
-function expire(state: BacklogState): Transition {
+function expire(state: BacklogState): Step {
   deepFreeze(state);
   const before = JSON.stringify(state);
   const t = expireBacklog(state, ctx);
-  assert.equal(JSON.stringify(state), before, 'expireBacklog changed its input state');
+  assert.equal(JSON.stringify(state), before, 'step (expire) changed its input state');
   return t;
 }
 
 /** Runs events in order from a state, returning the final step. */
-function steps(state: BacklogState, ...events: NormalizedEvent[]): StepResult {
-  let last: StepResult = { consumed: false, state, effects: [] };
+function steps(state: BacklogState, ...events: NormalizedEvent[]): Step {
+  let last: Step = { consumed: false, state, effects: [] };
   for (const e of events) last = step(last.state, e);
   return last;
 }
@@ -102,8 +120,8 @@ function ev(id: string, sid: number, offsetSeconds: number, extra: Record<string
 
 const e1 = ev('e1', 1, 0);
 
-describe('drafts (working copies a backlog actor steps in place)', () => {
-  it('give the states and effects that copying gives, and never change the state they started from', () => {
+describe('stepBatch (one message of inputs, on a working copy)', () => {
+  it('gives the states and effects that stepping one by one gives, and never changes the state it started from', () => {
     const directive = aDirective(
       [
         { plugin_sid: [1], from: 'HOME_NET', to: 'ANY', reliability: 1, timeout: 0 },
@@ -128,34 +146,24 @@ describe('drafts (working copies a backlog actor steps in place)', () => {
     // Reference: ordinary immutable steps, effects serialised as they happen.
     let plain = start;
     const plainLines: string[] = [];
+    const plainConsumed: boolean[] = [];
     for (const e of events) {
-      const r = stepBacklog(plain, e, ctx, NOW);
+      const r = stepBacklog(plain, e);
       plain = r.state;
+      plainConsumed.push(r.consumed);
       plainLines.push(...r.effects.map((x) => JSON.stringify(x)));
     }
-    // As the actor does: a draft for every step but the last, effects serialised only at the end.
-    let current = start;
-    const effects: BacklogEffect[] = [];
-    let inPlace = 0;
-    events.forEach((e, i) => {
-      if (i < events.length - 1 && !isDraft(current)) current = draftOf(current);
-      const before = current;
-      const r = stepBacklog(current, e, ctx, NOW);
-      if (r.state === before && isDraft(before) && r.effects.length > 0) inPlace++;
-      current = r.state;
-      effects.push(...r.effects);
-    });
-    current = published(current);
-    assert.equal(isDraft(current), false);
-    assert.ok(inPlace >= 2, `expected counts in place, got ${inPlace}`);
-    assert.deepEqual(effects.map((x) => JSON.stringify(x)), plainLines);
-    assert.equal(JSON.stringify(toBacklogJson(current)), JSON.stringify(toBacklogJson(plain)));
+    const batch = stepBatch(start, events.map((e) => eventInput(e, NOW)), ctx);
+    assert.deepEqual(batch.effects.map((x) => JSON.stringify(x)), plainLines);
+    assert.deepEqual(batch.consumed, plainConsumed);
+    assert.equal(JSON.stringify(toBacklogJson(batch.state)), JSON.stringify(toBacklogJson(plain)));
     assert.equal(JSON.stringify(toBacklogJson(start)), startJson);
-    assert.equal(current.ended, 'completed');
+    assert.equal(batch.state.ended, 'completed');
+    assert.equal(batch.lookup, true, 'alarms were written: the addresses are to be looked up');
   });
 });
 
-describe('createBacklog', () => {
+describe('startBacklog', () => {
   it('counts the first event in stage 1, finishes it and starts stage 2 at the event time', () => {
     const { state } = create(threeStages(), e1);
     assert.equal(state.id, ID);
@@ -198,11 +206,10 @@ describe('createBacklog', () => {
 
   it('only starts from an event that matches stage 1 and has a usable timestamp', () => {
     const d = threeStages();
-    const assets = ctx.assets;
-    assert.equal(startsBacklog(d, e1, assets), true);
-    assert.equal(startsBacklog(d, ev('x', 2, 0), assets), false);
-    assert.equal(startsBacklog(d, ev('x', 1, 0, { src_ip: '8.8.4.4' }), assets), false);
-    assert.equal(startsBacklog(d, ev('x', 1, 0, { timestamp: 'not a time' }), assets), false);
+    assert.equal(startsBacklog(d, e1, ctx), true);
+    assert.equal(startsBacklog(d, ev('x', 2, 0), ctx), false);
+    assert.equal(startsBacklog(d, ev('x', 1, 0, { src_ip: '8.8.4.4' }), ctx), false);
+    assert.equal(startsBacklog(d, ev('x', 1, 0, { timestamp: 'not a time' }), ctx), false);
   });
 
   it('records the custom data, ports and receive time of the first event', () => {
@@ -215,7 +222,7 @@ describe('createBacklog', () => {
   });
 });
 
-describe('stepBacklog: counting and completing stages', () => {
+describe('step (event): counting and completing stages', () => {
   const s1 = create(threeStages(), e1).state;
   const r2 = step(s1, ev('e2', 2, 10), NOW + 2000);
   const r3 = step(r2.state, ev('e3', 2, 20), NOW + 3000);
@@ -281,7 +288,7 @@ describe('stepBacklog: counting and completing stages', () => {
     assert.equal(r.consumed, false);
     assert.equal(r.state, r4.state);
     assert.deepEqual(r.effects, []);
-    assert.deepEqual(previewOffer(r4.state, ev('e5', 3, 40), ctx.assets), { consumed: false, deliver: false });
+    assert.deepEqual(previewOffer(r4.state, ev('e5', 3, 40)), { consumed: false, deliver: false });
   });
 
   it('does not consume an event that matches no stage', () => {
@@ -331,7 +338,7 @@ describe('stepBacklog: counting and completing stages', () => {
   });
 });
 
-describe('stepBacklog: events consumed but not counted', () => {
+describe('step (event): events consumed but not counted', () => {
   const s1 = create(threeStages(), e1).state;
   const s3 = steps(s1, ev('e2', 2, 10), ev('e3', 2, 20)).state; // stage 3, previous stage ended at T0 + 20
 
@@ -363,7 +370,7 @@ describe('stepBacklog: events consumed but not counted', () => {
     assert.equal(r.consumed, true);
     assert.deepEqual(r.effects, []);
     assert.deepEqual(idsToArray(r.state.stages[1]?.event_ids), []);
-    assert.deepEqual(previewOffer(s1, ev('bad-time', 2, 10, { timestamp: 'not a time' }), ctx.assets), { consumed: true, deliver: true });
+    assert.deepEqual(previewOffer(s1, ev('bad-time', 2, 10, { timestamp: 'not a time' })), { consumed: true, deliver: true });
   });
 
   it('consumes a redelivered event id of the current stage with no effect (D3)', () => {
@@ -372,7 +379,7 @@ describe('stepBacklog: events consumed but not counted', () => {
     assert.equal(again.consumed, true);
     assert.equal(again.state, r2.state);
     assert.deepEqual(again.effects, []);
-    assert.deepEqual(previewOffer(r2.state, ev('e2', 2, 11), ctx.assets), { consumed: true, deliver: false });
+    assert.deepEqual(previewOffer(r2.state, ev('e2', 2, 11)), { consumed: true, deliver: false });
   });
 
   it('consumes a redelivered event id of an earlier stage with no effect, even if it no longer matches (D3)', () => {
@@ -380,7 +387,7 @@ describe('stepBacklog: events consumed but not counted', () => {
     assert.equal(again.consumed, true);
     assert.equal(again.state, s1);
     assert.deepEqual(again.effects, []);
-    assert.deepEqual(previewOffer(s1, e1, ctx.assets), { consumed: true, deliver: false });
+    assert.deepEqual(previewOffer(s1, e1), { consumed: true, deliver: false });
   });
 
   it('does not count an event id twice over the whole backlog (D3)', () => {
@@ -393,7 +400,7 @@ describe('stepBacklog: events consumed but not counted', () => {
   });
 });
 
-describe('stepBacklog: sticky_different', () => {
+describe('step (event): sticky_different', () => {
   const d = aDirective([
     { plugin_sid: [1] },
     { plugin_sid: [2], sticky_different: 'SRC_PORT', occurrence: 2, reliability: 5 },
@@ -430,7 +437,7 @@ describe('stepBacklog: sticky_different', () => {
     ]);
     const c = create(p, e1).state;
     const wrongSource = ev('w', 2, 1, { src_ip: '172.16.0.9' });
-    assert.deepEqual(previewOffer(c, wrongSource, ctx.assets), { consumed: false, deliver: true });
+    assert.deepEqual(previewOffer(c, wrongSource), { consumed: false, deliver: true });
     const failed = step(c, wrongSource);
     assert.equal(failed.consumed, false);
     assert.deepEqual(failed.effects, []);
@@ -446,7 +453,7 @@ describe('stepBacklog: sticky_different', () => {
   });
 });
 
-describe('stepBacklog: all_rules_always_active', () => {
+describe('step (event): all_rules_always_active', () => {
   // Priority 3, stage 1 reliability 5: risk 3 from the first event, so the alarm exists.
   const d = aDirective(
     [
@@ -467,7 +474,7 @@ describe('stepBacklog: all_rules_always_active', () => {
 
   it('appends an event of an earlier stage to it and re-writes the alarm, without changing stage or risk', () => {
     const e = ev('e1b', 1, 5);
-    assert.deepEqual(previewOffer(s1, e, ctx.assets), { consumed: true, deliver: true });
+    assert.deepEqual(previewOffer(s1, e), { consumed: true, deliver: true });
     const r = step(s1, e, NOW + 5000);
     assert.equal(r.consumed, true);
     assert.deepEqual(effectTypes(r.effects), ['alarm-event', 'alarm']);
@@ -503,7 +510,7 @@ describe('stepBacklog: all_rules_always_active', () => {
     const s = create(threeStages(), e1).state;
     const r = step(s, ev('e1b', 1, 5));
     assert.equal(r.consumed, false);
-    assert.equal(previewOffer(s, ev('e1b', 1, 5), ctx.assets).consumed, false);
+    assert.equal(previewOffer(s, ev('e1b', 1, 5)).consumed, false);
   });
 });
 
@@ -633,11 +640,11 @@ describe('purity', () => {
   it('never mutates the input state (deep-frozen) and returns new objects for changes', () => {
     const s1 = deepFreeze(create(threeStages(), e1).state);
     const snapshot = JSON.stringify(s1);
-    const r2 = stepBacklog(s1, ev('e2', 2, 10), ctx, NOW);
-    const r3 = stepBacklog(deepFreeze(r2.state), ev('e3', 2, 20), ctx, NOW);
+    const r2 = stepBacklog(s1, ev('e2', 2, 10));
+    const r3 = stepBacklog(deepFreeze(r2.state), ev('e3', 2, 20));
     expireBacklog(s1, ctx);
     offerEvent(s1, ev('e2', 2, 10), ctx, (T0 + 61) * 1000, 0);
-    previewOffer(s1, ev('e2', 2, 10), ctx.assets);
+    previewOffer(s1, ev('e2', 2, 10));
     assert.equal(JSON.stringify(s1), snapshot);
     assert.notEqual(r2.state, s1);
     assert.notEqual(r3.state.stages, r2.state.stages);

@@ -10,7 +10,9 @@ import { parseRfc3339Seconds } from '../../../src/shared/time.js';
 import { decodeDirectiveFile } from '../../../src/directive/directive.js';
 import { decodeAssetFile } from '../../../src/asset/network-assets.js';
 import { buildNetworkAssets } from '../../../src/asset/network-assets.js';
-import { createBacklog, previewOffer, startsBacklog, stepBacklog } from '../../../src/backlog/backlog.js';
+import { previewOffer, startsBacklog } from '../../../src/backlog/predictions.js';
+import { startBacklog, step, UNKNOWN_MATCH } from '../../../src/backlog/transitions.js';
+import { createRuleBook } from '../../../src/rule/rule-book.js';
 import { compileRule, matchRule } from '../../../src/rule/match-rule.js';
 
 const REASONS: readonly EventRejection[] = [
@@ -110,7 +112,7 @@ describe('hostile addresses', () => {
 
 describe('hostile input on the matching path', () => {
   const assets = buildNetworkAssets([]);
-  const ctx = { assets, thresholds: { mediumMin: 3, mediumMax: 6 }, status: 'Open', tag: 'x' };
+  const ctx = { assets, thresholds: { mediumMin: 3, mediumMax: 6 }, status: 'Open', tag: 'x', minLifetimeSec: 0, rules: createRuleBook() };
   const directive = decodeDirectiveFile('d.json', JSON.stringify({ directives: [{ id: 1, name: 'p from SRC_IP', priority: 3, kingdom: 'k', category: 'c', rules: [
     { name: 'a', stage: 1, occurrence: 1, from: 'ANY', to: '!10.0.0.0/8, 10.1.0.0/16', port_from: 'ANY', port_to: '!22, 80', type: 'PluginRule', protocol: 'TCP', reliability: 1, timeout: 0, plugin_id: 1, plugin_sid: [1, 2], custom_data1: 'a,!b' },
     { name: 'b', stage: 2, occurrence: 3, from: ':1', to: ':1', port_from: ':1', port_to: 'ANY', type: 'PluginRule', protocol: 'TCP', reliability: 5, timeout: 60, plugin_id: 1, plugin_sid: [1, 2], sticky_different: 'DST_PORT' },
@@ -122,17 +124,17 @@ describe('hostile input on the matching path', () => {
   it('matching, creating and stepping backlogs never throw on decoded events', () => {
     fc.assert(
       fc.property(fc.array(eventLike, { minLength: 1, maxLength: 20 }), (objects) => {
-        let state: ReturnType<typeof createBacklog>['state'] | undefined;
+        let state: ReturnType<typeof startBacklog>['state'] | undefined;
         for (const [i, o] of objects.entries()) {
           const decoded = decodeEventValue({ sensor: 's', timestamp: '2025-01-01T00:00:00Z', event_id: `e${i}`, plugin_id: 1, plugin_sid: 1, src_ip: '1.2.3.4', dst_ip: '5.6.7.8', ...o });
           if (!decoded.ok) continue;
           const e = decoded.event;
           for (const rule of d.rules) matchRule(compileRule(rule), e, assets);
           if (state === undefined) {
-            if (startsBacklog(d, e, assets)) state = createBacklog(d, e, ctx, 'b1', 0).state;
+            if (startsBacklog(d, e, ctx)) state = startBacklog(d, e, ctx, 'b1', 0).state;
           } else {
-            previewOffer(state, e, assets);
-            state = stepBacklog(state, e, ctx, 0).state;
+            previewOffer(state, e, ctx, true);
+            state = step(state, { type: 'event', event: e, now: 0, maybeCounted: true, match: UNKNOWN_MATCH }, ctx).state;
           }
         }
       }),

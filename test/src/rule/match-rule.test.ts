@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { buildNetworkAssets, decodeAssetFile } from '../../../src/asset/network-assets.js';
 import type { RuleSpec } from '../../../src/directive/directive.js';
 import { compileRule, matchRule, MatchResult, stickyValue } from '../../../src/rule/match-rule.js';
+import { createRuleBook } from '../../../src/rule/rule-book.js';
 import { aRule, anEvent } from '../helpers.js';
 
 // dsiem-backend.md 8.3, "Rule match table (test_rule)".
@@ -187,10 +188,12 @@ describe('matchRule: sticky_different recording points', () => {
   });
 });
 
-describe('compileRule', () => {
-  it('compiles a rule object once and reuses it', () => {
+describe('RuleBook.compile', () => {
+  it('compiles a rule object once and reuses it, per book', () => {
     const spec = aRule(BASE_RULE);
-    assert.equal(compileRule(spec), compileRule(spec));
-    assert.notEqual(compileRule(spec), compileRule({ ...spec }));
+    const book = createRuleBook();
+    assert.equal(book.compile(spec), book.compile(spec));
+    assert.notEqual(book.compile(spec), book.compile({ ...spec }));
+    assert.notEqual(book.compile(spec), createRuleBook().compile(spec));
   });
 });

@@ -12,7 +12,7 @@
 import type { RuleSpec } from '../directive/directive.js';
 import type { NormalizedEvent } from '../event/normalized-event.js';
 
-const ADDRESS_KEYWORDS = new Set(['ANY', 'HOME_NET', '!HOME_NET']);
+const ADDRESS_KEYWORDS: ReadonlySet<string> = new Set(['ANY', 'HOME_NET', '!HOME_NET']);
 const REFERENCE = /^:([0-9]+)$/;
 
 function referencedIndex(value: string): number | undefined {
@@ -22,7 +22,8 @@ function referencedIndex(value: string): number | undefined {
 
 export type Field = 'from' | 'to' | 'port_from' | 'port_to' | 'custom_data1' | 'custom_data2' | 'custom_data3';
 
-function fromEvent(field: Field, e: NormalizedEvent): string {
+/** The event's value for a field a reference can take it from. */
+export function fromEvent(field: Field, e: NormalizedEvent): string {
   switch (field) {
     case 'from':
       return e.src_ip;
@@ -46,53 +47,6 @@ function takesEventValue(field: Field, referenced: string): boolean {
 }
 
 const FIELDS: readonly Field[] = ['from', 'to', 'port_from', 'port_to', 'custom_data1', 'custom_data2', 'custom_data3'];
-
-/**
- * Resolved rules, shared by the backlogs whose first events agree on every event field the resolution can read:
- * a directive's backlogs for the same pair of hosts then hold one list (less memory per backlog) and one compiled
- * form of it (`compileRule` is memoised per rule object). Lists are immutable, so sharing is safe. The fields
- * that can be read depend on the rules only (`readableFields`). One cache serves every directive and is bounded
- * as a whole (a long-running backend creates backlogs for ever; the cache must not grow with them).
- */
-export function resolveRules(rules: readonly RuleSpec[], allRulesAlwaysActive: boolean, e: NormalizedEvent): readonly RuleSpec[] {
-  let list = ruleLists.get(rules);
-  if (list === undefined) {
-    list = { id: ruleListCount++, fields: [readableFields(rules, false), readableFields(rules, true)] };
-    ruleLists.set(rules, list);
-  }
-  const which = allRulesAlwaysActive ? 1 : 0;
-  // Length-prefixed values: no two lists of values give the same key, whatever characters they hold.
-  let key = `${list.id}/${which}`;
-  for (const field of list.fields[which]) {
-    const value = fromEvent(field, e);
-    key += `|${value.length}:${value}`;
-  }
-  const hit = shared.get(key);
-  if (hit !== undefined) return hit;
-  const resolved = resolveAfresh(rules, allRulesAlwaysActive, e);
-  if (shared.size >= MAX_SHARED) shared.clear();
-  shared.set(key, resolved);
-  return resolved;
-}
-
-/** Resolutions kept for sharing, over all directives (a bound on memory, not on correctness). */
-export const MAX_SHARED = 8192;
-const shared = new Map<string, readonly RuleSpec[]>();
-
-/** How many resolutions the cache holds now (diagnostics, tests). */
-export function sharedResolutions(): number {
-  return shared.size;
-}
-
-interface RuleList {
-  /** Tells rule lists apart in the cache keys. */
-  readonly id: number;
-  /** `readableFields` without and with all_rules_always_active. */
-  readonly fields: readonly [readonly Field[], readonly Field[]];
-}
-
-const ruleLists = new WeakMap<readonly RuleSpec[], RuleList>();
-let ruleListCount = 0;
 
 /**
  * Every event field `resolveAfresh` may read for these rules: the fields holding a reference anywhere, and the

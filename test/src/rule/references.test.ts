@@ -1,6 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { MAX_SHARED, readableFields, resolveAfresh, resolveRules, sharedResolutions } from '../../../src/backlog/references.js';
+import { readableFields, resolveAfresh } from '../../../src/rule/references.js';
+import { createRuleBook, DEFAULT_MAX_SHARED } from '../../../src/rule/rule-book.js';
 import fc from 'fast-check';
 import type { RuleSpec } from '../../../src/directive/directive.js';
 import { aRule, anEvent, deepFreeze } from '../helpers.js';
@@ -20,7 +21,7 @@ function rules(...specs: Array<Partial<RuleSpec>>): RuleSpec[] {
 }
 
 function resolve(list: readonly RuleSpec[], allRulesAlwaysActive = false): readonly RuleSpec[] {
-  return resolveRules(list, allRulesAlwaysActive, EVENT);
+  return createRuleBook().resolve(list, allRulesAlwaysActive, EVENT);
 }
 
 describe('resolveRules: addresses (go-dsiem.md 3.4, D1)', () => {
@@ -158,7 +159,9 @@ describe('resolveRules: purity', () => {
   });
 });
 
-describe('resolveRules: sharing between backlogs', () => {
+describe('RuleBook.resolve: sharing between backlogs', () => {
+  const book = createRuleBook();
+  const resolveRules: typeof book.resolve = (...args) => book.resolve(...args);
   const directive = rules({ from: 'ANY', to: 'HOME_NET' }, { from: ':1', to: ':1', port_to: ':1' }, { from: ':2', custom_data1: 'ANY' });
 
   it('gives backlogs whose first events agree on the fields it reads the same list', () => {
@@ -184,10 +187,11 @@ describe('resolveRules: sharing between backlogs', () => {
 
   it('keeps a bounded cache however many distinct first events there are', () => {
     const list = rules({ from: 'ANY' }, { from: ':1' });
-    for (let i = 0; i < MAX_SHARED + 500; i++) {
+    const bounded = createRuleBook();
+    for (let i = 0; i < DEFAULT_MAX_SHARED + 500; i++) {
       const ip = `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`;
-      assert.equal(resolveRules(list, false, anEvent({ src_ip: ip }))[1]?.from, ip);
-      assert.ok(sharedResolutions() <= MAX_SHARED);
+      assert.equal(bounded.resolve(list, false, anEvent({ src_ip: ip }))[1]?.from, ip);
+      assert.ok(bounded.sharedResolutions <= DEFAULT_MAX_SHARED);
     }
   });
 

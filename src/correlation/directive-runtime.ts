@@ -1,0 +1,321 @@
+/**
+ * One directive's share of correlation, as plain TypeScript: events are handled one at a time in arrival order
+ * (D6), and for each the directive decides "consumed by an existing backlog, else maybe a new backlog". The
+ * backlogs themselves run elsewhere (an actor each); the runtime reaches them through ports that its host gives
+ * it, so it runs the same under nact, in a test, or in a simulation.
+ *
+ * - A backlog with nothing in flight is judged at once from its last reported state (`previewOffer`, exact),
+ *   and is sent the event only when the event could change it, with the match already computed.
+ * - A backlog with events in flight is sent the event; if the decision depends on its answer (the event could
+ *   start a backlog and no backlog is known to consume it), the directive waits for that answer before taking
+ *   the next event. Backlogs answer in the order they were sent items (their mailboxes are FIFO), so the
+ *   decision is exactly the one a sequential run makes.
+ * - Expiry follows the same rule on both sides (`isExpired`, `step`), so it does not depend on scheduling.
+ * - Only backlogs the event can touch are looked at (routing-index.ts); an event whose id some backlog may
+ *   already hold (D3, event-id-index.ts) is looked at against all of them.
+ */
+
+import { predictOffer, previewOffer, startsBacklog, consumes, delivers, matchOf } from '../backlog/predictions.js';
+import { ipKey, routingKey } from '../backlog/routing-key.js';
+import { isExpired, type BacklogContext, type BacklogState } from '../backlog/state.js';
+import { startBacklog, UNKNOWN_MATCH, wantsEnrichment, type BacklogEffect, type KnownMatch } from '../backlog/transitions.js';
+import type { Directive } from '../directive/directive.js';
+import { isLate } from '../overload/overload.js';
+import { BacklogEntry } from './backlog-entry.js';
+import { EventIdIndex } from './event-id-index.js';
+import type { BacklogAck, BacklogItem, TimedEvent } from './items.js';
+import { RoutingIndex } from './routing-index.js';
+import { WorkQueue } from './work-queue.js';
+
+/** Counters shared by all directives of an engine (one thread: plain increments). */
+export interface DirectiveStats {
+  backlogsCreated: number;
+  activeBacklogs: number;
+  /** Directive-event pairs handled. */
+  handled: number;
+  /** Sum over handled pairs of (clock at handling - clock at intake), ms. */
+  latencyMsSum: number;
+  /** Items sent to backlogs and not answered yet. */
+  inFlightItems: number;
+}
+
+/** What the runtime needs from the world around it; `P` is how the host reaches a backlog (its port). */
+export interface DirectiveHost<P> {
+  /** Starts a backlog's actor. `enrichNow`: the backlog was just created with an alarm; look it up at once. */
+  spawn(state: BacklogState, enrichNow: boolean): P;
+  /** One message to the backlog with every item gathered for it since the last one. */
+  send(port: P, items: readonly BacklogItem[]): void;
+  /** The backlog ended and answered everything: its actor can go. */
+  stop(port: P): void;
+  /** Hands effects (alarm lines) to the writer, in order. */
+  write(effects: readonly BacklogEffect[]): void;
+  /** A new backlog (alarm) id. */
+  newId(): string;
+  /** Wall clock, ms (latency, late events). */
+  now(): number;
+  /** `--max_delay` in seconds (0: off), and what to call for an event that waited longer. */
+  readonly maxDelaySec: number;
+  onLate(nowMs: number): void;
+  /** Lookups are enabled: a backlog spawned with `enrichNow` starts one. */
+  readonly enriches: boolean;
+  /** Told of every backlog made (for --debug logs); absent when nobody listens. */
+  readonly onCreated?: (state: BacklogState, firstEventId: string) => void;
+}
+
+/** A saved backlog `restore` refused, with the reason. */
+export interface Refused {
+  readonly id: string;
+  readonly reason: string;
+}
+
+/** An event that may start a backlog, waiting for the answers of the backlogs that could consume it. */
+interface Waiting {
+  readonly seq: number;
+  readonly timed: TimedEvent;
+  readonly remaining: Set<string>;
+}
+
+/** One event's offer to the backlogs it can touch: its inputs, and what the backlogs said. */
+class Round {
+  consumed = false;
+  undecided: Set<string> | undefined = undefined;
+
+  constructor(
+    readonly timed: TimedEvent,
+    readonly seq: number,
+    readonly maybeCounted: boolean,
+  ) {}
+
+  item(match: KnownMatch): BacklogItem {
+    const t = this.timed;
+    return { type: 'event', event: t.event, now: t.now, maybeCounted: this.maybeCounted, match, seq: this.seq };
+  }
+}
+
+export class DirectiveRuntime<P> {
+  private readonly entries = new Map<string, BacklogEntry<P>>();
+  private readonly index = new RoutingIndex<BacklogEntry<P>>();
+  private readonly ids = new EventIdIndex();
+  /** Entries with items gathered for their next message. */
+  private readonly dirty: Array<BacklogEntry<P>> = [];
+  private readonly queue = new WorkQueue();
+  private waiting: Waiting | undefined;
+  private seq = 0;
+  private barriers: Array<() => void> = [];
+
+  constructor(
+    readonly directive: Directive,
+    private readonly ctx: BacklogContext,
+    private readonly host: DirectiveHost<P>,
+    private readonly stats: DirectiveStats,
+  ) {}
+
+  /** Adopts saved backlogs (before any event); refuses ids already taken. */
+  restore(states: readonly BacklogState[]): Refused[] {
+    const refused: Refused[] = [];
+    for (const state of states) {
+      if (this.entries.has(state.id)) refused.push({ id: state.id, reason: 'a backlog with this id was already restored' });
+      else this.adopt(state, false);
+    }
+    return refused;
+  }
+
+  /** A batch of events, after an expiry check at the time of its first one (backlogs no event reaches still expire). */
+  events(batch: readonly TimedEvent[], done?: () => void): void {
+    const first = batch[0];
+    if (first !== undefined) this.queue.pushTick(first.now);
+    this.queue.pushBatch(batch, done);
+    this.drain();
+  }
+
+  tick(now: number): void {
+    this.queue.pushTick(now);
+    this.drain();
+  }
+
+  answers(acks: readonly BacklogAck[]): void {
+    for (const ack of acks) this.onAck(ack);
+    this.drain();
+  }
+
+  /** `reply` is called once everything given so far is fully processed (every backlog answered). */
+  barrier(reply: () => void): void {
+    this.barriers.push(reply);
+    this.drain();
+  }
+
+  /** Live backlogs (call when idle: after a barrier). */
+  snapshot(): BacklogState[] {
+    const live: BacklogState[] = [];
+    for (const entry of this.entries.values()) if (!entry.closing && entry.state.ended === '') live.push(entry.state);
+    return live;
+  }
+
+  get backlogs(): number {
+    return this.entries.size;
+  }
+
+  get idle(): boolean {
+    if (this.waiting !== undefined || !this.queue.empty) return false;
+    for (const entry of this.entries.values()) if (entry.inFlight.length > 0 || entry.enriching) return false;
+    return true;
+  }
+
+  private drain(): void {
+    while (this.waiting === undefined && !this.queue.empty) {
+      const next = this.queue.next();
+      if (typeof next === 'number') this.expireDue(next);
+      else this.handle(next);
+    }
+    this.flush();
+    if (this.barriers.length > 0 && this.idle) {
+      const replies = this.barriers;
+      this.barriers = [];
+      for (const reply of replies) reply();
+    }
+  }
+
+  private send(entry: BacklogEntry<P>, item: BacklogItem): void {
+    this.stats.inFlightItems++;
+    if (entry.outbox.length === 0) this.dirty.push(entry);
+    entry.push(item);
+    if (item.type === 'event') this.ids.add(item.event.event_id);
+  }
+
+  /** One message per backlog for everything gathered since the last flush. */
+  private flush(): void {
+    for (const entry of this.dirty) if (entry.outbox.length > 0) this.host.send(entry.port, entry.takeOutbox());
+    this.dirty.length = 0;
+  }
+
+  private close(entry: BacklogEntry<P>): void {
+    if (entry.closing) return;
+    entry.closing = true;
+    this.index.remove(entry);
+  }
+
+  private expire(entry: BacklogEntry<P>, now: number): void {
+    this.close(entry);
+    this.send(entry, { type: 'expire', now, seq: ++this.seq });
+  }
+
+  private expireDue(now: number): void {
+    const nowSec = now / 1000;
+    for (const entry of this.entries.values()) {
+      if (!entry.closing && entry.inFlight.length === 0 && isExpired(entry.state, nowSec, this.ctx.minLifetimeSec)) this.expire(entry, now);
+    }
+  }
+
+  private handle(timed: TimedEvent): void {
+    const wall = this.host.now();
+    this.stats.handled++;
+    this.stats.latencyMsSum += wall - timed.now;
+    if (this.host.maxDelaySec > 0 && isLate(timed.event.rcvd_time, wall, this.host.maxDelaySec)) this.host.onLate(wall);
+    this.offer(timed);
+  }
+
+  private offer(timed: TimedEvent): void {
+    const e = timed.event;
+    // D3: an id some backlog holds may be counted in any of them, so all are looked at; otherwise only the
+    // backlogs the event's addresses can reach, and none of them needs to look for the id.
+    const round = new Round(timed, ++this.seq, this.ids.has(e.event_id));
+    if (round.maybeCounted) {
+      for (const entry of this.entries.values()) this.consider(entry, round);
+    } else {
+      this.considerAll(this.index.unkeyed, round);
+      if (e.srcAddr !== undefined) this.considerAll(this.index.bySource(ipKey(e.srcAddr)), round);
+      if (e.dstAddr !== undefined) this.considerAll(this.index.byDestination(ipKey(e.dstAddr)), round);
+    }
+    if (round.consumed || !startsBacklog(this.directive, e, this.ctx)) return;
+    if (round.undecided === undefined) this.create(timed);
+    else this.waiting = { seq: round.seq, timed, remaining: round.undecided };
+  }
+
+  /** Backwards: considering an entry may expire it, which moves the bucket's last entry into its slot. */
+  private considerAll(bucket: ReadonlyArray<BacklogEntry<P>> | undefined, round: Round): void {
+    if (bucket === undefined) return;
+    for (let i = bucket.length - 1; i >= 0; i--) this.consider(bucket[i] as BacklogEntry<P>, round);
+  }
+
+  /** One backlog's part in an event's offer. */
+  private consider(entry: BacklogEntry<P>, round: Round): void {
+    if (entry.closing) return;
+    const e = round.timed.event;
+    const nowSec = round.timed.now / 1000;
+    if (entry.inFlight.length === 0) {
+      if (isExpired(entry.state, nowSec, this.ctx.minLifetimeSec)) {
+        this.expire(entry, round.timed.now);
+        return;
+      }
+      const offer = previewOffer(entry.state, e, this.ctx, round.maybeCounted);
+      if (consumes(offer)) round.consumed = true;
+      if (delivers(offer)) this.send(entry, round.item(matchOf(offer)));
+      return;
+    }
+    const prediction = predictOffer(entry.state, e, this.ctx, entry, nowSec, round.maybeCounted);
+    if (prediction === 'unaffected') return;
+    this.send(entry, round.item(UNKNOWN_MATCH));
+    if (prediction === 'consumed') round.consumed = true;
+    else (round.undecided ??= new Set()).add(entry.state.id);
+  }
+
+  private onAck(ack: BacklogAck): void {
+    const entry = this.entries.get(ack.backlogId);
+    if (entry === undefined) return;
+    this.ids.settle(entry.settle(ack.seqs.length), entry.state, ack.state);
+    this.stats.inFlightItems -= ack.seqs.length;
+    const stageChanged = entry.state.currentStage !== ack.state.currentStage;
+    entry.state = ack.state;
+    entry.enriching = ack.enriching === true;
+    if (ack.state.ended !== '') this.close(entry);
+    else if (!entry.closing && stageChanged) this.index.rekey(entry, routingKey(entry.state));
+    if (ack.gone === true) {
+      this.forget(entry);
+    } else if (entry.closing && entry.inFlight.length === 0 && !entry.enriching) {
+      this.forget(entry);
+      this.host.stop(entry.port);
+    }
+    const w = this.waiting;
+    if (w === undefined) return;
+    const at = ack.seqs.indexOf(w.seq);
+    if (at >= 0 && ack.consumed[at] === true) {
+      this.waiting = undefined;
+      return;
+    }
+    // A backlog that is gone will not answer the items it had queued.
+    if (at >= 0 || ack.gone === true) w.remaining.delete(ack.backlogId);
+    if (w.remaining.size === 0) {
+      this.waiting = undefined;
+      this.create(w.timed);
+    }
+  }
+
+  private forget(entry: BacklogEntry<P>): void {
+    this.stats.activeBacklogs--;
+    this.stats.inFlightItems -= entry.inFlight.length;
+    for (const item of entry.settle(entry.inFlight.length)) if (item.type === 'event') this.ids.remove(item.event.event_id);
+    this.ids.removeCounted(entry.state);
+    this.close(entry);
+    entry.takeOutbox();
+    this.entries.delete(entry.state.id);
+  }
+
+  private create(timed: TimedEvent): void {
+    let id = this.host.newId();
+    while (this.entries.has(id)) id = this.host.newId();
+    const s = startBacklog(this.directive, timed.event, this.ctx, id, timed.now);
+    this.host.write(s.effects);
+    this.stats.backlogsCreated++;
+    this.host.onCreated?.(s.state, timed.event.event_id);
+    this.adopt(s.state, wantsEnrichment(s));
+  }
+
+  private adopt(state: BacklogState, enrichNow: boolean): void {
+    const port = this.host.spawn(state, enrichNow);
+    this.stats.activeBacklogs++;
+    const entry = new BacklogEntry(port, state, enrichNow && this.host.enriches);
+    this.entries.set(state.id, entry);
+    this.ids.addCounted(state);
+    if (!entry.closing) this.index.add(entry, routingKey(state));
+  }
+}
