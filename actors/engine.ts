@@ -89,6 +89,7 @@ export function startEngine(o: EngineOptions): Engine {
     handled: 0,
     latencyMsSum: 0,
     inFlightItems: 0,
+    waits: 0,
   };
   const supervisor: Ref<SupervisorMsg> = spawnSupervisor(
     system,

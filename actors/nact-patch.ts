@@ -7,6 +7,13 @@
  * children maps are only made when it gets a child (backlog actors never do; two empty Maps are ~0.6 KB), and
  * its mailbox when a message has to wait. The dispatch patch is nact's own, with that one change.
  *
+ * The supervision and stop contexts are rebuilt too: nact makes them by spreading the handler context, which
+ * would lose the `children` getter.
+ *
+ * The patch replaces internals, so it checks first that they are the ones it was written for: nact's version
+ * and every member it replaces or relies on. A mismatch (an upgraded nact) fails loudly at start, naming what
+ * differs, instead of misbehaving later.
+ *
  * We do not use nact's `query` (its random 31-bit reply ids collide): control messages carry a reply callback.
  */
 
@@ -90,14 +97,89 @@ function lazyMap(own: 'dsiemChildren' | 'dsiemChildReferences'): PropertyDescrip
   };
 }
 
+/** The nact release this patch was written for and checked against. */
+export const PATCHED_NACT_VERSION = '7.6.2';
+
+/** Members of nact's Actor the patch replaces or calls; each must be a function of the prototype. */
+const ACTOR_METHODS = [
+  'createContext',
+  'createContextWithMailbox',
+  'createSupervisionContext',
+  'dispatch',
+  'childSpawned',
+  'childStopped',
+  'handleMessage',
+  'processNext',
+  'assertNotStopped',
+  'clearTimeout',
+] as const;
+
+export class NactPatchError extends Error {
+  override readonly name = 'NactPatchError';
+}
+
+interface NactModules {
+  readonly version: unknown;
+  readonly Actor: { prototype: Record<string, unknown> } | undefined;
+  readonly ActorPath: { prototype: Record<string, unknown> } | undefined;
+  readonly hasQueue: boolean;
+  readonly Nobody: unknown;
+}
+
+/** What differs between the nact in node_modules and the one the patch was written for (empty: all as expected). */
+export function nactMismatches(m: NactModules): string[] {
+  const problems: string[] = [];
+  if (m.version !== PATCHED_NACT_VERSION) problems.push(`nact version is ${String(m.version)}, the patch was written for ${PATCHED_NACT_VERSION}`);
+  if (m.Actor === undefined) problems.push('nact/lib/actor.js exports no Actor class');
+  else for (const name of ACTOR_METHODS) if (typeof m.Actor.prototype[name] !== 'function') problems.push(`Actor.prototype.${name} is not a function`);
+  if (typeof m.ActorPath?.prototype['createChildPath'] !== 'function') problems.push('ActorPath.prototype.createChildPath is not a function');
+  if (!m.hasQueue) problems.push("nact's mailbox queue (denque) cannot be loaded");
+  if (typeof m.Nobody !== 'function') problems.push('nact/lib/references.js exports no Nobody class');
+  return problems;
+}
+
 let applied = false;
 
 export function applyNactPatch(): void {
   if (applied) return;
   const require = createRequire(import.meta.url);
+  const load = <T>(id: string): T | undefined => {
+    try {
+      return require(id) as T;
+    } catch {
+      return undefined;
+    }
+  };
+  const actorModule = load<{ Actor?: { prototype: Record<string, unknown> } }>('nact/lib/actor.js');
+  const pathModule = load<{ ActorPath?: { prototype: Record<string, unknown> } }>('nact/lib/paths.js');
+  const refs = load<{ Nobody?: unknown }>('nact/lib/references.js');
+  const queueFrom = actorModule === undefined ? undefined : load<unknown>(createRequire(require.resolve('nact/lib/actor.js')).resolve('denque'));
+  const problems = nactMismatches({
+    version: load<{ version?: unknown }>('nact/package.json')?.version,
+    Actor: actorModule?.Actor,
+    ActorPath: pathModule?.ActorPath,
+    hasQueue: typeof queueFrom === 'function',
+    Nobody: refs?.Nobody,
+  });
+  if (problems.length > 0) {
+    throw new NactPatchError(`cannot apply the runtime patch to nact (actors/nact-patch.ts): ${problems.join('; ')}`);
+  }
   const { Actor } = require('nact/lib/actor.js') as { Actor: { prototype: Record<string, unknown> } };
   Actor.prototype['createContext'] = function createContext(this: ActorInternals, sender: unknown) {
     return new HandlerContext(this.parent?.reference, this.path, this.reference, this.name, this.childReferences, sender, this.log);
+  };
+  // nact spreads the handler context into these (rare: a crash, a stop): give them plain fields, children included.
+  Actor.prototype['createContextWithMailbox'] = function createContextWithMailbox(this: ActorInternals & { mailbox: { toArray(): unknown[] } }, sender: unknown) {
+    return {
+      parent: this.parent?.reference,
+      path: this.path,
+      self: this.reference,
+      name: this.name,
+      children: new Map(this.childReferences),
+      sender,
+      log: this.log,
+      mailbox: this.mailbox.toArray(),
+    };
   };
   // A child's path copies its parent's parts: with a spread the copy keeps room for 16 more (~150 bytes).
   const { ActorPath } = require('nact/lib/paths.js') as { ActorPath: PathClass };

@@ -37,6 +37,8 @@ export interface DirectiveStats {
   latencyMsSum: number;
   /** Items sent to backlogs and not answered yet. */
   inFlightItems: number;
+  /** Events whose decision had to wait for a backlog's answer (each wait holds the directive's queue). */
+  waits: number;
 }
 
 /** What the runtime needs from the world around it; `P` is how the host reaches a backlog (its port). */
@@ -100,6 +102,8 @@ export class DirectiveRuntime<P> {
   private readonly dirty: Array<BacklogEntry<P>> = [];
   private readonly queue = new WorkQueue();
   private waiting: Waiting | undefined;
+  /** Clock of the latest tick (ms): a backlog busy at a tick is checked again once it has answered. */
+  private lastTick = -Infinity;
   private seq = 0;
   private barriers: Array<() => void> = [];
 
@@ -200,6 +204,7 @@ export class DirectiveRuntime<P> {
   }
 
   private expireDue(now: number): void {
+    if (now > this.lastTick) this.lastTick = now;
     const nowSec = now / 1000;
     for (const entry of this.entries.values()) {
       if (!entry.closing && entry.inFlight.length === 0 && isExpired(entry.state, nowSec, this.ctx.minLifetimeSec)) this.expire(entry, now);
@@ -227,8 +232,12 @@ export class DirectiveRuntime<P> {
       if (e.dstAddr !== undefined) this.considerAll(this.index.byDestination(ipKey(e.dstAddr)), round);
     }
     if (round.consumed || !startsBacklog(this.directive, e, this.ctx)) return;
-    if (round.undecided === undefined) this.create(timed);
-    else this.waiting = { seq: round.seq, timed, remaining: round.undecided };
+    if (round.undecided === undefined) {
+      this.create(timed);
+    } else {
+      this.stats.waits++;
+      this.waiting = { seq: round.seq, timed, remaining: round.undecided };
+    }
   }
 
   /** Backwards: considering an entry may expire it, which moves the bucket's last entry into its slot. */
@@ -274,6 +283,9 @@ export class DirectiveRuntime<P> {
     } else if (entry.closing && entry.inFlight.length === 0 && !entry.enriching) {
       this.forget(entry);
       this.host.stop(entry.port);
+    } else if (!entry.closing && entry.inFlight.length === 0 && isExpired(entry.state, this.lastTick / 1000, this.ctx.minLifetimeSec)) {
+      // It was busy at the last tick, which would have expired it: as if it had been idle then.
+      this.expire(entry, this.lastTick);
     }
     const w = this.waiting;
     if (w === undefined) return;

@@ -5,6 +5,11 @@
  * predictions, no actors. The directive runtime (directive-runtime.ts) must give the same backlogs and, per
  * backlog, the same effects in the same order, whatever the batch sizes and however its backlogs' answers are
  * scheduled; the property tests check it. Tools that explain correlation step by step can build on this too.
+ *
+ * One difference is allowed: a backlog notices that its deadline passed at a tick or at an event offered to it.
+ * Here every event is offered to every backlog; the runtime offers it only to the backlogs it can touch, so a
+ * backlog may notice later there (at the next tick). What it then does does not depend on when: an expired
+ * backlog consumes and counts nothing, and its last alarm is the same.
  */
 
 import { startsBacklog } from '../backlog/predictions.js';
