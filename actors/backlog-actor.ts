@@ -89,7 +89,7 @@ export function spawnBacklog(
         lookupAgain = false;
         startLookup?.(s.state);
       }
-      ack({ backlogId: state.id, seqs: [], consumed: [], state: s.state, enriching: lookupRunning });
+      ack({ backlogId: state.id, consumed: NOTHING_CONSUMED, state: s.state, enriching: lookupRunning });
       return s.state;
     }
     const items = msg.items;
@@ -98,7 +98,7 @@ export function spawnBacklog(
     if (debug) describeEffects(deps.log, state, r.state, r.effects);
     lastGood = r.state;
     if (r.lookup) startLookup?.(r.state);
-    ack({ backlogId: state.id, seqs: items.map((i) => i.seq), consumed: r.consumed, state: r.state, enriching: lookupRunning });
+    ack({ backlogId: state.id, consumed: r.consumed, state: r.state, enriching: lookupRunning });
     return r.state;
   };
 
@@ -124,7 +124,6 @@ export function spawnBacklog(
         if (msg?.type === 'enrichment') lookupRunning = false;
         ack({
           backlogId: lastGood.id,
-          seqs: items.map((i) => i.seq),
           consumed: items.map(() => false),
           state: lastGood,
           failed: true,
@@ -145,6 +144,9 @@ export function spawnBacklog(
   if (enrichNow) startLookup?.(initial);
   return self;
 }
+
+/** The answer to a message of lookup results, which holds no items. */
+const NOTHING_CONSUMED: readonly boolean[] = Object.freeze([]);
 
 /** Shared by all backlog actors (nact makes a closure per actor when none is given). */
 function nothingAfterStop(): void {}

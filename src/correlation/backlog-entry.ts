@@ -29,8 +29,6 @@ export class BacklogEntry<P> implements InFlight, Routable {
   closing: boolean;
   /** Its intel/vulnerability lookups are running (it may still re-write its alarm). */
   enriching: boolean;
-  /** Earliest valid event time among the events in flight (Infinity: none). */
-  minTime = Infinity;
   key: RoutingKey = undefined;
   bucket: Routable[] | undefined = undefined;
   slot = -1;
@@ -48,6 +46,13 @@ export class BacklogEntry<P> implements InFlight, Routable {
     return this.inFlight.length;
   }
 
+  /** Earliest valid event time among the events in flight (Infinity: none); asked only while some are. */
+  get minTime(): number {
+    let min = Infinity;
+    for (const item of this.inFlight) if (item.type === 'event' && item.event.time < min) min = item.event.time;
+    return min;
+  }
+
   /** Only asked for ids the directive already holds somewhere (redeliveries, D3): a scan is fine. */
   hasId(eventId: string): boolean {
     return this.inFlight.some((item) => item.type === 'event' && item.event.event_id === eventId);
@@ -56,7 +61,6 @@ export class BacklogEntry<P> implements InFlight, Routable {
   push(item: BacklogItem): void {
     this.inFlight = withItem(this.inFlight, item);
     this.outbox = withItem(this.outbox, item);
-    if (item.type === 'event' && item.event.time < this.minTime) this.minTime = item.event.time;
   }
 
   /** Takes the gathered items (for one message); the next push starts a new outbox. */
@@ -71,8 +75,6 @@ export class BacklogEntry<P> implements InFlight, Routable {
     const all = n >= this.inFlight.length;
     const done = all ? this.inFlight : this.inFlight.slice(0, n);
     this.inFlight = all ? NO_ITEMS : this.inFlight.slice(n);
-    this.minTime = Infinity;
-    for (const item of this.inFlight) if (item.type === 'event' && item.event.time < this.minTime) this.minTime = item.event.time;
     return done;
   }
 }

@@ -271,8 +271,9 @@ export class DirectiveRuntime<P> {
   private onAck(ack: BacklogAck): void {
     const entry = this.entries.get(ack.backlogId);
     if (entry === undefined) return;
-    this.ids.settle(entry.settle(ack.seqs.length), entry.state, ack.state);
-    this.stats.inFlightItems -= ack.seqs.length;
+    const answered = entry.settle(ack.consumed.length);
+    this.ids.settle(answered, entry.state, ack.state);
+    this.stats.inFlightItems -= answered.length;
     const stageChanged = entry.state.currentStage !== ack.state.currentStage;
     entry.state = ack.state;
     entry.enriching = ack.enriching === true;
@@ -289,7 +290,7 @@ export class DirectiveRuntime<P> {
     }
     const w = this.waiting;
     if (w === undefined) return;
-    const at = ack.seqs.indexOf(w.seq);
+    const at = answered.findIndex((item) => item.seq === w.seq);
     if (at >= 0 && ack.consumed[at] === true) {
       this.waiting = undefined;
       return;

@@ -16,12 +16,14 @@ export interface TimedEvent {
 /** One input for a backlog, numbered by its directive (`seq` grows with every event the directive handles). */
 export type BacklogItem = Extract<BacklogInput, { type: 'event' | 'expire' }> & { readonly seq: number };
 
-/** A backlog's answer to one message: per item whether it consumed the event, and the state afterwards. */
+/**
+ * A backlog's answer to one message: per item whether it consumed the event, and the state afterwards. Backlogs
+ * answer their messages in order, so the items answered are the oldest ones in flight: `consumed` has one entry
+ * per item of the message (none for a message of lookup results).
+ */
 export interface BacklogAck {
   readonly backlogId: string;
-  /** One entry per item of the message, in order. */
   readonly consumed: readonly boolean[];
-  readonly seqs: readonly number[];
   readonly state: BacklogState;
   /** The handler failed on this message: its items had no effect and the state is the last good one. */
   readonly failed?: boolean;

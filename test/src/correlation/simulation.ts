@@ -92,7 +92,7 @@ export function simulate(
     const r = stepBatch(b.state, items, ctx);
     b.state = r.state;
     record(b.state.id, r.effects);
-    answers.push({ backlogId: b.state.id, seqs: items.map((i) => i.seq), consumed: r.consumed, state: r.state });
+    answers.push({ backlogId: b.state.id, consumed: r.consumed, state: r.state });
   };
   const busy = () => backlogs.filter((b) => b.mailbox.length > 0);
 
