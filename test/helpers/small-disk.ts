@@ -2,6 +2,7 @@
 // answers undefined where mounting is not allowed, and the test says it skipped). `fill` takes every free byte
 // with a filler file, as a disk that filled up; `free` deletes it.
 import { execFileSync } from 'node:child_process';
+import { rmSync } from 'node:fs';
 import { mkdtemp, open, rm, rmdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -29,6 +30,7 @@ export async function mountSmallDisk(bytes = 4 << 20): Promise<SmallDisk | undef
   const unregister = onTestProcessExit(() => {
     try {
       execFileSync('umount', ['-l', dir], { stdio: 'ignore' });
+      rmSync(dir, { recursive: true, force: true });
     } catch {
       // best effort
     }
