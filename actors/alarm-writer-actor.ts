@@ -4,20 +4,30 @@
  * Backlog actors hand their effects to an `AlarmOutput`, a shared in-memory queue (lines are appended in the
  * order the effects happen, which is the order of the files); the first line after an empty queue asks the
  * writer actor to flush. One flush writes everything queued with one append per file, so the writer costs a
- * few actor messages per batch, not one per line.
+ * few actor messages per batch, not one per line. Lines that cannot be written stay queued and are retried on a
+ * timer (100 ms doubling to 5 s); their bytes are bounded (`maxUnwrittenBytes`): at the bound the output says so,
+ * and intake pauses until a write succeeds.
  */
 
-import { mkdir, open } from 'node:fs/promises';
 import path from 'node:path';
 import { dispatch, spawn, type Ref } from 'nact';
 import type { BacklogEffect } from '../src/backlog/transitions.js';
 import { alarmEventLine, alarmEventLineMaxBytes, writeAlarmEventLine } from '../src/alarm/alarm.js';
+import { bytesLeftIn, linesIn, LineQueue, type Chunk } from '../src/alarm/line-queue.js';
+import { DEFAULT_MAX_UNWRITTEN_MB, retryDelayMs } from '../src/alarm/write-retry.js';
+import { AlarmFile, openForAppend, type FilePosition, type OpenForAppend, type Prepared } from './alarm-file.js';
 import type { AlarmWriterMsg } from './messages.js';
 import type { Logger } from './logger.js';
 import { resumeAndLog } from './supervision.js';
 
+export { LineQueue, type Chunk } from '../src/alarm/line-queue.js';
+export type { AppendFile, FilePosition, OpenForAppend } from './alarm-file.js';
+
 export const ALARMS_FILE = 'siem_alarms.json';
 export const ALARM_EVENTS_FILE = 'siem_alarm_events.json';
+const MIB = 1024 * 1024;
+/** A disk that stays unwritable is reported again at most this often (each attempt is not logged). */
+const STILL_FAILING_LOG_MS = 60_000;
 
 export interface AlarmStats {
   alarmLines: number;
@@ -25,112 +35,78 @@ export interface AlarmStats {
   /** Distinct alarm ids written to siem_alarms.json. */
   alarms: number;
   writeErrors: number;
-  /** Lines that could not be written (kept in memory and retried on the next flush). */
+  /** Lines that could not be written (kept in memory and retried). */
   unwritten: number;
+  /** Their bytes. */
+  unwrittenBytes: number;
+  /** Times the kept lines reached `maxUnwrittenBytes` (intake paused). */
+  boundReached: number;
 }
 
-/**
- * Lines waiting for the writer, as UTF-8 bytes in chunks. A line is encoded as soon as it is made, so its string
- * dies young (no string per line lives until the next flush, which would cost the garbage collector copying
- * and promoting it), and a flush appends the chunks as they are (no join, no encoding then).
- */
-export class LineQueue {
-  private static readonly CHUNK = 256 * 1024;
-  private full: Chunk[] = [];
-  private current: Buffer | undefined;
-  private usedBytes = 0;
-  private linesInCurrent = 0;
-  /** Lines queued. */
-  count = 0;
-
-  add(line: string): void {
-    // UTF-8 takes at most 3 bytes per UTF-16 unit; the newline is one more.
-    const worst = line.length * 3 + 1;
-    if (this.current === undefined || this.usedBytes + worst > this.current.length) this.startChunk(worst);
-    const buf = this.current as Buffer;
-    this.usedBytes += buf.write(line, this.usedBytes, 'utf8');
-    buf[this.usedBytes++] = 10;
-    this.linesInCurrent++;
-    this.count++;
-  }
-
-  /**
-   * For a writer that encodes a line itself: a buffer with `maxBytes` free from `used` on (see `commit`).
-   * The newline is added by `commit`.
-   */
-  room(maxBytes: number): Buffer {
-    if (this.current === undefined || this.usedBytes + maxBytes + 1 > this.current.length) this.startChunk(maxBytes + 1);
-    return this.current as Buffer;
-  }
-
-  get used(): number {
-    return this.usedBytes;
-  }
-
-  /** Ends a line written into `room()`'s buffer, which now holds bytes up to `end`. */
-  commit(end: number): void {
-    const buf = this.current as Buffer;
-    buf[end] = 10;
-    this.usedBytes = end + 1;
-    this.linesInCurrent++;
-    this.count++;
-  }
-
-  /** Everything queued, oldest first (emptied: later lines start a new chunk). */
-  take(): Chunk[] {
-    this.seal();
-    const taken = this.full;
-    this.full = [];
-    this.count = 0;
-    return taken;
-  }
-
-  /** Puts chunks that were taken and not written back in front, so they are written first next time. */
-  restore(chunks: readonly Chunk[]): void {
-    this.seal();
-    this.full = chunks.concat(this.full);
-    for (const c of chunks) this.count += c.lines;
-  }
-
-  private seal(): void {
-    if (this.current !== undefined && this.usedBytes > 0) this.full.push({ bytes: this.current.subarray(0, this.usedBytes), lines: this.linesInCurrent, written: 0 });
-    this.current = undefined;
-    this.usedBytes = 0;
-    this.linesInCurrent = 0;
-  }
-
-  private startChunk(atLeast: number): void {
-    this.seal();
-    this.current = Buffer.allocUnsafe(Math.max(LineQueue.CHUNK, atLeast));
-  }
+/** What is on disk of each file (see `FilePosition`). */
+export interface OnDisk {
+  readonly alarms: FilePosition;
+  readonly events: FilePosition;
 }
-
-/** Whole lines, encoded; the first `written` bytes are on disk already (a write that stopped part-way). */
-export interface Chunk {
-  readonly bytes: Buffer;
-  readonly lines: number;
-  written: number;
-}
-
-const linesIn = (chunks: readonly Chunk[]) => chunks.reduce((n, c) => n + c.lines, 0);
 
 export class AlarmOutput {
   readonly alarms = new LineQueue();
   readonly events = new LineQueue();
   readonly alarmIds = new Set<string>();
-  readonly stats: AlarmStats = { alarmLines: 0, alarmEventLines: 0, alarms: 0, writeErrors: 0, unwritten: 0 };
+  readonly stats: AlarmStats = { alarmLines: 0, alarmEventLines: 0, alarms: 0, writeErrors: 0, unwritten: 0, unwrittenBytes: 0, boundReached: 0 };
+  /** Bytes of lines not on disk at which the output is at its bound (`--max-unwritten-mb`). */
+  maxUnwrittenBytes = DEFAULT_MAX_UNWRITTEN_MB * MIB;
   private writer: Ref<AlarmWriterMsg> | undefined;
+  private files: (() => OnDisk) | undefined;
   private flushRequested = false;
-  /** Lines taken by the writer and not on disk yet. */
+  private bound = false;
+  private readonly boundListeners = new Set<(atBound: boolean) => void>();
+  private reopenWanted = false;
+  /** Lines taken by the writer and not on disk yet, and their bytes. */
   writing = 0;
+  writingBytes = 0;
 
   /** Lines queued or being written. */
   get pending(): number {
     return this.alarms.count + this.events.count + this.writing;
   }
 
-  attach(writer: Ref<AlarmWriterMsg>): void {
+  /** Bytes of the lines queued or being written. */
+  get unwrittenBytes(): number {
+    return this.alarms.bytes + this.events.bytes + this.writingBytes;
+  }
+
+  /** True from the moment the lines not on disk reach `maxUnwrittenBytes` until a write brings them below. */
+  get atBound(): boolean {
+    return this.bound;
+  }
+
+  /** Calls `listener` when the output reaches its bound (true) and when it is below it again (false). */
+  onBound(listener: (atBound: boolean) => void): () => void {
+    this.boundListeners.add(listener);
+    return () => this.boundListeners.delete(listener);
+  }
+
+  /** Resolves at once below the bound, else once a write has brought the output below it. */
+  belowBound(): Promise<void> {
+    if (!this.bound) return Promise.resolve();
+    return new Promise((resolve) => {
+      const off = this.onBound((at) => {
+        if (at) return;
+        off();
+        resolve();
+      });
+    });
+  }
+
+  /** What is on disk of each file, exactly (whole lines, bytes, a cut line's bytes). */
+  onDisk(): OnDisk | undefined {
+    return this.files?.();
+  }
+
+  attach(writer: Ref<AlarmWriterMsg>, files: () => OnDisk): void {
     this.writer = writer;
+    this.files = files;
   }
 
   /** Queues the lines of a transition's effects, in order. */
@@ -146,10 +122,24 @@ export class AlarmOutput {
         this.alarmIds.add(effect.alarm.alarm_id);
       }
     }
+    if (!this.bound && this.unwrittenBytes >= this.maxUnwrittenBytes) this.setBound(true);
     if (!this.flushRequested && (this.alarms.count > 0 || this.events.count > 0) && this.writer !== undefined) {
       this.flushRequested = true;
       dispatch(this.writer, { type: 'flush' });
     }
+  }
+
+  /** Closes both files and opens their paths again (SIGHUP/SIGUSR1 after a log rotation). */
+  reopen(): void {
+    this.reopenWanted = true;
+    if (this.writer !== undefined) dispatch(this.writer, { type: 'flush' });
+  }
+
+  /** The writer takes a reopen request (once). */
+  takeReopen(): boolean {
+    const wanted = this.reopenWanted;
+    this.reopenWanted = false;
+    return wanted;
   }
 
   /** Takes everything queued (the writer calls this). */
@@ -164,6 +154,22 @@ export class AlarmOutput {
     this.alarms.restore(taken.alarms);
     this.events.restore(taken.events);
   }
+
+  /** New lines do not ask for a flush until the writer's retry timer does (the writer calls this after a failure). */
+  holdFlushes(): void {
+    this.flushRequested = true;
+  }
+
+  /** The writer wrote everything it had taken: below the bound again if what came meanwhile is. */
+  wrote(): void {
+    if (this.bound && this.unwrittenBytes < this.maxUnwrittenBytes) this.setBound(false);
+  }
+
+  private setBound(at: boolean): void {
+    this.bound = at;
+    if (at) this.stats.boundReached++;
+    for (const listener of [...this.boundListeners]) listener(at);
+  }
 }
 
 interface Taken {
@@ -171,57 +177,12 @@ interface Taken {
   events: Chunk[];
 }
 
-/** What the writer needs of an open file (a `FileHandle` opened for appending; tests may give another). */
-export interface AppendFile {
-  write(buffer: Buffer, offset: number, length: number): Promise<{ bytesWritten: number }>;
-  stat(): Promise<{ dev: number; ino: number }>;
-  close(): Promise<void>;
-}
-
-export type OpenForAppend = (file: string) => Promise<AppendFile>;
-
-const openForAppend: OpenForAppend = (file) => open(file, 'a');
-
-/**
- * Appends the chunks in order, removing each from the list and reporting its lines once it is all on disk. A write
- * that stops part-way (a disk filling up) leaves the chunk first in the list with the bytes written counted, so
- * the next attempt goes on from there: no line twice, and no line cut when it goes to the same file.
- */
-async function writeChunks(file: AppendFile, chunks: Chunk[], written: (lines: number) => void): Promise<void> {
-  while (chunks.length > 0) {
-    const chunk = chunks[0] as Chunk;
-    while (chunk.written < chunk.bytes.length) {
-      const { bytesWritten } = await file.write(chunk.bytes, chunk.written, chunk.bytes.length - chunk.written);
-      if (bytesWritten <= 0) throw new Error('the file took no bytes');
-      chunk.written += bytesWritten;
-    }
-    chunks.shift();
-    written(chunk.lines);
-  }
-}
-
-/**
- * The file a chunk was being written to was replaced (rotated, recreated) before the rest could follow: the new
- * file gets the chunk from the start of the line that was cut, so it holds only whole lines.
- */
-function restartCutLine(chunks: readonly Chunk[]): void {
-  const first = chunks[0];
-  if (first !== undefined && first.written > 0) first.written = first.bytes.lastIndexOf(10, first.written - 1) + 1;
-}
-
-interface Opened {
-  readonly handle: AppendFile;
-  /** Device and inode: the same path may be another file after a failure. */
-  readonly identity: string;
-}
-
-interface Files {
-  alarms: Opened;
-  events: Opened;
-}
-
-async function closeFiles(f: Files): Promise<void> {
-  await Promise.allSettled([f.alarms.handle.close(), f.events.handle.close()]);
+interface Retry {
+  /** Failed attempts in a row. */
+  failures: number;
+  since: number;
+  lastLogged: number;
+  timer: NodeJS.Timeout | undefined;
 }
 
 export function spawnAlarmWriter(
@@ -231,78 +192,121 @@ export function spawnAlarmWriter(
   log: Logger,
   openFile: OpenForAppend = openForAppend,
 ): Ref<AlarmWriterMsg> {
-  let files: Files | undefined;
-  /** The files of the last open, kept across a failure to tell whether a reopened path is still the same file. */
-  let last: Files | undefined;
-  const openOne = async (name: string): Promise<Opened> => {
-    const handle = await openFile(path.join(logsDir, name));
-    try {
-      const st = await handle.stat();
-      return { handle, identity: `${st.dev}:${st.ino}` };
-    } catch (err) {
-      await handle.close().catch(() => undefined);
-      throw err;
+  const events = new AlarmFile(path.join(logsDir, ALARM_EVENTS_FILE), openFile);
+  const alarms = new AlarmFile(path.join(logsDir, ALARMS_FILE), openFile);
+  const retry: Retry = { failures: 0, since: 0, lastLogged: 0, timer: undefined };
+
+  const report = (file: AlarmFile, p: Prepared) => {
+    if (p.endedCutLine !== undefined) {
+      log.warn('alarm file ended in a cut line (a write stopped part-way, as on a full disk): ended it with a newline, so readers skip that line alone', {
+        file: file.file,
+        cutLineAt: p.endedCutLine.at ?? 'more than 1 MiB before the end',
+        cutLineBytes: p.endedCutLine.bytes,
+      });
+    }
+    if (p.reopened === 'signal') {
+      log.info('alarm file reopened', { file: file.file });
+    } else if (p.reopened !== undefined && p.reopened !== 'first' && p.reopened !== 'after-failure') {
+      log.warn('alarm file changed on disk (rotated, moved, deleted, truncated or written by another process): writing to its path again', { file: file.file, change: p.reopened });
     }
   };
-  const openFiles = async (taken: Taken): Promise<Files> => {
-    if (files !== undefined) return files;
-    await mkdir(logsDir, { recursive: true });
-    const alarms = await openOne(ALARMS_FILE);
-    const events = await openOne(ALARM_EVENTS_FILE).catch(async (err: unknown) => {
-      await alarms.handle.close().catch(() => undefined);
-      throw err;
-    });
-    if (last !== undefined && last.events.identity !== events.identity) restartCutLine(taken.events);
-    if (last !== undefined && last.alarms.identity !== alarms.identity) restartCutLine(taken.alarms);
-    files = { alarms, events };
-    last = files;
-    return files;
+
+  const failed = (err: Error) => {
+    output.stats.writeErrors++;
+    if (output.pending === 0) {
+      log.error('cannot open alarm files (tried again when there is a line to write)', { logsDir, error: err.message });
+      return;
+    }
+    retry.failures++;
+    const now = Date.now();
+    const fields = { logsDir, error: err.message, unwrittenLines: output.stats.unwritten, unwrittenBytes: output.stats.unwrittenBytes };
+    if (retry.failures === 1) {
+      retry.since = now;
+      retry.lastLogged = now;
+      log.error('cannot write alarm files, lines kept in memory and retried', { ...fields, retryInMs: retryDelayMs(1) });
+    } else if (now - retry.lastLogged >= STILL_FAILING_LOG_MS) {
+      retry.lastLogged = now;
+      log.error('still cannot write alarm files, lines kept in memory and retried', { ...fields, attempts: retry.failures, failingForMs: now - retry.since });
+    } else {
+      log.debug('alarm files still not writable', { ...fields, attempts: retry.failures, retryInMs: retryDelayMs(retry.failures) });
+    }
+    // Retried on a timer, not on each new line: freed space is used within 5 s even if no alarm comes.
+    output.holdFlushes();
+    if (retry.timer === undefined) {
+      retry.timer = setTimeout(() => {
+        retry.timer = undefined;
+        dispatch(writer, { type: 'flush' });
+      }, retryDelayMs(retry.failures));
+    }
   };
+
+  const succeeded = (lines: number) => {
+    clearTimeout(retry.timer);
+    retry.timer = undefined;
+    if (retry.failures > 0) {
+      log.info('alarm files written again: kept lines are on disk', { logsDir, lines, failedAttempts: retry.failures, failingForMs: Date.now() - retry.since });
+      retry.failures = 0;
+    }
+    output.wrote();
+  };
+
   const flush = async (): Promise<Error | undefined> => {
+    if (output.takeReopen()) {
+      events.reopen('signal');
+      alarms.reopen('signal');
+    }
     const taken = output.take();
-    if (taken.alarms.length === 0 && taken.events.length === 0) return undefined;
-    output.writing = linesIn(taken.alarms) + linesIn(taken.events);
+    if (taken.alarms.length === 0 && taken.events.length === 0 && !events.wantsOpen && !alarms.wantsOpen) return undefined;
+    const lines = linesIn(taken.alarms) + linesIn(taken.events);
+    output.writing = lines;
+    output.writingBytes = bytesLeftIn(taken.alarms) + bytesLeftIn(taken.events);
+    const wrote = (n: number, bytes: number) => {
+      output.writing -= n;
+      output.writingBytes -= bytes;
+    };
     try {
-      const f = await openFiles(taken);
+      report(events, await events.prepare(taken.events));
+      report(alarms, await alarms.prepare(taken.alarms));
+      // A cut line restarted from its start in a new file has more bytes to write.
+      output.writingBytes = bytesLeftIn(taken.alarms) + bytesLeftIn(taken.events);
       // Alarm-event lines first: an alarm line never refers to an event that is not on disk yet. Chunks on disk
       // leave `taken` as they are written, so a failure puts back only what is not written.
-      await writeChunks(f.events.handle, taken.events, (n) => {
+      await events.write(taken.events, (n, bytes) => {
         output.stats.alarmEventLines += n;
-        output.writing -= n;
+        wrote(n, bytes);
       });
-      await writeChunks(f.alarms.handle, taken.alarms, (n) => {
+      await alarms.write(taken.alarms, (n, bytes) => {
         output.stats.alarmLines += n;
-        output.writing -= n;
+        wrote(n, bytes);
       });
       output.stats.alarms = output.alarmIds.size;
-      output.stats.unwritten = output.alarms.count + output.events.count;
       output.writing = 0;
+      output.writingBytes = 0;
+      countUnwritten(output);
+      succeeded(lines);
       return undefined;
     } catch (err) {
       output.writing = 0;
+      output.writingBytes = 0;
       output.restore(taken);
       // Reopened on the next attempt: a file replaced or moved meanwhile (rotation, a fixed mount) is written anew.
-      const failed = files;
-      files = undefined;
-      if (failed !== undefined) await closeFiles(failed);
-      output.stats.writeErrors++;
-      output.stats.unwritten = output.alarms.count + output.events.count;
-      log.error('cannot write alarm files, lines kept in memory for the next attempt', {
-        logsDir,
-        error: (err as Error).message,
-        unwrittenLines: output.stats.unwritten,
-      });
+      events.reopen('after-failure');
+      alarms.reopen('after-failure');
+      await Promise.all([events.close(), alarms.close()]);
+      countUnwritten(output);
+      failed(err as Error);
       return err as Error;
     }
   };
+
   const writer = spawn(
     parent,
     async (state: number, msg: AlarmWriterMsg) => {
       const error = await flush();
-      if (msg.type === 'close' && files !== undefined) {
-        const closing = files;
-        files = undefined;
-        await closeFiles(closing);
+      if (msg.type === 'close') {
+        clearTimeout(retry.timer);
+        retry.timer = undefined;
+        await Promise.all([events.close(), alarms.close()]);
       }
       if (msg.type !== 'flush') msg.reply(error);
       return state + 1;
@@ -310,6 +314,14 @@ export function spawnAlarmWriter(
     'alarm-writer',
     { initialState: 0, onCrash: resumeAndLog(log, 'alarm writer', { logsDir }) },
   );
-  output.attach(writer);
+  output.attach(writer, () => ({ alarms: alarms.position(), events: events.position() }));
+  // Open (and repair) the files at start, not at the first alarm: a cut line left by the last run is ended before
+  // anything else can be appended to it.
+  dispatch(writer, { type: 'flush' });
   return writer;
+}
+
+function countUnwritten(output: AlarmOutput): void {
+  output.stats.unwritten = output.alarms.count + output.events.count;
+  output.stats.unwrittenBytes = output.alarms.bytes + output.events.bytes;
 }

@@ -26,6 +26,8 @@ const MAX_BATCH = 10_000;
 const GATE_MS = 1_000;
 
 export type IngressRejection = EventRejection | 'not-utf8' | 'too-large';
+/** Why an event was dropped: the queue was full, or intake was paused (alarm lines that cannot be written). */
+export type DropReason = 'queue-full' | 'intake-paused';
 
 export interface IngressStats {
   received: number;
@@ -33,8 +35,9 @@ export interface IngressStats {
   invalid: number;
   invalidByReason: Partial<Record<IngressRejection, number>>;
   whitelisted: number;
-  /** Dropped because the queue was full. */
+  /** Dropped because the queue was full or intake was paused, in all and by reason. */
   dropped: number;
+  droppedByReason: Partial<Record<DropReason, number>>;
   /** Lost to a failing ingress handler. */
   failed: number;
   /** Messages to the ingress actor (received / batches = the mean batch size). */
@@ -62,8 +65,10 @@ export function startNatsIngress(o: {
   readonly parent: Ref<unknown>;
   /** Called when an event is dropped because the queue is full (the backend is overloaded). */
   readonly onDrop?: (nowMs: number) => void;
+  /** Asked for each event: true while intake is paused (such events are dropped and counted as `intake-paused`). */
+  readonly paused?: () => boolean;
 }): Ingress {
-  const stats: IngressStats = { received: 0, accepted: 0, invalid: 0, invalidByReason: {}, whitelisted: 0, dropped: 0, failed: 0, batches: 0 };
+  const stats: IngressStats = { received: 0, accepted: 0, invalid: 0, invalidByReason: {}, whitelisted: 0, dropped: 0, droppedByReason: {}, failed: 0, batches: 0 };
   const utf8 = new TextDecoder('utf-8', { fatal: true });
   let handedOver = 0;
   let raw: Uint8Array[] = [];
@@ -167,12 +172,14 @@ export function startNatsIngress(o: {
         return;
       }
       stats.received++;
-      if (load() >= o.maxQueue) {
+      const dropped: DropReason | undefined = o.paused?.() === true ? 'intake-paused' : load() >= o.maxQueue ? 'queue-full' : undefined;
+      if (dropped !== undefined) {
         stats.dropped++;
+        stats.droppedByReason[dropped] = (stats.droppedByReason[dropped] ?? 0) + 1;
         o.onDrop?.(o.clock.now());
         if (dropLogged === 0 || stats.dropped - dropLogged >= 10_000) {
           dropLogged = stats.dropped;
-          o.log.warn('event queue full, dropping events', { maxQueue: o.maxQueue, droppedSoFar: stats.dropped });
+          o.log.warn(dropped === 'queue-full' ? 'event queue full, dropping events' : 'intake paused, dropping events', { reason: dropped, maxQueue: o.maxQueue, droppedSoFar: stats.dropped });
         }
         return;
       }

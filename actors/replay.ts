@@ -22,6 +22,8 @@ export interface ReplayOptions {
   /** Hooks for tests: ids, fault injection. */
   readonly engine?: Partial<Pick<EngineOptions, 'newId' | 'stepBatch' | 'budget'>>;
   readonly batchSize?: number;
+  /** Bytes of alarm lines not on disk at which reading waits (default 64 MiB, as `serve`). */
+  readonly maxUnwrittenBytes?: number;
 }
 
 export interface ReplaySummary {
@@ -57,6 +59,7 @@ export async function runReplay(o: ReplayOptions): Promise<ReplaySummary> {
     log: o.log,
     ...o.engine,
   });
+  if (o.maxUnwrittenBytes !== undefined) engine.output.maxUnwrittenBytes = o.maxUnwrittenBytes;
   const batchSize = o.batchSize ?? MAX_IN_FLIGHT;
   const skippedByReason: Partial<Record<EventRejection, number>> = {};
   let read = 0;
@@ -96,6 +99,8 @@ export async function runReplay(o: ReplayOptions): Promise<ReplaySummary> {
           await engine.barrier();
           inFlight = 0;
         }
+        // Alarm lines that cannot be written reached their bound: stop reading until the writer's retry succeeds.
+        if (engine.output.atBound) await engine.output.belowBound();
       }
     };
     // Chunks of 256 KB; lines are split here (no readline: it costs a promise per line).

@@ -1,7 +1,8 @@
 /**
  * `serve`: the production backend. Start-up: configs (frontend or local folder) -> saved backlogs -> actor
  * system -> NATS (events in, overload signals out). Every 10 s a watchdog report and an expiry tick. On
- * SIGTERM/SIGINT: stop intake, let every received event finish, save live backlogs, close the files, exit 0.
+ * SIGTERM/SIGINT: stop intake, let every received event finish, save live backlogs, close the files, exit 0 (1
+ * when alarm lines could not be written). SIGHUP/SIGUSR1 reopen the alarm files (log rotation).
  */
 
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -135,6 +136,7 @@ export function statsOf(engine: Engine, ingress: Ingress) {
     invalid_by_reason: ingress.stats.invalidByReason,
     whitelisted: ingress.stats.whitelisted,
     dropped: ingress.stats.dropped,
+    dropped_by_reason: ingress.stats.droppedByReason,
     ingress_batches: ingress.stats.batches,
     queue_length: ingress.load(),
     handled: s.handled,
@@ -148,6 +150,9 @@ export function statsOf(engine: Engine, ingress: Ingress) {
     alarm_event_lines: engine.output.stats.alarmEventLines,
     alarm_write_errors: engine.output.stats.writeErrors,
     unwritten_lines: engine.output.stats.unwritten,
+    unwritten_bytes: engine.output.unwrittenBytes,
+    intake_paused: engine.output.atBound,
+    intake_pauses: engine.output.stats.boundReached,
     ...memoryFigures(),
   };
 }
@@ -179,6 +184,8 @@ function watchdog(engine: Engine, ingress: Ingress, maxEps: number, log: Logger)
       whitelisted: ingress.stats.whitelisted,
       dropped: ingress.stats.dropped,
       alarm_write_errors: engine.output.stats.writeErrors,
+      lines_not_written: engine.output.pending,
+      intake_paused: engine.output.atBound,
       ...memoryFigures(),
     });
     if (queue > 0 && avg > 1000 / maxEps) {
@@ -188,7 +195,50 @@ function watchdog(engine: Engine, ingress: Ingress, maxEps: number, log: Logger)
   };
 }
 
+/**
+ * SIGHUP and SIGUSR1 reopen the alarm files (what logrotate's postrotate sends to Filebeat-fed services). Installed
+ * first thing: the default action of SIGHUP would end the process. Returns the uninstaller.
+ */
+function reopenOnSignals(log: Logger, reopen: () => void): () => void {
+  const onSignal = (signal: NodeJS.Signals) => {
+    log.info('reopening the alarm files', { signal });
+    reopen();
+  };
+  process.on('SIGHUP', onSignal);
+  process.on('SIGUSR1', onSignal);
+  return () => {
+    process.off('SIGHUP', onSignal);
+    process.off('SIGUSR1', onSignal);
+  };
+}
+
+/**
+ * Alarm lines that cannot be written reached `--max-unwritten-mb`: intake pauses (events that arrive meanwhile are
+ * dropped, counted as `intake-paused`, and overload=true is sent) until a write brings them below it.
+ */
+function pauseIntakeAtBound(engine: Engine, ingress: Ingress, c: ServeConfig, log: Logger, overloaded: () => void): void {
+  let droppedBefore = 0;
+  engine.output.onBound((atBound) => {
+    const dropped = ingress.stats.droppedByReason['intake-paused'] ?? 0;
+    if (atBound) {
+      droppedBefore = dropped;
+      overloaded();
+      log.error('alarm lines kept in memory reached --max-unwritten-mb (DSIEM_MAX_UNWRITTEN_MB): intake paused, new events are dropped and counted until the files can be written', {
+        maxUnwrittenMb: c.maxUnwrittenMb,
+        unwrittenLines: engine.output.pending,
+        logsDir: c.logsDir,
+      });
+    } else {
+      log.info('alarm lines written: intake resumed', { droppedWhilePaused: dropped - droppedBefore });
+    }
+  });
+}
+
 export async function runServe(c: ServeConfig, log: Logger, clock: Clock = systemClock): Promise<number> {
+  let reopen: () => void = () => {
+    log.info('no alarm files open yet: nothing to reopen');
+  };
+  const uninstallReopen = reopenOnSignals(log, () => reopen());
   log.info(`starting dsiem backend server with frontend ${c.configDir !== '' ? `(local folder ${c.configDir})` : c.frontend} and message queue ${redactUrl(c.msq)}`);
   const config = await loadConfigs(c, log);
   log.info('config loaded', { directives: config.directives.length, assets: config.assets.length, intelSources: config.intelSources.length, vulnSources: config.vulnSources.length });
@@ -212,6 +262,8 @@ export async function runServe(c: ServeConfig, log: Logger, clock: Clock = syste
     enrichment: { cacheMinutes: c.cache, intelPrivateIp: c.intelPrivateIp },
     onLate: (now) => overload.late(now),
   });
+  engine.output.maxUnwrittenBytes = c.maxUnwrittenMb * 1024 * 1024;
+  reopen = () => engine.output.reopen();
   try {
     nc = await connect(natsOptions(c.msq, c.natsCreds, c.natsTlsCa));
   } catch (err) {
@@ -235,7 +287,9 @@ export async function runServe(c: ServeConfig, log: Logger, clock: Clock = syste
     log,
     parent: system,
     onDrop: (now) => overload.late(now),
+    paused: () => engine.output.atBound,
   });
+  pauseIntakeAtBound(engine, ingress, c, log, () => overload.late(clock.now()));
   conn.subscribe(STATS_SUBJECT, {
     callback: (err, m) => {
       if (err === null) m.respond(new TextEncoder().encode(JSON.stringify(statsOf(engine, ingress))));
@@ -286,13 +340,15 @@ export async function runServe(c: ServeConfig, log: Logger, clock: Clock = syste
     await engine.close();
   } catch (err) {
     code = 1;
-    log.error('alarm lines could not be written before exit', { error: (err as Error).message, unwrittenLines: engine.output.stats.unwritten });
+    const lost = engine.output.pending;
+    log.error(`alarm lines could not be written before exit: ${lost} lines lost`, { error: (err as Error).message, unwrittenLines: lost, logsDir: c.logsDir });
   }
   report();
   engine.stop();
   stopSystem(system);
   await conn.close();
   clearTimeout(deadline);
+  uninstallReopen();
   log.info('backlog manager exiting');
   return code;
 }

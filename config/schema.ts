@@ -5,6 +5,7 @@
  */
 
 import convict from 'convict';
+import { DEFAULT_MAX_UNWRITTEN_MB } from '../src/alarm/write-retry.js';
 import { checkRiskBounds, firstOfList } from './correlation-flags.js';
 
 /** D8: booleans accept true/false/1/0 in any case. */
@@ -167,6 +168,13 @@ export const serveSchema = {
     env: 'DSIEM_MAXQUEUE',
     flag: '-q, --max_queue <n>',
   },
+  maxUnwrittenMb: {
+    doc: 'MiB of alarm lines kept in memory while the alarm files cannot be written; at this bound intake pauses (new events are dropped, counted and overload=true is sent) until a write succeeds',
+    format: 'positive-number',
+    default: DEFAULT_MAX_UNWRITTEN_MB,
+    env: 'DSIEM_MAX_UNWRITTEN_MB',
+    flag: '--max-unwritten-mb <n>',
+  },
   holdDuration: {
     doc: 'Seconds without late events before overload=false is sent to the frontend',
     format: 'positive-number',
@@ -245,6 +253,7 @@ export interface ServeConfig {
   natsTlsCa: string;
   cache: number;
   maxQueue: number;
+  maxUnwrittenMb: number;
   holdDuration: number;
   maxDelay: number;
   intelPrivateIp: boolean;

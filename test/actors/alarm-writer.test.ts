@@ -70,7 +70,7 @@ describe('alarm writer', () => {
       assert.deepEqual(alarms.map((l) => (JSON.parse(l) as { alarm_id: string }).alarm_id), ['a1', 'a2']);
       assert.equal(output.stats.alarmEventLines, 2);
       assert.equal(output.stats.alarmLines, 2);
-      stop(writer);
+      await new Promise((resolve) => dispatch(writer, { type: 'close', reply: resolve }));
     } finally {
       stop(system);
       await rm(logs, { recursive: true, force: true });
@@ -91,6 +91,7 @@ function fillingDisk() {
         disk.room -= n;
         return handle.write(buffer, offset, n);
       },
+      read: (buffer, offset, length, position) => handle.read(buffer, offset, length, position),
       stat: () => handle.stat(),
       close: () => handle.close(),
     };
@@ -120,7 +121,7 @@ describe('alarm writer on a disk that fills up mid-write', () => {
       assert.equal(await sync(), undefined);
       assert.equal(output.pending, 0);
       assert.equal(output.stats.alarmEventLines, records.length);
-      stop(writer);
+      await new Promise((resolve) => dispatch(writer, { type: 'close', reply: resolve }));
       return { logs, output };
     } finally {
       stop(system);

@@ -75,4 +75,34 @@ describe('NATS ingress actor', () => {
       stop(system);
     }
   });
+
+  it('while paused, drops new events and counts them as intake-paused; takes them again once resumed', async () => {
+    const system = start();
+    const listener = await connect({ servers: server.url });
+    const { log } = captureLogger();
+    const { engine, received } = engineFake(() => false);
+    let paused = true;
+    const drops: number[] = [];
+    const ingress = startNatsIngress({ nc: listener, engine, clock: { now: () => 7 }, maxQueue: 1000, log, parent: system, paused: () => paused, onDrop: (now) => drops.push(now) });
+    try {
+      await listener.flush();
+      const enc = new TextEncoder();
+      for (const id of ['p1', 'p2', 'p3']) nc.publish('dsiem_events', enc.encode(event(id)));
+      await nc.flush();
+      await waitFor(() => ingress.stats.received === 3 || undefined, { timeoutMs: 5000, what: 'the events sent while paused' });
+      assert.deepEqual(ingress.stats.droppedByReason, { 'intake-paused': 3 });
+      assert.equal(ingress.stats.dropped, 3);
+      assert.deepEqual(drops, [7, 7, 7], 'each drop is signalled (overload)');
+      paused = false;
+      nc.publish('dsiem_events', enc.encode(event('r1')));
+      await nc.flush();
+      await waitFor(() => received.length === 1 || undefined, { timeoutMs: 5000, what: 'the event after the resume' });
+      assert.deepEqual(received, ['r1']);
+      assert.equal(ingress.stats.dropped, 3);
+    } finally {
+      await ingress.stop();
+      await listener.close();
+      stop(system);
+    }
+  });
 });
