@@ -65,9 +65,20 @@ interface LazyMailbox {
 }
 interface ActorMethods {
   busy: boolean;
+  immediate: unknown;
+  state: unknown;
+  f: (this: unknown, state: unknown, message: unknown, ctx: unknown) => unknown;
   assertNotStopped(): void;
   clearTimeout(): void;
   handleMessage(message: unknown, sender: unknown): void;
+  handleFault(message: unknown, sender: unknown, error: unknown): void;
+  afterMessage(): void;
+  processNext(): void;
+  createContext(sender: unknown): unknown;
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return value !== null && typeof value === 'object' && typeof (value as { then?: unknown }).then === 'function';
 }
 
 /** The children of an actor that has none: shared, so it must never be added to. */
@@ -109,6 +120,8 @@ const ACTOR_METHODS = [
   'childSpawned',
   'childStopped',
   'handleMessage',
+  'handleFault',
+  'afterMessage',
   'processNext',
   'assertNotStopped',
   'clearTimeout',
@@ -210,6 +223,33 @@ export function applyNactPatch(): void {
     this.clearTimeout();
     if (!this.busy) this.handleMessage(message, sender);
     else (this.dsiemMailbox ??= new Queue()).push({ message, sender });
+  };
+  // nact awaits every handler's result (`await Promise.resolve(f(...))`): a promise and a microtask hop per
+  // message even for the synchronous handlers that do nearly all the work here. Only a thenable is waited for;
+  // a failure, thrown or rejected, goes to supervision as before.
+  Actor.prototype['handleMessage'] = function handleMessage(this: ActorMethods, message: unknown, sender: unknown) {
+    this.busy = true;
+    this.immediate = setImmediate(() => {
+      let result: unknown;
+      try {
+        const ctx = this.createContext(sender);
+        result = this.f.call(ctx, this.state, message, ctx);
+      } catch (err) {
+        this.handleFault(message, sender, err);
+        return;
+      }
+      const finish = (next: unknown) => {
+        try {
+          this.state = next;
+          this.afterMessage();
+          this.processNext();
+        } catch (err) {
+          this.handleFault(message, sender, err);
+        }
+      };
+      if (isThenable(result)) result.then(finish, (err: unknown) => this.handleFault(message, sender, err));
+      else finish(result);
+    });
   };
   Object.defineProperty(Actor.prototype, 'children', lazyMap('dsiemChildren'));
   Object.defineProperty(Actor.prototype, 'childReferences', lazyMap('dsiemChildReferences'));

@@ -9,7 +9,7 @@
 import type { NetworkAssets } from '../asset/network-assets.js';
 import type { Directive } from '../directive/directive.js';
 import type { NormalizedEvent } from '../event/normalized-event.js';
-import { matchRule, MatchResult } from '../rule/match-rule.js';
+import { matchRule, MatchResult, type CompiledRule } from '../rule/match-rule.js';
 import type { RuleBook } from '../rule/rule-book.js';
 import { sizeOf } from './event-ids.js';
 import { currentRule, deadlineOf, hasEvent, type BacklogContext, type BacklogState } from './state.js';
@@ -18,7 +18,12 @@ import { earlierStageMatching, knownMatch, type KnownMatch } from './transitions
 /** Can this event start a backlog of the directive? (stage 1 matches and the timestamp is usable) */
 export function startsBacklog(directive: Directive, e: NormalizedEvent, ctx: Pick<BacklogContext, 'assets' | 'rules'>): boolean {
   const first = directive.rules[0];
-  return first !== undefined && !Number.isNaN(e.time) && matchRule(ctx.rules.compile(first), e, ctx.assets) === MatchResult.Matched;
+  return first !== undefined && firstStageMatches(ctx.rules.compile(first), e, ctx.assets);
+}
+
+/** `startsBacklog` with the directive's first rule already compiled (a directive asks for every event it handles). */
+export function firstStageMatches(first: CompiledRule, e: NormalizedEvent, assets: NetworkAssets): boolean {
+  return !Number.isNaN(e.time) && matchRule(first, e, assets) === MatchResult.Matched;
 }
 
 /**

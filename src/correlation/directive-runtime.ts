@@ -15,11 +15,12 @@
  *   already hold (D3, event-id-index.ts) is looked at against all of them.
  */
 
-import { predictOffer, previewOffer, startsBacklog, consumes, delivers, matchOf } from '../backlog/predictions.js';
+import { consumes, delivers, firstStageMatches, matchOf, predictOffer, previewOffer } from '../backlog/predictions.js';
 import { ipKey, routingKey } from '../backlog/routing-key.js';
 import { isExpired, type BacklogContext, type BacklogState } from '../backlog/state.js';
 import { startBacklog, UNKNOWN_MATCH, wantsEnrichment, type BacklogEffect, type KnownMatch } from '../backlog/transitions.js';
 import type { Directive } from '../directive/directive.js';
+import type { CompiledRule } from '../rule/match-rule.js';
 import { isLate } from '../overload/overload.js';
 import { BacklogEntry } from './backlog-entry.js';
 import { EventIdIndex } from './event-id-index.js';
@@ -106,13 +107,18 @@ export class DirectiveRuntime<P> {
   private lastTick = -Infinity;
   private seq = 0;
   private barriers: Array<() => void> = [];
+  /** The first stage's rule, compiled: asked of every event that no backlog consumed. */
+  private readonly first: CompiledRule | undefined;
 
   constructor(
     readonly directive: Directive,
     private readonly ctx: BacklogContext,
     private readonly host: DirectiveHost<P>,
     private readonly stats: DirectiveStats,
-  ) {}
+  ) {
+    const first = directive.rules[0];
+    this.first = first === undefined ? undefined : ctx.rules.compile(first);
+  }
 
   /** Adopts saved backlogs (before any event); refuses ids already taken. */
   restore(states: readonly BacklogState[]): Refused[] {
@@ -231,7 +237,7 @@ export class DirectiveRuntime<P> {
       if (e.srcAddr !== undefined) this.considerAll(this.index.bySource(ipKey(e.srcAddr)), round);
       if (e.dstAddr !== undefined) this.considerAll(this.index.byDestination(ipKey(e.dstAddr)), round);
     }
-    if (round.consumed || !startsBacklog(this.directive, e, this.ctx)) return;
+    if (round.consumed || this.first === undefined || !firstStageMatches(this.first, e, this.ctx.assets)) return;
     if (round.undecided === undefined) {
       this.create(timed);
     } else {
