@@ -123,7 +123,7 @@ describe('nact patch', () => {
   });
 
   it('finds the nact it was written for, and names every difference of another one', () => {
-    const Actor = { prototype: Object.fromEntries(['createContext', 'createContextWithMailbox', 'createSupervisionContext', 'dispatch', 'childSpawned', 'childStopped', 'handleMessage', 'processNext', 'assertNotStopped', 'clearTimeout'].map((n) => [n, () => undefined])) };
+    const Actor = { prototype: Object.fromEntries(['createContext', 'createContextWithMailbox', 'createSupervisionContext', 'dispatch', 'childSpawned', 'childStopped', 'handleMessage', 'handleFault', 'afterMessage', 'processNext', 'assertNotStopped', 'clearTimeout'].map((n) => [n, () => undefined])) };
     const ActorPath = { prototype: { createChildPath: () => undefined } };
     const good = { version: PATCHED_NACT_VERSION, Actor, ActorPath, hasQueue: true, Nobody: class {} };
     assert.deepEqual(nactMismatches(good), []);
