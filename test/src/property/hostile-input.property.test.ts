@@ -17,7 +17,7 @@ import { compileRule, matchRule } from '../../../src/rule/match-rule.js';
 
 const REASONS: readonly EventRejection[] = [
   'not-json', 'not-an-object', 'wrong-field-type', 'missing-event-id', 'missing-timestamp', 'missing-sensor',
-  'missing-src-ip', 'missing-dst-ip', 'no-plugin-or-taxonomy',
+  'missing-src-ip', 'missing-dst-ip', 'no-plugin-or-taxonomy', 'invalid-src-ip', 'invalid-dst-ip',
 ];
 
 const assertDecoded = (r: ReturnType<typeof decodeEventValue>) => {
