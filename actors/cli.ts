@@ -12,6 +12,7 @@ import { loadConfigDir, type LoadedConfig } from '../src/config-files/config-dir
 import { CORRELATION_DEFAULTS, parseCorrelationFlags, type CorrelationFlags } from '../config/correlation-flags.js';
 import { createLogger, type Logger, type LogLevel } from './logger.js';
 import { formatSummary, runReplay } from './replay.js';
+import { logConfigWarnings, runValidate } from './validate-command.js';
 
 interface LogFlags {
   json?: boolean;
@@ -72,6 +73,7 @@ async function loadOrExit(dir: string, log: Logger): Promise<LoadedConfig> {
     intelSources: c.intelSources.length,
     vulnSources: c.vulnSources.length,
   });
+  logConfigWarnings(c, log);
   return c;
 }
 
@@ -129,18 +131,19 @@ export function buildProgram(): Command {
   addLogOptions(
     program
       .command('validate')
-      .description('load and check every config file; print what was loaded or the first error')
-      .requiredOption('--config <dir>', 'folder with directives_*.json, assets_*.json, intel_*.json, vuln_*.json'),
-  ).action(async (given: LogFlags & { config: string }) => {
+      .description('load and check every config file; print every problem (file:line:column), then a count')
+      .requiredOption('--config <dir>', 'folder with directives_*.json, assets_*.json, intel_*.json, vuln_*.json')
+      .option('-n, --node <name>', 'check only directives_{node}_*.json, as serve --node reads them'),
+  ).action(async (given: LogFlags & { config: string; node?: string }) => {
     const opts = withGlobals(given);
-    // Quiet by default (the summary line says it all); -v shows the loader's log lines.
-    const log = createLogger({ json: opts.json === true, level: (opts.verbose ?? 0) > 0 ? levelOf(opts) : 'warn', stream: 'stderr' });
-    const c = await loadOrExit(opts.config, log);
-    const stages = c.directives.reduce((n, d) => n + d.rules.length, 0);
-    process.stdout.write(
-      `config ok: ${c.directives.length} directives (${stages} stages, ${c.disabledDirectives} disabled skipped), ` +
-        `${c.assets.length} assets, ${c.intelSources.length} intel and ${c.vulnSources.length} vuln sources, from ${c.files.length} files\n`,
-    );
+    const outcome = await runValidate({
+      config: opts.config,
+      ...(opts.node === undefined ? {} : { node: opts.node }),
+      json: opts.json === true,
+      write: (line) => process.stdout.write(`${line}\n`),
+    });
+    if ('fatal' in outcome) throw new ExitError(`invalid config: ${outcome.fatal}`, 1);
+    if (outcome.code !== 0) throw new ExitError('', outcome.code);
   });
 
   const serve = program
@@ -188,7 +191,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   } catch (err) {
     if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2;
     if (err instanceof ExitError) {
-      process.stderr.write(`dsiem-backend: ${err.message}\n`);
+      if (err.message !== '') process.stderr.write(`dsiem-backend: ${err.message}\n`);
       return err.code;
     }
     process.stderr.write(`dsiem-backend: ${(err as Error).stack ?? String(err)}\n`);

@@ -19,8 +19,8 @@ const decodedAssets = decodeAssetFile(
     ],
   }),
 );
-if (!decodedAssets.ok) throw new Error(decodedAssets.error);
-const assets = buildNetworkAssets(decodedAssets.value);
+if (decodedAssets.problems.length > 0) throw new Error(decodedAssets.problems.map((p) => p.message).join('; '));
+const assets = buildNetworkAssets(decodedAssets.assets);
 
 const BASE_RULE: Partial<RuleSpec> = {
   type: 'PluginRule',
