@@ -78,9 +78,9 @@ export function expectedWords(type: TypeLike): string {
 
 /** "a string" -> "strings", "a whole number from 1 to 5" -> "whole numbers from 1 to 5". */
 function plural(words: string): string {
-  const m = /^an? (\S+?)(s?)( .*)?$/.exec(words);
-  if (m === null) return words;
-  return `${m[1]}s${m[3] ?? ''}`;
+  const noun = words.replace(/^an? /, '');
+  const m = /^(.*?)( (?:from|of|to|with) .*)?$/.exec(noun);
+  return m === null ? noun : `${m[1]}s${m[2] ?? ''}`;
 }
 
 /**
