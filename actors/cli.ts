@@ -1,5 +1,5 @@
 /**
- * The `dsiem-backend` command line: `replay` and `validate` (offline), `serve` (NATS).
+ * The `dsiem-backend` command line: `replay`, `validate` and `migrate` (offline), `serve` (NATS).
  * Exit status: 0 done, 1 invalid config or failed run, 2 usage error.
  */
 
@@ -13,6 +13,7 @@ import { CORRELATION_DEFAULTS, parseCorrelationFlags, type CorrelationFlags } fr
 import { createLogger, type Logger, type LogLevel } from './logger.js';
 import { formatSummary, runReplay } from './replay.js';
 import { logConfigWarnings, runValidate } from './validate-command.js';
+import { runMigrate } from './migrate-command.js';
 
 interface LogFlags {
   json?: boolean;
@@ -143,6 +144,26 @@ export function buildProgram(): Command {
       write: (line) => process.stdout.write(`${line}\n`),
     });
     if ('fatal' in outcome) throw new ExitError(`invalid config: ${outcome.fatal}`, 1);
+    if (outcome.code !== 0) throw new ExitError('', outcome.code);
+  });
+
+  addLogOptions(
+    program
+      .command('migrate')
+      .description("write a Go Dsiem config folder's silent load-time corrections out explicitly, with a report of every change")
+      .requiredOption('--config <dir>', 'folder with the Go Dsiem config files')
+      .requiredOption('--out <dir>', 'new or empty folder for the corrected files and migration-report.jsonl')
+      .option('-n, --node <name>', 'migrate only directives_{node}_*.json'),
+  ).action(async (given: LogFlags & { config: string; out: string; node?: string }) => {
+    const opts = withGlobals(given);
+    const outcome = await runMigrate({
+      config: opts.config,
+      out: opts.out,
+      ...(opts.node === undefined ? {} : { node: opts.node }),
+      json: opts.json === true,
+      write: (line) => process.stdout.write(`${line}\n`),
+    });
+    if (outcome.fatal !== undefined) throw new ExitError(outcome.fatal, 1);
     if (outcome.code !== 0) throw new ExitError('', outcome.code);
   });
 
