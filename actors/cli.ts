@@ -1,5 +1,5 @@
 /**
- * The `dsiem-backend` command line: `replay` and `validate` (offline), `serve` (NATS).
+ * The `dsiem-backend` command line: `replay`, `validate` and `migrate` (offline), `serve` (NATS).
  * Exit status: 0 done, 1 invalid config or failed run, 2 usage error.
  */
 
@@ -12,6 +12,8 @@ import { loadConfigDir, type LoadedConfig } from '../src/config-files/config-dir
 import { CORRELATION_DEFAULTS, parseCorrelationFlags, type CorrelationFlags } from '../config/correlation-flags.js';
 import { createLogger, type Logger, type LogLevel } from './logger.js';
 import { formatSummary, runReplay } from './replay.js';
+import { logConfigWarnings, runValidate } from './validate-command.js';
+import { runMigrate } from './migrate-command.js';
 
 interface LogFlags {
   json?: boolean;
@@ -72,6 +74,7 @@ async function loadOrExit(dir: string, log: Logger): Promise<LoadedConfig> {
     intelSources: c.intelSources.length,
     vulnSources: c.vulnSources.length,
   });
+  logConfigWarnings(c, log);
   return c;
 }
 
@@ -129,18 +132,39 @@ export function buildProgram(): Command {
   addLogOptions(
     program
       .command('validate')
-      .description('load and check every config file; print what was loaded or the first error')
-      .requiredOption('--config <dir>', 'folder with directives_*.json, assets_*.json, intel_*.json, vuln_*.json'),
-  ).action(async (given: LogFlags & { config: string }) => {
+      .description('load and check every config file; print every problem (file:line:column), then a count')
+      .requiredOption('--config <dir>', 'folder with directives_*.json, assets_*.json, intel_*.json, vuln_*.json')
+      .option('-n, --node <name>', 'check only directives_{node}_*.json, as serve --node reads them'),
+  ).action(async (given: LogFlags & { config: string; node?: string }) => {
     const opts = withGlobals(given);
-    // Quiet by default (the summary line says it all); -v shows the loader's log lines.
-    const log = createLogger({ json: opts.json === true, level: (opts.verbose ?? 0) > 0 ? levelOf(opts) : 'warn', stream: 'stderr' });
-    const c = await loadOrExit(opts.config, log);
-    const stages = c.directives.reduce((n, d) => n + d.rules.length, 0);
-    process.stdout.write(
-      `config ok: ${c.directives.length} directives (${stages} stages, ${c.disabledDirectives} disabled skipped), ` +
-        `${c.assets.length} assets, ${c.intelSources.length} intel and ${c.vulnSources.length} vuln sources, from ${c.files.length} files\n`,
-    );
+    const outcome = await runValidate({
+      config: opts.config,
+      ...(opts.node === undefined ? {} : { node: opts.node }),
+      json: opts.json === true,
+      write: (line) => process.stdout.write(`${line}\n`),
+    });
+    if ('fatal' in outcome) throw new ExitError(`invalid config: ${outcome.fatal}`, 1);
+    if (outcome.code !== 0) throw new ExitError('', outcome.code);
+  });
+
+  addLogOptions(
+    program
+      .command('migrate')
+      .description("write a Go Dsiem config folder's silent load-time corrections out explicitly, with a report of every change")
+      .requiredOption('--config <dir>', 'folder with the Go Dsiem config files')
+      .requiredOption('--out <dir>', 'new or empty folder for the corrected files and migration-report.jsonl')
+      .option('-n, --node <name>', 'migrate only directives_{node}_*.json'),
+  ).action(async (given: LogFlags & { config: string; out: string; node?: string }) => {
+    const opts = withGlobals(given);
+    const outcome = await runMigrate({
+      config: opts.config,
+      out: opts.out,
+      ...(opts.node === undefined ? {} : { node: opts.node }),
+      json: opts.json === true,
+      write: (line) => process.stdout.write(`${line}\n`),
+    });
+    if (outcome.fatal !== undefined) throw new ExitError(outcome.fatal, 1);
+    if (outcome.code !== 0) throw new ExitError('', outcome.code);
   });
 
   const serve = program
@@ -188,7 +212,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   } catch (err) {
     if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2;
     if (err instanceof ExitError) {
-      process.stderr.write(`dsiem-backend: ${err.message}\n`);
+      if (err.message !== '') process.stderr.write(`dsiem-backend: ${err.message}\n`);
       return err.code;
     }
     process.stderr.write(`dsiem-backend: ${(err as Error).stack ?? String(err)}\n`);

@@ -13,6 +13,7 @@ import { start, stop as stopSystem } from 'nact';
 import { connect, credsAuthenticator, type ConnectionOptions, type NatsConnection } from 'nats';
 import { loadConfigDir, type LoadedConfig } from '../src/config-files/config-dir.js';
 import { downloadConfig } from '../src/config-files/frontend.js';
+import { logConfigWarnings } from './validate-command.js';
 import type { BacklogState } from '../src/backlog/state.js';
 import { takeSnapshot, writeSnapshots } from '../src/backlog/snapshot-files.js';
 import { initialOverload, onLateEvent, onOverloadTick, type OverloadState, type OverloadStep } from '../src/overload/overload.js';
@@ -241,6 +242,7 @@ export async function runServe(c: ServeConfig, log: Logger, clock: Clock = syste
   const uninstallReopen = reopenOnSignals(log, () => reopen());
   log.info(`starting dsiem backend server with frontend ${c.configDir !== '' ? `(local folder ${c.configDir})` : c.frontend} and message queue ${redactUrl(c.msq)}`);
   const config = await loadConfigs(c, log);
+  logConfigWarnings(config, log);
   log.info('config loaded', { directives: config.directives.length, assets: config.assets.length, intelSources: config.intelSources.length, vulnSources: config.vulnSources.length });
   const restored = await restoreBacklogs(c, config, log);
 

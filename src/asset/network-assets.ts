@@ -8,14 +8,17 @@
 
 import * as t from 'io-ts';
 import { cidrContains, formatCidr, formatIp, isHostCidr, parseCidr, type Cidr, type IpAddress } from '../net/ip.js';
-import { decodeJsonFile, type LoadResult } from '../shared/decode.js';
+import type { ConfigProblem } from '../config-files/config-problem.js';
+import { parseJsonDocument, type JsonPath } from '../config-files/json-document.js';
+import { checkWireObject } from '../config-files/wire-object.js';
+import { WholeNumber } from '../shared/decode.js';
 
-export const AssetWire = t.intersection([
-  t.type({ name: t.string, cidr: t.string, value: t.number }),
-  t.partial({ whitelisted: t.boolean, description: t.string }),
-]);
-export const AssetFileWire = t.type({ assets: t.array(AssetWire) });
-export type AssetFileWire = t.TypeOf<typeof AssetFileWire>;
+const ASSET_REQUIRED = { name: t.string, cidr: t.string, value: WholeNumber };
+const ASSET_OPTIONAL = { whitelisted: t.boolean, description: t.string };
+export const AssetWire = t.intersection([t.type(ASSET_REQUIRED), t.partial(ASSET_OPTIONAL)]);
+export type AssetWire = t.TypeOf<typeof AssetWire>;
+export const AssetFileWire = t.type({ assets: t.array(t.unknown) });
+const ASSET_FIELDS = [...Object.keys(ASSET_REQUIRED), ...Object.keys(ASSET_OPTIONAL)];
 
 export interface Asset {
   readonly name: string;
@@ -36,25 +39,60 @@ export interface NetworkAssets {
   networks(ip: IpAddress | undefined): readonly string[];
 }
 
-/** Checks one decoded assets file; the error names the file and the asset. */
-export function validateAssetFile(file: string, wire: AssetFileWire): LoadResult<Asset[]> {
-  const assets: Asset[] = [];
-  for (const [i, a] of wire.assets.entries()) {
-    const where = `${file}: asset #${i + 1}${a.name ? ` "${a.name}"` : ''}`;
-    if (!Number.isInteger(a.value) || a.value < 1 || a.value > 255) {
-      return { ok: false, error: `${where}: field "value" must be an integer from 1 to 255, got ${a.value}` };
-    }
-    if (a.name.trim() === '') return { ok: false, error: `${where}: field "name" cannot be empty` };
-    const parsed = parseCidr(a.cidr.trim());
-    if (!parsed.ok) return { ok: false, error: `${where}: field "cidr" is invalid: ${parsed.error}` };
-    assets.push({ name: a.name, cidr: parsed.cidr, value: a.value, whitelisted: a.whitelisted === true });
-  }
-  return { ok: true, value: assets };
+export interface AssetFileResult {
+  readonly assets: Asset[];
+  readonly problems: ConfigProblem[];
 }
 
-export function decodeAssetFile(file: string, text: string): LoadResult<Asset[]> {
-  const decoded = decodeJsonFile(file, text, AssetFileWire);
-  return decoded.ok ? validateAssetFile(file, decoded.value) : decoded;
+function subjectOf(raw: unknown, index: number): string {
+  const name = raw !== null && typeof raw === 'object' ? (raw as { name?: unknown }).name : undefined;
+  return typeof name === 'string' && name !== '' ? `asset #${index + 1} ${JSON.stringify(name)}` : `asset #${index + 1}`;
+}
+
+/** Decodes and checks one assets file: every valid asset, and every problem (an asset with one is left out). */
+export function decodeAssetFile(file: string, text: string): AssetFileResult {
+  const parsed = parseJsonDocument(file, text);
+  if (!parsed.ok) return { assets: [], problems: [parsed.error] };
+  const doc = parsed.value;
+  const problems: ConfigProblem[] = [];
+  const add = (path: JsonPath, at: 'key' | 'value', p: Omit<ConfigProblem, 'file' | 'line' | 'column' | 'offset'>) =>
+    problems.push({ ...p, file, ...doc.place(path, at) });
+  const top = checkWireObject(doc.value, AssetFileWire, ['assets'], 'an object with an "assets" list');
+  for (const i of top.issues) add(i.path, i.at, { severity: 'error', kind: i.kind, ...(i.field === undefined ? {} : { field: i.field }), message: i.message });
+  const assets: Asset[] = [];
+  for (const [index, raw] of (top.value?.assets ?? []).entries()) {
+    const subject = subjectOf(raw, index);
+    const base: JsonPath = ['assets', index];
+    const a = checkWireObject(raw, AssetWire, ASSET_FIELDS, 'an asset');
+    for (const i of a.issues) add([...base, ...i.path], i.at, { severity: 'error', kind: i.kind, subject, ...(i.field === undefined ? {} : { field: i.field }), message: i.message });
+    if (a.value === undefined) continue;
+    const meaning = assetProblems(a.value);
+    for (const m of meaning) add([...base, m.field], 'value', { severity: 'error', kind: m.kind, subject, field: m.field, message: m.message });
+    const cidr = parseCidr(a.value.cidr.trim());
+    if (meaning.length === 0 && a.issues.length === 0 && cidr.ok) {
+      assets.push({ name: a.value.name, cidr: cidr.cidr, value: a.value.value, whitelisted: a.value.whitelisted === true });
+    }
+  }
+  return { assets, problems };
+}
+
+function assetProblems(a: AssetWire): Array<{ field: string; kind: string; message: string }> {
+  const out: Array<{ field: string; kind: string; message: string }> = [];
+  if (a.value < 1 || a.value > 255) out.push({ field: 'value', kind: 'out-of-range', message: `must be a whole number from 1 to 255, got ${a.value}` });
+  if (a.name.trim() === '') out.push({ field: 'name', kind: 'empty-field', message: 'cannot be empty' });
+  const cidr = parseCidr(a.cidr.trim());
+  if (!cidr.ok) out.push({ field: 'cidr', kind: 'bad-address', message: `is invalid: ${cidr.error}` });
+  return out;
+}
+
+/** Whether HOME_NET has anything, and whether a whitelisted asset covers a whole network (for rule warnings). */
+export function assetFacts(assets: readonly Asset[]): { hasHomeNet: boolean; isWhitelistedNetwork(cidr: Cidr): boolean } {
+  const white = assets.filter((a) => a.whitelisted);
+  return {
+    hasHomeNet: assets.some((a) => !a.whitelisted),
+    isWhitelistedNetwork: (c) =>
+      white.some((w) => w.cidr.family === c.family && w.cidr.prefix <= c.prefix && cidrContains(w.cidr, c.family === 4 ? { family: 4, v4: c.base } : { family: 6, v6: c.base })),
+  };
 }
 
 export function buildNetworkAssets(assets: readonly Asset[]): NetworkAssets {

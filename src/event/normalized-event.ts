@@ -2,13 +2,15 @@
  * The normalized event, as the Dsiem frontend publishes it on `dsiem_events` (go-dsiem.md "Event format").
  *
  * `decodeEvent` is the one place an event is checked: shape with io-ts, then the frontend's validity rule
- * (non-empty timestamp, sensor, event_id, src_ip, dst_ip, and a plugin pair or a taxonomy pair). It never
- * throws; a refused event comes back with a short reason that is used as a counter key.
+ * (non-empty timestamp, sensor, event_id, src_ip, dst_ip, and a plugin pair or a taxonomy pair), then the
+ * addresses (src_ip and dst_ip must be IP literals). It never throws; a refused event comes back with a short
+ * reason that is used as a counter key. An IPv4-mapped IPv6 address (`::ffff:192.168.0.2`) becomes its IPv4
+ * text here, once, so whitelist, assets, rules, titles and alarms all see the same address (Go's `To4`).
  */
 
 import * as t from 'io-ts';
 import { isLeft } from 'fp-ts/lib/Either.js';
-import { parseIp, type IpAddress } from '../net/ip.js';
+import { formatIp, parseIp, type IpAddress } from '../net/ip.js';
 import { parseRfc3339Seconds } from '../shared/time.js';
 
 const optional = <C extends t.Mixed>(codec: C) => t.union([codec, t.null, t.undefined]);
@@ -100,6 +102,7 @@ export interface NormalizedEvent {
   readonly rcvd_time: number;
   /** Event time in Unix seconds (fraction truncated); NaN when `timestamp` is not RFC 3339. */
   readonly time: number;
+  /** Parsed src_ip and dst_ip: always set on an accepted event (the type keeps undefined for hand-made events). */
   readonly srcAddr: IpAddress | undefined;
   readonly dstAddr: IpAddress | undefined;
 }
@@ -113,7 +116,9 @@ export type EventRejection =
   | 'missing-sensor'
   | 'missing-src-ip'
   | 'missing-dst-ip'
-  | 'no-plugin-or-taxonomy';
+  | 'no-plugin-or-taxonomy'
+  | 'invalid-src-ip'
+  | 'invalid-dst-ip';
 
 export type DecodedEvent =
   | { readonly ok: true; readonly event: NormalizedEvent }
@@ -150,7 +155,19 @@ export function decodeEventValue(value: unknown): DecodedEvent {
   const hasPlugin = e.plugin_id !== 0 && e.plugin_sid !== 0;
   const hasTaxonomy = e.product !== '' && e.category !== '';
   if (!hasPlugin && !hasTaxonomy) return reject('no-plugin-or-taxonomy', 'needs plugin_id and plugin_sid, or product and category');
+  if (e.srcAddr === undefined) return reject('invalid-src-ip', `src_ip ${preview(e.src_ip)} is not an IP address`);
+  if (e.dstAddr === undefined) return reject('invalid-dst-ip', `dst_ip ${preview(e.dst_ip)} is not an IP address`);
   return { ok: true, event: e };
+}
+
+/** A bounded, escaped copy of an untrusted value for a log line. */
+function preview(text: string): string {
+  return JSON.stringify(text.length > 64 ? `${text.slice(0, 64)}...` : text);
+}
+
+/** The address text correlation uses: as sent, except that an IPv4-mapped IPv6 address becomes its IPv4 text. */
+function addressText(text: string, addr: IpAddress | undefined): string {
+  return addr?.family === 4 && text.includes(':') ? formatIp(addr) : text;
 }
 
 /** Decodes one JSON text (a NATS payload or a line of an events file). */
@@ -165,8 +182,10 @@ export function decodeEventJson(text: string): DecodedEvent {
 }
 
 function toEvent(w: WireFields): NormalizedEvent {
-  const src_ip = str(w.src_ip);
-  const dst_ip = str(w.dst_ip);
+  const srcAddr = parseIp(str(w.src_ip));
+  const dstAddr = parseIp(str(w.dst_ip));
+  const src_ip = addressText(str(w.src_ip), srcAddr);
+  const dst_ip = addressText(str(w.dst_ip), dstAddr);
   const timestamp = str(w.timestamp);
   return {
     event_id: str(w.event_id),
@@ -191,7 +210,7 @@ function toEvent(w: WireFields): NormalizedEvent {
     custom_data3: str(w.custom_data3),
     rcvd_time: num(w.rcvd_time),
     time: parseRfc3339Seconds(timestamp),
-    srcAddr: parseIp(src_ip),
-    dstAddr: parseIp(dst_ip),
+    srcAddr,
+    dstAddr,
   };
 }

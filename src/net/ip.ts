@@ -2,8 +2,11 @@
  * IP addresses and CIDR networks, IPv4 and IPv6, without dependencies.
  *
  * IPv4 values are unsigned 32-bit numbers (fast path: most SOC traffic is IPv4); IPv6 values are bigints.
- * Parsing is strict: no zone ids, no brackets, no leading zeros in IPv4 octets; a network's host bits must be
- * zero. This is what start-up validation needs (D2) and what event addresses are checked with.
+ * Parsing is strict: no zone ids, no brackets, no leading zeros in IPv4 octets, IPv4 only in full dotted form
+ * (Go refuses `10.0.0` and `192.168/16`, so we do: D2); a network's host bits must be zero. This is what
+ * start-up validation needs and what event addresses are checked with. An IPv4-mapped IPv6 address
+ * (`::ffff:192.168.0.2`) parses as its IPv4 address, as Go's `To4` makes it, so the whitelist, the assets and
+ * the rule lists see one address whichever way a sensor wrote it.
  */
 
 export type IpAddress =
@@ -47,13 +50,6 @@ function parseV4(text: string): number | undefined {
   return value * 256 + octet;
 }
 
-function parseOctet(part: string): number | undefined {
-  if (part.length === 0 || part.length > 3 || !/^[0-9]+$/.test(part)) return undefined;
-  if (part.length > 1 && part.startsWith('0')) return undefined;
-  const n = Number(part);
-  return n <= 255 ? n : undefined;
-}
-
 function parseV6(text: string): bigint | undefined {
   if (text.length < 2 || text.length > 45) return undefined;
   const halves = text.split('::');
@@ -93,28 +89,19 @@ function join(groups: readonly number[]): bigint {
   return v;
 }
 
-/** Parses an IPv4 or IPv6 literal; undefined when it is not one. */
+/** The IPv4-mapped block ::ffff:0:0/96: its addresses are IPv4 addresses written as IPv6. */
+const V4_MAPPED_PREFIX = 0xffffn;
+
+/** Parses an IPv4 or IPv6 literal; undefined when it is not one. IPv4-mapped IPv6 comes back as IPv4. */
 export function parseIp(text: string): IpAddress | undefined {
   if (text.includes(':')) {
     const v6 = parseV6(text);
-    return v6 === undefined ? undefined : { family: 6, v6 };
+    if (v6 === undefined) return undefined;
+    if (v6 >> 32n === V4_MAPPED_PREFIX) return { family: 4, v4: Number(v6 & 0xffffffffn) };
+    return { family: 6, v6 };
   }
   const v4 = parseV4(text);
   return v4 === undefined ? undefined : { family: 4, v4 };
-}
-
-/** IPv4 short forms as the Rust port's CIDR parser takes them: "10" = 10.0.0.0, "10.1" = 10.1.0.0. */
-function parseV4Short(text: string): number | undefined {
-  const parts = text.split('.');
-  if (parts.length < 1 || parts.length > 4) return undefined;
-  let value = 0;
-  for (let i = 0; i < 4; i++) {
-    const part = parts[i];
-    const octet = part === undefined ? 0 : parseOctet(part);
-    if (octet === undefined) return undefined;
-    value = value * 256 + octet;
-  }
-  return value;
 }
 
 /**
@@ -139,11 +126,16 @@ export function parseCidr(text: string): CidrResult {
     if ((v6 & mask) !== v6) return { ok: false, error: `host part of address was not zero: "${text}"` };
     return { ok: true, cidr: { family: 6, base: v6, mask, prefix } };
   }
-  const v4 = parseV4Short(addrText);
-  if (v4 === undefined) return { ok: false, error: `invalid IP address syntax: "${text}"` };
+  const v4 = parseV4(addrText);
+  if (v4 === undefined) return { ok: false, error: `invalid IP address syntax: "${text}"${shortFormHint(addrText)}` };
   const mask = v4Mask(prefix);
   if ((v4 & mask) >>> 0 !== v4) return { ok: false, error: `host part of address was not zero: "${text}"` };
   return { ok: true, cidr: { family: 4, base: v4, mask, prefix } };
+}
+
+/** Says why `10.0.0` or `192.168` is refused: other parsers take these short forms, Go Dsiem does not. */
+function shortFormHint(addrText: string): string {
+  return /^[0-9]{1,3}(\.[0-9]{1,3}){0,2}$/.test(addrText) ? ' (IPv4 needs all four numbers, e.g. 10.0.0.0)' : '';
 }
 
 function v4Mask(prefix: number): number {

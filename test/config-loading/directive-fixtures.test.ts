@@ -17,9 +17,10 @@ import { copyFile, mkdir, mkdtemp, readFile, readdir, rm, truncate, writeFile } 
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { loadConfigDir, MAX_CONFIG_FILE_BYTES, type LoadedConfig } from '../../src/config-files/config-dir.js';
+import { checkConfigDir, loadConfigDir, MAX_CONFIG_FILE_BYTES, type LoadedConfig } from '../../src/config-files/config-dir.js';
+import { formatProblem } from '../../src/config-files/config-problem.js';
 import { decodeDirectiveFile } from '../../src/directive/directive.js';
-import type { LoadResult } from '../../src/shared/decode.js';
+import type { Result } from '../../src/shared/result.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const RUST = path.join(here, '..', 'fixtures', 'rust-port');
@@ -62,12 +63,24 @@ async function fixtureDir(folder: string): Promise<{ dir: string; file: string }
   return { dir, file: path.join(dir, path.basename(source)) };
 }
 
-function refused(result: LoadResult<unknown>): string {
+function refused(result: Result<unknown, string>): string {
   assert.equal(result.ok, false, 'expected the config to be refused, but it loaded');
   return result.ok ? '' : result.error;
 }
 
-function loaded(result: LoadResult<LoadedConfig>): LoadedConfig {
+/**
+ * Every error of a folder, one line each, without the line:column and the directive names (the expectations
+ * below name the place by file, directive id, stage and field): `file: directive 2: stage 1 (rule #1): ...`.
+ */
+async function errorsOf(dir: string): Promise<string[]> {
+  const report = await checkConfigDir(dir);
+  if (!report.ok) return [report.error];
+  return report.value.problems
+    .filter((p) => p.severity === 'error')
+    .map((p) => formatProblem(p).replace(/^(.*?\.json|[^:]*?)(:\d+:\d+)?: error: /, '$1: ').replace(/(directive \d+) "(?:[^"\\]|\\.)*"/, '$1'));
+}
+
+function loaded(result: Result<LoadedConfig, string>): LoadedConfig {
   assert.ok(result.ok, result.ok ? '' : `expected the config to load, got: ${result.error}`);
   return result.value;
 }
@@ -76,13 +89,11 @@ function escape(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
-/** Asserts `error` is `<file>: <at>: <meaning...>` (or `<file>: <at> <meaning...>`, as in `field "name" cannot be empty`). */
-function assertRefusal(error: string, file: string, at: string, meaning: RegExp): void {
-  const prefix = `${file}: ${at}`;
-  assert.ok(error.startsWith(prefix), `expected the message to start with ${JSON.stringify(prefix)}, got ${JSON.stringify(error)}`);
-  const rest = /^:? (.*)$/s.exec(error.slice(prefix.length));
-  assert.ok(rest !== null, `expected ": " or " " after ${JSON.stringify(prefix)}, got ${JSON.stringify(error)}`);
-  assert.match(rest[1] ?? '', meaning);
+/** Asserts one of `errors` is `<file>: <at>: <meaning...>`. */
+function assertRefusal(errors: readonly string[], file: string, at: string, meaning: RegExp): void {
+  const prefix = `${file}: ${at}: `;
+  const hit = errors.find((e) => e.startsWith(prefix) && meaning.test(e.slice(prefix.length)));
+  assert.ok(hit !== undefined, `expected an error ${JSON.stringify(prefix)} + ${meaning}, got\n${errors.join('\n')}`);
 }
 
 // ---- directive2/1..28: each fixture is refused ----------------------------------------------------------------
@@ -98,14 +109,14 @@ const R1 = 'directive 2: stage 1 (rule #1)';
 const DIRECTIVE2: Record<number, Expected> = {
   // 1 missing `rules` (the first of several broken directives, all with id 2): a shape error, so the directive
   // is named by position and id.
-  1: { at: 'directive #1 (id 2)', meaning: /^field "rules": expected .*, got nothing \(missing field\)$/ },
+  1: { at: 'directive 2: field "rules"', meaning: /^missing: expected a list$/ },
   // 2 empty kingdom (the fixture also has a single rule with stage 0; directive fields are checked first).
-  2: { at: 'directive 2', meaning: /^field "kingdom" is empty$/ },
+  2: { at: 'directive 2: field "kingdom"', meaning: /^is empty$/ },
   // 3 priority 6 (also a stage-0 rule, checked later).
-  3: { at: 'directive 2', meaning: /^field "priority" must be between 1 and 5, got 6$/ },
+  3: { at: 'directive 2: field "priority"', meaning: /^must be a whole number from 1 to 5, got 6 \(Go Dsiem silently uses 1; dsiem-backend migrate writes that\)$/ },
   // 4 reliability out of range: -1 on rule #2 is a format error (like the seed's u8 parse error), reported
   // before the meaning checks of rule #1 (occurrence 100, reliability 11).
-  4: { at: 'directive 2: stage 2 (rule #2): field "reliability"', meaning: /^expected an integer from 0 to 255, got -1$/ },
+  4: { at: 'directive 2: stage 2 (rule #2): field "reliability"', meaning: /^must be a whole number from 0 to 10, got -1 \(Go Dsiem silently uses 0; / },
   // 5 invalid rule type.
   5: { at: `${R1}: field "type"`, meaning: /^invalid rule type "PluginRulesss" \(expected PluginRule or TaxonomyRule\)$/ },
   // 6 no plugin_id (rule #2 also repeats stage 1; rule #1 is reported first).
@@ -121,7 +132,7 @@ const DIRECTIVE2: Record<number, Expected> = {
   // 11 from `HOME_NETs`: an invalid address.
   11: { at: `${R1}: field "from"`, meaning: /^invalid IP address syntax: "HOME_NETs"$/ },
   // 12 missing `to`: a shape error on the rule.
-  12: { at: `${R1}: field "to"`, meaning: /^expected string, got nothing \(missing field\)$/ },
+  12: { at: `${R1}: field "to"`, meaning: /^missing: expected a string$/ },
   // 13 port_from "0".
   13: { at: `${R1}: field "port_from"`, meaning: /^0 is not a valid TCP\/UDP port number \(1-65535\)$/ },
   // 14 port_to "a".
@@ -132,15 +143,15 @@ const DIRECTIVE2: Record<number, Expected> = {
   // rule #2 carries stage 1 where 2 is required rather than the word "duplicate".
   16: { at: 'directive 2: stage 1 (rule #2): field "stage"', meaning: /^duplicate stage 1$/ },
   // 17 stage-1 occurrence 100.
-  17: { at: `${R1}: field "occurrence"`, meaning: /^stage 1 must have occurrence = 1$/ },
+  17: { at: `${R1}: field "occurrence"`, meaning: /^stage 1 must have occurrence = 1, got 100 \(Go Dsiem silently uses 1; / },
   // 18 empty name.
-  18: { at: 'directive 2', meaning: /^field "name" is empty$/ },
+  18: { at: 'directive 2: field "name"', meaning: /^is empty$/ },
   // 19 empty (directive) category.
-  19: { at: 'directive 2', meaning: /^field "category" is empty$/ },
+  19: { at: 'directive 2: field "category"', meaning: /^is empty$/ },
   // 20 one rule.
-  20: { at: 'directive 2', meaning: /^has 1 rule\(s\): at least 2 are needed, otherwise it would never expire$/ },
+  20: { at: 'directive 2: field "rules"', meaning: /^has 1 rule\(s\): at least 2 are needed, otherwise it would never expire$/ },
   // 21 reliability 11.
-  21: { at: `${R1}: field "reliability"`, meaning: /^must be between 0 and 10, got 11$/ },
+  21: { at: `${R1}: field "reliability"`, meaning: /^must be a whole number from 0 to 10, got 11 / },
   // 22 empty from.
   22: { at: `${R1}: field "from"`, meaning: /^cannot be empty$/ },
   // 23 reference in stage-1 from.
@@ -152,8 +163,8 @@ const DIRECTIVE2: Record<number, Expected> = {
   // 26 `:3` with 2 stages (Rust: beyond the highest stage; ours: not an earlier rule).
   26: { at: 'directive 2: stage 2 (rule #2): field "from"', meaning: /^reference ":3" must point to an earlier rule \(1 to 1\)$/ },
   // 27 empty directive list, 28 only a disabled directive: no directive at all to load.
-  27: { meaning: /^cannot load any directive: no enabled directive in / },
-  28: { meaning: /^cannot load any directive: no enabled directive in / },
+  27: { meaning: /: error: cannot load any directive: no enabled directive in / },
+  28: { meaning: /: error: cannot load any directive: no enabled directive in / },
 };
 
 describe('directive2/N fixtures of the Rust port are refused with the right meaning', () => {
@@ -162,13 +173,13 @@ describe('directive2/N fixtures of the Rust port are refused with the right mean
       const expected = DIRECTIVE2[n];
       assert.ok(expected !== undefined, `no expectation written for directive2/${n}`);
       const { dir, file } = await fixtureDir(path.join(DIRECTIVES, 'directive2', String(n)));
-      const error = refused(await loadConfigDir(dir));
       if (expected.at === undefined) {
+        const error = refused(await loadConfigDir(dir));
         assert.match(error, expected.meaning);
         // Names where the directives were looked for.
         assert.ok(error.includes(`${dir}/directives_*.json`), error);
       } else {
-        assertRefusal(error, file, expected.at, expected.meaning);
+        assertRefusal(await errorsOf(dir), file, expected.at, expected.meaning);
       }
     });
   }
@@ -189,7 +200,7 @@ describe('directive2 fixtures: the meanings another problem hides', () => {
     const { dir, file } = await edited(4, (rules) => {
       Object.assign(rules[0] ?? {}, { occurrence: 1, reliability: 5 });
     });
-    assertRefusal(refused(await loadConfigDir(dir)), file, 'directive 2: stage 2 (rule #2): field "reliability"', /^expected an integer from 0 to 255, got -1$/);
+    assertRefusal(await errorsOf(dir), file, 'directive 2: stage 2 (rule #2): field "reliability"', /^must be a whole number from 0 to 10, got -1 /);
   });
 
   it('directive2/4 with reliabilities repaired: the stage-1 occurrence 100 is refused', async () => {
@@ -197,14 +208,14 @@ describe('directive2 fixtures: the meanings another problem hides', () => {
       Object.assign(rules[0] ?? {}, { reliability: 5 });
       Object.assign(rules[1] ?? {}, { reliability: 5 });
     });
-    assertRefusal(refused(await loadConfigDir(dir)), file, `${R1}: field "occurrence"`, /^stage 1 must have occurrence = 1$/);
+    assertRefusal(await errorsOf(dir), file, `${R1}: field "occurrence"`, /^stage 1 must have occurrence = 1, got 100 /);
   });
 
   it('directive2/9 with reliability repaired: the TaxonomyRule without product is refused', async () => {
     const { dir, file } = await edited(9, (rules) => {
       Object.assign(rules[0] ?? {}, { reliability: 5 });
     });
-    assertRefusal(refused(await loadConfigDir(dir)), file, `${R1}: field "product"`, /^a TaxonomyRule requires product to be defined$/);
+    assertRefusal(await errorsOf(dir), file, `${R1}: field "product"`, /^a TaxonomyRule requires product to be defined$/);
   });
 });
 
@@ -212,24 +223,28 @@ describe('decodeDirectiveFile on the Rust fixtures', () => {
   it('directive2/27 (empty list) decodes to nothing, directive2/28 to one disabled directive', async () => {
     for (const [n, disabled] of [[27, 0], [28, 1]] as const) {
       const file = await directivesFileIn(path.join(DIRECTIVES, 'directive2', String(n)));
-      const result = decodeDirectiveFile(file, await readFile(file, 'utf8'), new Set());
-      assert.ok(result.ok, result.ok ? '' : result.error);
-      assert.deepEqual(result.value, { directives: [], disabled });
+      const result = decodeDirectiveFile(file, await readFile(file, 'utf8'));
+      assert.deepEqual(result.problems, []);
+      assert.deepEqual([result.directives, result.disabled], [[], disabled]);
     }
   });
 
-  it('refuses an id already accepted from an earlier file (the `seen` set)', async () => {
+  it('refuses an id already accepted from an earlier file (the `seen` map), saying where the first one is', async () => {
     const text = await readFile(GOOD_DIRECTIVE, 'utf8');
-    assert.ok(decodeDirectiveFile('a.json', text, new Set()).ok);
-    const error = refused(decodeDirectiveFile('b.json', text, new Set([1])));
-    assert.equal(error, 'b.json: directive 1: id already used by another directive');
+    const first = decodeDirectiveFile('a.json', text);
+    assert.deepEqual([first.problems, [...first.ids]], [[], [[1, 'a.json:3']]]);
+    const second = decodeDirectiveFile('b.json', text, { seen: first.ids });
+    assert.deepEqual(second.problems.map(formatProblem), [
+      'b.json:4:13: error: directive 1 "Valid directive, testing custom data with ANY and reference": field "id": id 1 is already used by the directive at a.json:3',
+    ]);
+    assert.deepEqual(second.directives, []);
   });
 
   it('keeps references as written and the rules in stage order (directive3)', async () => {
     const file = await directivesFileIn(path.join(DIRECTIVES, 'directive3'));
-    const result = decodeDirectiveFile(file, await readFile(file, 'utf8'), new Set());
-    assert.ok(result.ok, result.ok ? '' : result.error);
-    const [d] = result.value.directives;
+    const result = decodeDirectiveFile(file, await readFile(file, 'utf8'));
+    assert.deepEqual(result.problems.filter((p) => p.severity === 'error'), []);
+    const [d] = result.directives;
     assert.ok(d !== undefined);
     assert.equal(d.id, 2);
     assert.equal(d.allRulesAlwaysActive, true);
@@ -248,13 +263,21 @@ describe('decodeDirectiveFile on the Rust fixtures', () => {
 describe('directive1', () => {
   it('is refused for the reused id 1', async () => {
     const { dir, file } = await fixtureDir(path.join(DIRECTIVES, 'directive1'));
-    // The third directive reuses id 1 (it also has a single rule; the id is checked first, as in Rust).
-    assertRefusal(refused(await loadConfigDir(dir)), file, 'directive 1', /^id already used by another directive$/);
+    // The third directive reuses id 1 (and has a single rule: both are reported), saying where the first one is.
+    const errors = await errorsOf(dir);
+    assertRefusal(errors, file, 'directive 1: field "id"', new RegExp(`^id 1 is already used by the directive at ${escape(file)}:3$`));
+    assertRefusal(errors, file, 'directive 1: field "rules"', /^has 1 rule\(s\)/);
   });
 
-  it('loads once the duplicate is removed: the two other directives are valid under our strict rules', async () => {
+  it('refuses sub_category (Go\'s own fixture), which Go silently ignores, suggesting subcategory', async () => {
+    const { dir, file } = await fixtureDir(path.join(DIRECTIVES, 'directive1'));
+    assertRefusal(await errorsOf(dir), file, 'directive 2: stage 1 (rule #1): field "sub_category"', /^unknown field; did you mean "subcategory"\?$/);
+  });
+
+  it('loads once the duplicate is removed and sub_category renamed: the two other directives are valid under our strict rules', async () => {
     const source = await directivesFileIn(path.join(DIRECTIVES, 'directive1'));
-    const json = JSON.parse(await readFile(source, 'utf8')) as { directives: unknown[] };
+    const text = (await readFile(source, 'utf8')).replaceAll('"sub_category"', '"subcategory"');
+    const json = JSON.parse(text) as { directives: unknown[] };
     json.directives = json.directives.slice(0, 2);
     const dir = await configDir({ 'assets_testing.json': { copy: ASSETS }, 'directives_a.json': { text: JSON.stringify(json) } });
     const config = loaded(await loadConfigDir(dir));
@@ -268,7 +291,7 @@ describe('directive1', () => {
       'directives_a.json': { copy: GOOD_DIRECTIVE },
       'directives_b.json': { copy: await directivesFileIn(path.join(DIRECTIVES, 'directive6')) },
     });
-    assertRefusal(refused(await loadConfigDir(dir)), path.join(dir, 'directives_b.json'), 'directive 1', /^id already used by another directive$/);
+    assertRefusal(await errorsOf(dir), path.join(dir, 'directives_b.json'), 'directive 1: field "id"', new RegExp(`^id 1 is already used by the directive at ${escape(path.join(dir, 'directives_a.json'))}:3$`));
   });
 });
 
@@ -341,28 +364,28 @@ describe('strict rules beyond the Rust port', () => {
 
   it('stages out of array order are refused', async () => {
     const { dir, file } = await withRules([rule(1), rule(3), rule(2)]);
-    assertRefusal(refused(await loadConfigDir(dir)), file, 'directive 7: stage 3 (rule #2): field "stage"', /^stages must be numbered 1\.\.N in array order; rule #2 has stage 3$/);
+    assertRefusal(await errorsOf(dir), file, 'directive 7: stage 3 (rule #2): field "stage"', /^stages must be numbered 1\.\.N in array order; rule #2 has stage 3$/);
   });
 
   it('a reference to the rule itself is refused (Rust accepts it)', async () => {
     const { dir, file } = await withRules([rule(1), rule(2, { to: ':2' })]);
-    assertRefusal(refused(await loadConfigDir(dir)), file, 'directive 7: stage 2 (rule #2): field "to"', /^reference ":2" must point to an earlier rule \(1 to 1\)$/);
+    assertRefusal(await errorsOf(dir), file, 'directive 7: stage 2 (rule #2): field "to"', /^reference ":2" must point to an earlier rule \(1 to 1\)$/);
   });
 
   it('a reference in custom data is checked too', async () => {
     const { dir, file } = await withRules([rule(1), rule(2, { custom_data3: ':5' })]);
-    assertRefusal(refused(await loadConfigDir(dir)), file, 'directive 7: stage 2 (rule #2): field "custom_data3"', /^reference ":5" must point to an earlier rule/);
+    assertRefusal(await errorsOf(dir), file, 'directive 7: stage 2 (rule #2): field "custom_data3"', /^reference ":5" must point to an earlier rule/);
   });
 
   it('an unknown sticky_different value is refused', async () => {
     const { dir, file } = await withRules([rule(1), rule(2, { sticky_different: 'SRC_MAC' })]);
-    assertRefusal(refused(await loadConfigDir(dir)), file, 'directive 7: stage 2 (rule #2): field "sticky_different"', /^unknown value "SRC_MAC"/);
+    assertRefusal(await errorsOf(dir), file, 'directive 7: stage 2 (rule #2): field "sticky_different"', /^unknown value "SRC_MAC"/);
   });
 
   it('a TaxonomyRule sticky on PLUGIN_SID is refused', async () => {
     const taxo = { type: 'TaxonomyRule', product: ['Firewall'], category: 'Drop', sticky_different: 'PLUGIN_SID' };
     const { dir, file } = await withRules([rule(1), rule(2, taxo)]);
-    assertRefusal(refused(await loadConfigDir(dir)), file, 'directive 7: stage 2 (rule #2): field "sticky_different"', /^PLUGIN_SID is never recorded for a TaxonomyRule/);
+    assertRefusal(await errorsOf(dir), file, 'directive 7: stage 2 (rule #2): field "sticky_different"', /^PLUGIN_SID is never recorded for a TaxonomyRule/);
   });
 });
 
@@ -371,27 +394,27 @@ describe('strict rules beyond the Rust port', () => {
 describe('garbage and missing files', () => {
   it('a directives file that is not JSON is refused naming the file', async () => {
     const dir = await configDir({ 'assets_testing.json': { copy: ASSETS }, 'directives_x.json': { text: 'hello, not json' } });
-    assertRefusal(refused(await loadConfigDir(dir)), path.join(dir, 'directives_x.json'), 'not valid JSON', /./);
+    assertRefusal(await errorsOf(dir), path.join(dir, 'directives_x.json'), 'not valid JSON', /./);
   });
 
   it('{"directives": "x"} is refused naming the field', async () => {
     const dir = await configDir({ 'assets_testing.json': { copy: ASSETS }, 'directives_x.json': { text: '{"directives": "x"}' } });
-    assertRefusal(refused(await loadConfigDir(dir)), path.join(dir, 'directives_x.json'), 'field "directives"', /^expected .*, got "x"$/);
+    assertRefusal(await errorsOf(dir), path.join(dir, 'directives_x.json'), 'field "directives"', /^expected .*, got "x"$/);
   });
 
   it('a directive that is not an object is refused naming its position', async () => {
     const dir = await configDir({ 'assets_testing.json': { copy: ASSETS }, 'directives_x.json': { text: '{"directives": [42]}' } });
-    assertRefusal(refused(await loadConfigDir(dir)), path.join(dir, 'directives_x.json'), 'directive #1 (id (no id))', /^top level: expected .*, got 42$/);
+    assertRefusal(await errorsOf(dir), path.join(dir, 'directives_x.json'), 'directive #1', /^expected a directive \(a JSON object\), got 42$/);
   });
 
   it('a folder without assets_*.json is refused', async () => {
     const dir = await configDir({ 'directives_a.json': { copy: GOOD_DIRECTIVE } });
-    assert.equal(refused(await loadConfigDir(dir)), `no assets_*.json file in ${dir}`);
+    assert.equal(refused(await loadConfigDir(dir)), `${dir}: error: no assets_*.json file in this folder`);
   });
 
   it('a folder without any directives file is refused', async () => {
     const dir = await configDir({ 'assets_testing.json': { copy: ASSETS } });
-    assert.match(refused(await loadConfigDir(dir)), /^cannot load any directive: /);
+    assert.equal(refused(await loadConfigDir(dir)), `${dir}: error: cannot load any directive: no enabled directive in ${dir}/directives_*.json`);
   });
 
   it('a config folder that does not exist is refused with a clear message', async () => {
@@ -417,7 +440,7 @@ describe('garbage and missing files', () => {
   it('a directives_*.json that cannot be read (a folder) is refused naming it', async () => {
     const dir = await configDir({ 'assets_testing.json': { copy: ASSETS } });
     await mkdir(path.join(dir, 'directives_dir.json'));
-    assert.equal(refused(await loadConfigDir(dir)), `${path.join(dir, 'directives_dir.json')}: not a regular file`);
+    assert.equal(refused(await loadConfigDir(dir)), `${path.join(dir, 'directives_dir.json')}: error: not a regular file`);
   });
 
   it(`a directives file over ${MAX_CONFIG_FILE_BYTES} bytes is refused naming the file`, async () => {
@@ -425,7 +448,7 @@ describe('garbage and missing files', () => {
     await truncate(path.join(dir, 'directives_big.json'), MAX_CONFIG_FILE_BYTES + 1); // sparse: no disk used
     assert.equal(
       refused(await loadConfigDir(dir)),
-      `${path.join(dir, 'directives_big.json')}: ${MAX_CONFIG_FILE_BYTES + 1} bytes, larger than ${MAX_CONFIG_FILE_BYTES}: refused`,
+      `${path.join(dir, 'directives_big.json')}: error: ${MAX_CONFIG_FILE_BYTES + 1} bytes, larger than ${MAX_CONFIG_FILE_BYTES}: refused`,
     );
   });
 });
@@ -441,29 +464,29 @@ describe('assets files', () => {
 
   it('value 0 is refused naming the file and the asset', async () => {
     const { dir, file } = await assetsDir([ok, { name: 'foo', cidr: '192.168.0.0/16', value: 0 }]);
-    assertRefusal(refused(await loadConfigDir(dir)), file, 'asset #2 "foo": field "value"', /^must be an integer from 1 to 255, got 0$/);
+    assertRefusal(await errorsOf(dir), file, 'asset #2 "foo": field "value"', /^must be a whole number from 1 to 255, got 0$/);
   });
 
   it('an empty name is refused naming the file and the asset position', async () => {
     const { dir, file } = await assetsDir([ok, { name: '', cidr: '192.168.0.0/16', value: 3 }]);
-    assertRefusal(refused(await loadConfigDir(dir)), file, 'asset #2: field "name"', /^cannot be empty$/);
+    assertRefusal(await errorsOf(dir), file, 'asset #2: field "name"', /^cannot be empty$/);
   });
 
   it('a cidr with host bits set (192.168.0.1/24) is refused', async () => {
     const { dir, file } = await assetsDir([{ name: 'net', cidr: '192.168.0.1/24', value: 3 }]);
-    assertRefusal(refused(await loadConfigDir(dir)), file, 'asset #1 "net": field "cidr"', /^is invalid: host part of address was not zero: "192\.168\.0\.1\/24"$/);
+    assertRefusal(await errorsOf(dir), file, 'asset #1 "net": field "cidr"', /^is invalid: host part of address was not zero: "192\.168\.0\.1\/24"$/);
   });
 
   it('a cidr that is not an address is refused', async () => {
     for (const cidr of ['300.1.2.3', 'foo', '10.0.0.0/33']) {
       const { dir, file } = await assetsDir([{ name: 'bad', cidr, value: 3 }]);
-      assertRefusal(refused(await loadConfigDir(dir)), file, 'asset #1 "bad": field "cidr"', /^is invalid: /);
+      assertRefusal(await errorsOf(dir), file, 'asset #1 "bad": field "cidr"', /^is invalid: /);
     }
   });
 
-  it('a cidr of the wrong type is refused naming the JSON path', async () => {
+  it('a cidr of the wrong type is refused naming the asset and the field, in words', async () => {
     const { dir, file } = await assetsDir([{ name: 'bad', cidr: 5, value: 3 }]);
-    assertRefusal(refused(await loadConfigDir(dir)), file, 'field "assets[0].cidr"', /^expected string, got 5$/);
+    assertRefusal(await errorsOf(dir), file, 'asset #1 "bad": field "cidr"', /^expected a string, got 5$/);
   });
 
   it('the Rust port assets file loads (IPv4 and IPv6, one whitelisted)', async () => {
@@ -505,41 +528,52 @@ describe('intel and vuln source files', () => {
 
   it('an unknown intel plugin is refused naming the file and source', async () => {
     const { dir, file } = await sourceDir('intel_x.json', { intel_sources: [wise({ name: 'X', plugin: 'Foo' })] });
-    assertRefusal(refused(await loadConfigDir(dir)), file, 'source #1 "X": field "plugin"', /^unsupported plugin "Foo" \(supported: Wise\)$/);
+    assertRefusal(await errorsOf(dir), file, 'source #1 "X": field "plugin"', /^unsupported plugin "Foo" \(supported: Wise\)$/);
   });
 
   it('a vuln source with the intel plugin is refused', async () => {
     const body = { vuln_sources: [wise({ name: 'N', config: '{"url":"http://n/?ip=${ip}&port=${port}"}' })] };
     const { dir, file } = await sourceDir('vuln_x.json', body);
-    assertRefusal(refused(await loadConfigDir(dir)), file, 'source #1 "N": field "plugin"', /^unsupported plugin "Wise" \(supported: Nesd\)$/);
+    assertRefusal(await errorsOf(dir), file, 'source #1 "N": field "plugin"', /^unsupported plugin "Wise" \(supported: Nesd\)$/);
   });
 
   it('a config that is not JSON is refused naming the file and source', async () => {
     const { dir, file } = await sourceDir('intel_x.json', { intel_sources: [wise({ config: 'not json' })] });
-    assertRefusal(refused(await loadConfigDir(dir)), file, 'source #1 "W": field "config"', /^is not a JSON string: /);
+    assertRefusal(await errorsOf(dir), file, 'source #1 "W": field "config"', /^is not a JSON string: /);
   });
 
   it('a config that is JSON null is refused naming the field', async () => {
     // Refused as it should be; the wording ("is not a JSON string: Cannot read properties of null") is odd.
     const { dir, file } = await sourceDir('intel_x.json', { intel_sources: [wise({ config: 'null' })] });
-    assertRefusal(refused(await loadConfigDir(dir)), file, 'source #1 "W": field "config"', /./);
+    assertRefusal(await errorsOf(dir), file, 'source #1 "W": field "config"', /./);
   });
 
   it('a url without ${ip} is refused naming the file and source', async () => {
     const { dir, file } = await sourceDir('intel_x.json', { intel_sources: [wise({ config: '{"url":"http://wise:8081/ip/"}' })] });
-    assertRefusal(refused(await loadConfigDir(dir)), file, 'source #1 "W": field "config"', /^"url" must be an http\(s\) URL containing \$\{ip\}$/);
+    assertRefusal(await errorsOf(dir), file, 'source #1 "W": field "config"', /^"url" must be an http\(s\) URL containing \$\{ip\}$/);
   });
 
   it('a vuln url without ${port} is refused', async () => {
     const body = { vuln_sources: [{ name: 'N', plugin: 'Nesd', type: 'IP-Port', enabled: true, config: '{"url":"http://n/?ip=${ip}"}' }] };
     const { dir, file } = await sourceDir('vuln_x.json', body);
-    assertRefusal(refused(await loadConfigDir(dir)), file, 'source #1 "N": field "config"', /^"url" must contain \$\{port\}$/);
+    assertRefusal(await errorsOf(dir), file, 'source #1 "N": field "config"', /^"url" must contain \$\{port\}$/);
   });
 
-  it('a source without a required field is refused naming the JSON path', async () => {
+  it('a source without a required field is refused naming the source and the field', async () => {
     const source: Record<string, unknown> = wise({});
     delete source.enabled;
     const { dir, file } = await sourceDir('intel_x.json', { intel_sources: [source] });
-    assertRefusal(refused(await loadConfigDir(dir)), file, 'field "intel_sources[0].enabled"', /^expected boolean, got nothing \(missing field\)$/);
+    assertRefusal(await errorsOf(dir), file, 'source #1 "W": field "enabled"', /^missing: expected true or false$/);
+  });
+
+  it('a disabled source with an unsupported plugin loads with a warning and is not used (it is never interpreted)', async () => {
+    const { dir } = await sourceDir('intel_x.json', { intel_sources: [wise({ name: 'X', plugin: 'Foo', enabled: false, config: 'not json' })] });
+    const report = await checkConfigDir(dir);
+    assert.ok(report.ok);
+    assert.deepEqual(report.value.problems.map((p) => [p.severity, p.field, p.message]), [
+      ['warning', 'plugin', 'unsupported plugin "Foo" (supported: Wise); accepted because the source is disabled'],
+    ]);
+    const config = loaded(await loadConfigDir(dir));
+    assert.deepEqual([config.intelSources, config.disabledSources], [[], 1]);
   });
 });

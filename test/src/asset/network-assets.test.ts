@@ -1,20 +1,22 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { buildNetworkAssets, decodeAssetFile, type Asset } from '../../../src/asset/network-assets.js';
+import { formatProblem } from '../../../src/config-files/config-problem.js';
 import { anAsset, ip } from '../helpers.js';
 
 const FILE = 'assets_testing.json';
 
 function load(assets: unknown[]): Asset[] {
   const r = decodeAssetFile(FILE, JSON.stringify({ assets }));
-  if (!r.ok) throw new Error(r.error);
-  return r.value;
+  assert.deepEqual(r.problems.map(formatProblem), []);
+  return r.assets;
 }
 
+/** Every problem of the file, one formatted line each (the text has no line breaks: everything is on line 1). */
 function errorOf(assets: unknown[]): string {
   const r = decodeAssetFile(FILE, JSON.stringify({ assets }));
-  assert.equal(r.ok, false, 'the file was accepted');
-  return r.ok ? '' : r.error;
+  assert.ok(r.problems.length > 0, 'the file was accepted');
+  return r.problems.map(formatProblem).join('\n');
 }
 
 // The Rust port's fixture (dsiem-backend.md 3.4 and 8.2).
@@ -55,8 +57,7 @@ describe('decodeAssetFile', () => {
 
   it('refuses value 0, naming the file and the asset', () => {
     const error = errorOf([FIXTURE[0], { name: 'foo', cidr: '10.1.0.0/16', value: 0 }]);
-    assert.match(error, /^assets_testing\.json: /);
-    assert.match(error, /asset #2 "foo"/);
+    assert.match(error, /^assets_testing\.json:1:\d+: error: asset #2 "foo"/);
     assert.match(error, /"value"/);
   });
 
@@ -66,7 +67,7 @@ describe('decodeAssetFile', () => {
 
   it('refuses an empty name, naming the file and the asset position', () => {
     const error = errorOf([FIXTURE[0], FIXTURE[2], { name: '', cidr: '10.1.0.0/16', value: 3 }]);
-    assert.match(error, /^assets_testing\.json: asset #3/);
+    assert.match(error, /^assets_testing\.json:1:\d+: error: asset #3/);
     assert.match(error, /"name"/);
   });
 
@@ -74,13 +75,34 @@ describe('decodeAssetFile', () => {
     assert.match(errorOf([{ name: '   ', cidr: '10.1.0.0/16', value: 3 }]), /asset #1.*"name"/);
   });
 
-  it('checks the value before the name', () => {
-    assert.match(errorOf([{ name: '', cidr: '10.1.0.0/16', value: 0 }]), /"value"/);
+  it('reports the value and the name of one asset at once', () => {
+    const lines = errorOf([{ name: '', cidr: '10.1.0.0/16', value: 0 }]).split('\n');
+    assert.equal(lines.length, 2);
+    assert.match(lines[0] ?? '', /field "value": must be a whole number from 1 to 255, got 0$/);
+    assert.match(lines[1] ?? '', /field "name": cannot be empty$/);
+  });
+
+  it('reports every bad asset of a file, each with its line and column', () => {
+    const text = JSON.stringify({ assets: [{ name: 'a', cidr: '10.0.0', value: 1 }, { name: 'b', cidr: '192.168/16', value: 1 }, { name: 'ok', cidr: '10.0.0.0/8', value: 1 }] }, null, 2);
+    const r = decodeAssetFile(FILE, text);
+    assert.deepEqual(r.assets.map((a) => a.name), ['ok']);
+    assert.deepEqual(r.problems.map(formatProblem), [
+      'assets_testing.json:5:15: error: asset #1 "a": field "cidr": is invalid: invalid IP address syntax: "10.0.0" (IPv4 needs all four numbers, e.g. 10.0.0.0)',
+      'assets_testing.json:10:15: error: asset #2 "b": field "cidr": is invalid: invalid IP address syntax: "192.168/16" (IPv4 needs all four numbers, e.g. 10.0.0.0)',
+    ]);
+  });
+
+  it('refuses an unknown field with a suggestion, and a value of the wrong type in words', () => {
+    assert.equal(
+      errorOf([{ name: 'a', cidr: '10.0.0.0/8', value: '3', whitelist: true }]),
+      'assets_testing.json:1:52: error: asset #1 "a": field "value": expected a whole number, got "3"\n' +
+        'assets_testing.json:1:56: error: asset #1 "a": field "whitelist": unknown field; did you mean "whitelisted"?',
+    );
   });
 
   it('refuses a network whose host bits are set, naming the file, the asset and the problem', () => {
     const error = errorOf([{ name: 'bad-net', cidr: '192.168.0.1/24', value: 3 }]);
-    assert.match(error, /^assets_testing\.json: asset #1 "bad-net"/);
+    assert.match(error, /^assets_testing\.json:1:\d+: error: asset #1 "bad-net"/);
     assert.match(error, /"cidr"/);
     assert.match(error, /host part of address was not zero/);
   });
@@ -91,11 +113,9 @@ describe('decodeAssetFile', () => {
 
   it('refuses a file that is not JSON or lacks required fields, naming the file', () => {
     const notJson = decodeAssetFile(FILE, '{"assets": [');
-    assert.equal(notJson.ok, false);
-    assert.match(notJson.ok ? '' : notJson.error, /^assets_testing\.json: not valid JSON/);
+    assert.deepEqual(notJson.problems.map(formatProblem), ['assets_testing.json:1:13: error: not valid JSON: the file ends too early']);
     const noCidr = decodeAssetFile(FILE, JSON.stringify({ assets: [{ name: 'x', value: 1 }] }));
-    assert.equal(noCidr.ok, false);
-    assert.match(noCidr.ok ? '' : noCidr.error, /^assets_testing\.json: .*cidr/);
+    assert.deepEqual(noCidr.problems.map(formatProblem), ['assets_testing.json:1:12: error: asset #1 "x": field "cidr": missing: expected a string']);
   });
 });
 
@@ -207,7 +227,7 @@ describe('buildNetworkAssets: canonical networks and host names', () => {
   const assets = buildNetworkAssets(
     load([
       { name: 'v6-net', cidr: '2002:C0A8:0001:0000::/64', value: 1 },
-      { name: 'short', cidr: '10/8', value: 1 },
+      { name: 'ten', cidr: '10.0.0.0/8', value: 1 },
       { name: 'bare-host', cidr: '10.9.9.9', value: 1 },
       { name: 'v6-host', cidr: '2002:c0a8:1::2', value: 1 },
     ]),

@@ -237,11 +237,31 @@ describe('decodeEventValue: addresses', () => {
     assert.equal(r.event.src_ip, '2002:c0a8:1::1');
   });
 
-  it('keeps an address text that is not an IP literal, with no parsed address', () => {
-    const r = decodeEventValue(withFields({ src_ip: 'host.example', dst_ip: '010.0.0.1' }));
+  it('refuses src_ip and dst_ip that are not IP addresses, each with its own reason', () => {
+    const bad = ['host.example', '010.0.0.1', '1.2.3', '999.1.1.1', '[::1]', '10.0.0.1\n', ' 10.0.0.1', '1.2.3.4.5', 'fe80::1%eth0'];
+    for (const text of bad) {
+      const src = decodeEventValue(withFields({ src_ip: text }));
+      assert.equal(reasonOf(src), 'invalid-src-ip', `src_ip ${JSON.stringify(text)}`);
+      assert.equal(src.ok ? '' : src.detail, `src_ip ${JSON.stringify(text)} is not an IP address`);
+      assert.equal(reasonOf(decodeEventValue(withFields({ dst_ip: text }))), 'invalid-dst-ip', `dst_ip ${JSON.stringify(text)}`);
+    }
+  });
+
+  it('turns IPv4-mapped IPv6 addresses into their IPv4 address and text (Go To4)', () => {
+    for (const [src, dst] of [['::ffff:192.168.0.2', '::FFFF:10.0.0.1'], ['::ffff:c0a8:2', '0:0:0:0:0:ffff:a00:1']] as const) {
+      const r = decodeEventValue(withFields({ src_ip: src, dst_ip: dst }));
+      assert.ok(r.ok);
+      assert.equal(r.event.src_ip, '192.168.0.2');
+      assert.equal(r.event.dst_ip, '10.0.0.1');
+      assert.deepEqual(r.event.srcAddr, { family: 4, v4: 0xc0a80002 });
+      assert.deepEqual(r.event.dstAddr, { family: 4, v4: 0x0a000001 });
+    }
+  });
+
+  it('keeps other IPv6 texts as sent (an IPv4-compatible ::1.2.3.4 is IPv6)', () => {
+    const r = decodeEventValue(withFields({ src_ip: '2002:C0A8::1', dst_ip: '::1.2.3.4' }));
     assert.ok(r.ok);
-    assert.equal(r.event.srcAddr, undefined);
-    assert.equal(r.event.dstAddr, undefined);
-    assert.equal(r.event.src_ip, 'host.example');
+    assert.equal(r.event.src_ip, '2002:C0A8::1');
+    assert.equal(r.event.dstAddr?.family, 6);
   });
 });

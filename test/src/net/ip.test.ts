@@ -47,6 +47,19 @@ describe('parseIp with IPv4 literals', () => {
   }
 });
 
+describe('parseIp with IPv4-mapped IPv6 literals', () => {
+  for (const text of ['::ffff:192.168.0.2', '::FFFF:192.168.0.2', '::ffff:c0a8:2', '0:0:0:0:0:ffff:192.168.0.2', '0000:0000:0000:0000:0000:ffff:c0a8:0002']) {
+    it(`reads ${text} as the IPv4 address 192.168.0.2 (Go To4)`, () => {
+      assert.deepEqual(parseIp(text), { family: 4, v4: 0xc0a80002 });
+      assert.equal(formatIp(parseIp(text) ?? { family: 4, v4: 0 }), '192.168.0.2');
+    });
+  }
+
+  it('keeps the neighbours of the mapped block IPv6 (::fffe:..., ::1:ffff:..., IPv4-compatible ::1.2.3.4)', () => {
+    for (const text of ['::fffe:c0a8:2', '::1:ffff:c0a8:2', '::1.2.3.4', '64:ff9b::192.168.0.2']) assert.equal(parseIp(text)?.family, 6, text);
+  });
+});
+
 describe('parseIp with IPv4 literals: the character scanner against a plain reference (property)', () => {
   /** Four parts split on dots, each "0" or 1-3 digits without a leading zero, at most 255. */
   const reference = (text: string): number | undefined => {
@@ -96,7 +109,7 @@ describe('parseIp with IPv6 literals', () => {
     ['fe80::1', 0xfe80_0000_0000_0000_0000_0000_0000_0001n],
     ['1:2:3:4:5:6:7::', 0x0001_0002_0003_0004_0005_0006_0007_0000n],
     ['::2:3:4:5:6:7:8', 0x0000_0002_0003_0004_0005_0006_0007_0008n],
-    ['::ffff:1.2.3.4', 0xffff_0102_0304n],
+    ['::fffe:1.2.3.4', 0xfffe_0102_0304n],
     ['::1.2.3.4', 0x0102_0304n],
     ['1:2:3:4:5:6:1.2.3.4', 0x0001_0002_0003_0004_0005_0006_0102_0304n],
     ['64:ff9b::192.0.2.33', 0x0064_ff9b_0000_0000_0000_0000_c000_0221n],
@@ -152,10 +165,6 @@ describe('parseCidr', () => {
     ['0.0.0.0/0', '0.0.0.0/0', 0],
     ['255.255.255.255', '255.255.255.255/32', 32],
     ['128.0.0.0/1', '128.0.0.0/1', 1],
-    ['10', '10.0.0.0/32', 32],
-    ['10/8', '10.0.0.0/8', 8],
-    ['10.1/16', '10.1.0.0/16', 16],
-    ['172.16/12', '172.16.0.0/12', 12],
     ['2002:c0a8:1::/64', '2002:c0a8:1::/64', 64],
     ['2002:c0a8:1::1', '2002:c0a8:1::1/128', 128],
     ['2002:c0a8:0001:0:0:0:0:1/128', '2002:c0a8:1::1/128', 128],
@@ -172,7 +181,15 @@ describe('parseCidr', () => {
     });
   }
 
-  const hostBits = ['192.168.0.1/24', '10.0.0.1/8', '11/7', '2002:c0a8:1::1/64', '::1/127', '0.0.0.1/0'];
+  for (const text of ['10', '10/8', '10.0.0', '192.168/16', '172.16/12', '10.1/16']) {
+    it(`refuses the IPv4 short form ${text}, as Go does, and says a full address is needed`, () => {
+      const r = parseCidr(text);
+      assert.equal(r.ok, false);
+      assert.equal(r.ok ? '' : r.error, `invalid IP address syntax: "${text}" (IPv4 needs all four numbers, e.g. 10.0.0.0)`);
+    });
+  }
+
+  const hostBits = ['192.168.0.1/24', '10.0.0.1/8', '11.0.0.0/7', '2002:c0a8:1::1/64', '::1/127', '0.0.0.1/0'];
   for (const text of hostBits) {
     it(`refuses ${text} because its host bits are not zero`, () => {
       const r = parseCidr(text);
@@ -221,9 +238,9 @@ describe('cidrContains', () => {
     ['0.0.0.0/0', '::1', false],
     ['::/0', '10.0.0.1', false],
     ['::/0', '2001:db8::1', true],
-    ['10.0.0.0/8', '::ffff:10.0.0.1', false],
+    ['10.0.0.0/8', '::ffff:10.0.0.1', true], // a mapped address is its IPv4 address
     ['::ffff:0:0/96', '10.0.0.1', false],
-    ['::ffff:0:0/96', '::ffff:10.0.0.1', true],
+    ['::ffff:0:0/96', '::ffff:10.0.0.1', false],
     ['2002:c0a8:1::/64', '2002:c0a8:1::ffff', true],
     ['2002:c0a8:1::/64', '2002:c0a8:1:0:ffff:ffff:ffff:ffff', true],
     ['2002:c0a8:1::/64', '2002:c0a8:2::1', false],
@@ -266,7 +283,7 @@ describe('formatIp and formatCidr', () => {
 
   it('writes networks with their canonical address and prefix', () => {
     assert.equal(formatCidr(cidr('2002:C0A8:0001:0000::/64')), '2002:c0a8:1::/64');
-    assert.equal(formatCidr(cidr('10/8')), '10.0.0.0/8');
+    assert.equal(formatCidr(cidr('10.0.0.0/8')), '10.0.0.0/8');
     assert.equal(formatCidr(cidr('255.255.255.0/24')), '255.255.255.0/24');
   });
 });

@@ -9,6 +9,7 @@ import { formatIp, parseCidr, parseIp } from '../../../src/net/ip.js';
 import { parseRfc3339Seconds } from '../../../src/shared/time.js';
 import { decodeDirectiveFile } from '../../../src/directive/directive.js';
 import { decodeAssetFile } from '../../../src/asset/network-assets.js';
+import { formatProblem, type ConfigProblem } from '../../../src/config-files/config-problem.js';
 import { buildNetworkAssets } from '../../../src/asset/network-assets.js';
 import { previewOffer, startsBacklog } from '../../../src/backlog/predictions.js';
 import { startBacklog, step, UNKNOWN_MATCH } from '../../../src/backlog/transitions.js';
@@ -17,7 +18,7 @@ import { compileRule, matchRule } from '../../../src/rule/match-rule.js';
 
 const REASONS: readonly EventRejection[] = [
   'not-json', 'not-an-object', 'wrong-field-type', 'missing-event-id', 'missing-timestamp', 'missing-sensor',
-  'missing-src-ip', 'missing-dst-ip', 'no-plugin-or-taxonomy',
+  'missing-src-ip', 'missing-dst-ip', 'no-plugin-or-taxonomy', 'invalid-src-ip', 'invalid-dst-ip',
 ];
 
 const assertDecoded = (r: ReturnType<typeof decodeEventValue>) => {
@@ -110,15 +111,25 @@ describe('hostile addresses', () => {
   });
 });
 
+/** Every problem names the file and a line (or the whole file), and says what was expected in words. */
+function assertProblemsInWords(problems: readonly ConfigProblem[], file: string): void {
+  for (const p of problems) {
+    assert.equal(p.file, file);
+    assert.ok(p.line >= 0 && p.column >= 0 && p.message !== '', formatProblem(p));
+    // No io-ts type names such as Array<unknown>, ({ name: string, ... }) or the names of refinements.
+    assert.doesNotMatch(p.message.split(', got ')[0] ?? '', /Array<|\{ \w+:|\(\{|\bInt\b|<unknown>/, formatProblem(p));
+  }
+}
+
 describe('hostile input on the matching path', () => {
   const assets = buildNetworkAssets([]);
   const ctx = { assets, thresholds: { mediumMin: 3, mediumMax: 6 }, status: 'Open', tag: 'x', minLifetimeSec: 0, rules: createRuleBook() };
   const directive = decodeDirectiveFile('d.json', JSON.stringify({ directives: [{ id: 1, name: 'p from SRC_IP', priority: 3, kingdom: 'k', category: 'c', rules: [
     { name: 'a', stage: 1, occurrence: 1, from: 'ANY', to: '!10.0.0.0/8, 10.1.0.0/16', port_from: 'ANY', port_to: '!22, 80', type: 'PluginRule', protocol: 'TCP', reliability: 1, timeout: 0, plugin_id: 1, plugin_sid: [1, 2], custom_data1: 'a,!b' },
     { name: 'b', stage: 2, occurrence: 3, from: ':1', to: ':1', port_from: ':1', port_to: 'ANY', type: 'PluginRule', protocol: 'TCP', reliability: 5, timeout: 60, plugin_id: 1, plugin_sid: [1, 2], sticky_different: 'DST_PORT' },
-  ] }] }), new Set());
-  assert.ok(directive.ok);
-  const d = directive.value.directives[0];
+  ] }] }));
+  assert.deepEqual(directive.problems.filter((p) => p.severity === 'error'), []);
+  const d = directive.directives[0];
   assert.ok(d !== undefined);
 
   it('matching, creating and stepping backlogs never throw on decoded events', () => {
@@ -157,8 +168,10 @@ describe('hostile config files', () => {
   it('a fuzzed directive file is accepted or refused with a message naming the file, and never throws', () => {
     fc.assert(
       fc.property(fc.oneof(fc.record({ directives: fc.array(directiveLike, { maxLength: 3 }) }), fc.jsonValue()), (content) => {
-        const r = decodeDirectiveFile('directives_fuzz.json', JSON.stringify(content), new Set());
-        if (!r.ok) assert.ok(r.error.startsWith('directives_fuzz.json'), r.error);
+        const r = decodeDirectiveFile('directives_fuzz.json', JSON.stringify(content, null, 2));
+        assertProblemsInWords(r.problems, 'directives_fuzz.json');
+        // A directive is loaded only when none of its problems is an error.
+        for (const loaded of r.directives) assert.ok(!r.problems.some((p) => p.severity === 'error' && p.directiveId === loaded.id && p.field !== 'id'));
       }),
       { numRuns: 3000 },
     );
@@ -168,8 +181,8 @@ describe('hostile config files', () => {
     const assetLike = fc.record({ name: anyField, cidr: fc.oneof(fc.ipV4(), fc.ipV6(), fc.string(), anyField), value: fc.oneof(fc.integer({ min: -1, max: 300 }), anyField), whitelisted: anyField }, { requiredKeys: [] });
     fc.assert(
       fc.property(fc.oneof(fc.record({ assets: fc.array(assetLike, { maxLength: 5 }) }), fc.jsonValue()), (content) => {
-        const r = decodeAssetFile('assets_fuzz.json', JSON.stringify(content));
-        if (!r.ok) assert.ok(r.error.startsWith('assets_fuzz.json'), r.error);
+        const r = decodeAssetFile('assets_fuzz.json', JSON.stringify(content, null, 2));
+        assertProblemsInWords(r.problems, 'assets_fuzz.json');
       }),
       { numRuns: 3000 },
     );

@@ -19,8 +19,8 @@ const decodedAssets = decodeAssetFile(
     ],
   }),
 );
-if (!decodedAssets.ok) throw new Error(decodedAssets.error);
-const assets = buildNetworkAssets(decodedAssets.value);
+if (decodedAssets.problems.length > 0) throw new Error(decodedAssets.problems.map((p) => p.message).join('; '));
+const assets = buildNetworkAssets(decodedAssets.assets);
 
 const BASE_RULE: Partial<RuleSpec> = {
   type: 'PluginRule',
@@ -137,8 +137,9 @@ describe('matchRule: our decisions (D1, D5, go-dsiem.md 3.3)', () => {
     assert.equal(check({ from: '2002:c0a8:1::1' }, { src_ip: '2002:c0a8:1::2' }), MatchResult.NoMatch);
   });
 
-  it('does not put IPv6 addresses in an IPv4-only HOME_NET', () => {
-    assert.equal(check({}, { src_ip: '::ffff:192.168.0.1' }), MatchResult.NoMatch);
+  it('does not put IPv6 addresses in an IPv4-only HOME_NET, but an IPv4-mapped one is its IPv4 address (Go To4)', () => {
+    assert.equal(check({}, { src_ip: '::ffff:192.168.0.1' }), MatchResult.Matched);
+    assert.equal(check({}, { src_ip: '2001:db8::1' }), MatchResult.NoMatch);
     assert.equal(check({ from: '!HOME_NET' }, { src_ip: '2001:db8::1' }), MatchResult.Matched);
   });
 });
