@@ -4,7 +4,7 @@
  * `siem_alarm_events.json` gets one `{alarm_id, stage, event_id}` line per counted event.
  */
 
-import type { RuleSpec } from '../directive/directive.js';
+import type { RuleSpec } from '../directive/rule-spec.js';
 import type { BacklogContext, BacklogState, CustomDataEntry, StageState } from '../backlog/state.js';
 import type { EnrichmentHit } from '../enrichment/hit.js';
 

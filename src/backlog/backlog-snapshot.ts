@@ -11,7 +11,8 @@
 
 import * as t from 'io-ts';
 import { isLeft } from 'fp-ts/lib/Either.js';
-import type { Directive, RuleSpec } from '../directive/directive.js';
+import type { Directive } from '../directive/directive.js';
+import { RuleSpec } from '../directive/rule-spec.js';
 import { describeFirstError } from '../shared/decode.js';
 import { copyOf, stageOf, type BacklogState } from './state.js';
 import { idsFromArray, idsToArray } from './event-ids.js';
@@ -19,35 +20,6 @@ import { idsFromArray, idsToArray } from './event-ids.js';
 export const SNAPSHOT_VERSION = 1;
 
 const StringArray = t.readonlyArray(t.string);
-
-const RuleSpecCodec = t.type({
-  name: t.string,
-  stage: t.number,
-  occurrence: t.number,
-  from: t.string,
-  to: t.string,
-  port_from: t.string,
-  port_to: t.string,
-  type: t.keyof({ PluginRule: null, TaxonomyRule: null }),
-  protocol: t.string,
-  reliability: t.number,
-  timeout: t.number,
-  plugin_id: t.number,
-  plugin_sid: t.readonlyArray(t.number),
-  product: StringArray,
-  category: t.string,
-  subcategory: StringArray,
-  sticky_different: t.keyof({
-    '': null, PLUGIN_SID: null, SRC_IP: null, DST_IP: null, SRC_PORT: null, DST_PORT: null,
-    CUSTOM_DATA1: null, CUSTOM_DATA2: null, CUSTOM_DATA3: null,
-  }),
-  custom_data1: t.string,
-  custom_data2: t.string,
-  custom_data3: t.string,
-  custom_label1: t.string,
-  custom_label2: t.string,
-  custom_label3: t.string,
-});
 
 const StageCodec = t.type({
   start_time: t.number,
@@ -68,7 +40,7 @@ export const BacklogStateCodec = t.type({
   kingdom: t.string,
   category: t.string,
   allRulesAlwaysActive: t.boolean,
-  rules: t.readonlyArray(RuleSpecCodec),
+  rules: t.readonlyArray(RuleSpec),
   stages: t.readonlyArray(StageCodec),
   currentStage: t.number,
   risk: t.number,

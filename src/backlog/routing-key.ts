@@ -11,7 +11,7 @@
  */
 
 import { parseCidr, type IpAddress } from '../net/ip.js';
-import type { RuleSpec } from '../directive/directive.js';
+import type { RuleSpec } from '../directive/rule-spec.js';
 import type { BacklogState } from './state.js';
 
 export type IpKey = number | string;

@@ -9,7 +9,7 @@
  */
 
 import type { NetworkAssets } from '../asset/network-assets.js';
-import type { RuleSpec } from '../directive/directive.js';
+import type { RuleSpec } from '../directive/rule-spec.js';
 import type { EnrichmentHit } from '../enrichment/hit.js';
 import type { RiskClass, RiskThresholds } from '../risk/risk.js';
 import type { RuleBook } from '../rule/rule-book.js';

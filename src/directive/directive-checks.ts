@@ -8,12 +8,9 @@
 import { parseCidr, type Cidr } from '../net/ip.js';
 import { splitList } from '../rule/list-match.js';
 import type { ProblemSeverity } from '../config-files/config-problem.js';
+import { referencedRule } from '../rule/reference.js';
 import type { DirectiveWire, RuleWire } from './directive-wire.js';
-
-export const STICKY_FIELDS = [
-  'PLUGIN_SID', 'SRC_IP', 'DST_IP', 'SRC_PORT', 'DST_PORT', 'CUSTOM_DATA1', 'CUSTOM_DATA2', 'CUSTOM_DATA3',
-] as const;
-export type StickyField = (typeof STICKY_FIELDS)[number];
+import { STICKY_FIELDS } from './rule-spec.js';
 
 export interface FieldProblem {
   readonly severity: ProblemSeverity;
@@ -34,7 +31,6 @@ export interface AssetFacts {
   isWhitelistedNetwork(cidr: Cidr): boolean;
 }
 
-const REFERENCE = /^:([1-9][0-9]?)$/;
 const ADDRESS_KEYWORDS: ReadonlySet<string> = new Set(['ANY', 'HOME_NET', '!HOME_NET']);
 const MIGRATE = 'dsiem-backend migrate';
 
@@ -43,9 +39,8 @@ const MIGRATE = 'dsiem-backend migrate';
 /** References point at an earlier rule of the array (`:1` = the first rule); the first rule has none. */
 export function checkReference(value: string, position: number): string | undefined {
   if (position === 1) return `the first rule cannot have a reference ("${value}")`;
-  const m = REFERENCE.exec(value);
-  if (m === null) return `"${value}" is not a valid reference (expected :1 to :99)`;
-  const n = Number(m[1]);
+  const n = referencedRule(value);
+  if (n === undefined) return `"${value}" is not a valid reference (expected :1 to :99)`;
   if (n >= position) return `reference "${value}" must point to an earlier rule (1 to ${position - 1})`;
   return undefined;
 }

@@ -12,7 +12,8 @@
 import type { ConfigProblem } from '../config-files/config-problem.js';
 import { parseJsonDocument, type JsonDocument, type JsonPath } from '../config-files/json-document.js';
 import { checkWireObject, type WireIssue } from '../config-files/wire-object.js';
-import { directiveFieldProblems, directiveWarnings, ruleProblems, type AssetFacts, type FieldProblem, type StickyField } from './directive-checks.js';
+import { directiveFieldProblems, directiveWarnings, ruleProblems, type AssetFacts, type FieldProblem } from './directive-checks.js';
+import type { RuleSpec, RuleType, StickyField } from './rule-spec.js';
 import {
   DIRECTIVE_FIELDS,
   DIRECTIVE_FILE_FIELDS,
@@ -23,36 +24,6 @@ import {
 } from './directive-wire.js';
 
 // ---- validated model ----------------------------------------------------------------------------------------
-
-export type RuleType = 'PluginRule' | 'TaxonomyRule';
-export { STICKY_FIELDS, type StickyField } from './directive-checks.js';
-
-/** One rule as written in the directive (and, with references resolved, as a backlog carries it). */
-export interface RuleSpec {
-  readonly name: string;
-  readonly stage: number;
-  readonly occurrence: number;
-  readonly from: string;
-  readonly to: string;
-  readonly port_from: string;
-  readonly port_to: string;
-  readonly type: RuleType;
-  readonly protocol: string;
-  readonly reliability: number;
-  readonly timeout: number;
-  readonly plugin_id: number;
-  readonly plugin_sid: readonly number[];
-  readonly product: readonly string[];
-  readonly category: string;
-  readonly subcategory: readonly string[];
-  readonly sticky_different: StickyField | '';
-  readonly custom_data1: string;
-  readonly custom_data2: string;
-  readonly custom_data3: string;
-  readonly custom_label1: string;
-  readonly custom_label2: string;
-  readonly custom_label3: string;
-}
 
 export interface Directive {
   readonly id: number;

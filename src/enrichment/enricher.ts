@@ -15,7 +15,7 @@
 
 import got from 'got';
 import type { EnrichmentHit } from './hit.js';
-import type { RuleSpec } from '../directive/directive.js';
+import type { RuleSpec } from '../directive/rule-spec.js';
 import { isGlobalIp, parseIp } from '../net/ip.js';
 import { nesdUrl, parseNesdResponse, vulnSearchTerms } from './nesd.js';
 import type { EnrichmentSource } from './sources.js';

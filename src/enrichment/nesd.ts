@@ -4,7 +4,7 @@
  */
 
 import type { EnrichmentHit } from './hit.js';
-import type { RuleSpec } from '../directive/directive.js';
+import type { RuleSpec } from '../directive/rule-spec.js';
 import { formatIp, parseIp } from '../net/ip.js';
 import type { ParseResult } from './wise.js';
 

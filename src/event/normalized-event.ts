@@ -13,45 +13,12 @@ import { isLeft } from 'fp-ts/lib/Either.js';
 import { formatIp, parseIp, type IpAddress } from '../net/ip.js';
 import { parseRfc3339Seconds } from '../shared/time.js';
 
-const optional = <C extends t.Mixed>(codec: C) => t.union([codec, t.null, t.undefined]);
 const Int = t.refinement(t.number, Number.isSafeInteger, 'Int');
 const NonNegativeInt = t.refinement(Int, (n) => n >= 0, 'NonNegativeInt');
 const PortNumber = t.refinement(Int, (n) => n >= 0 && n <= 65535, 'Port');
 
-/** The wire format: Dsiem's field names; absent and null mean the zero value, as Go's JSON decoding does. */
-export const NormalizedEventWire = t.type({
-  event_id: optional(t.string),
-  timestamp: optional(t.string),
-  sensor: optional(t.string),
-  title: optional(t.string),
-  src_ip: optional(t.string),
-  dst_ip: optional(t.string),
-  src_port: optional(PortNumber),
-  dst_port: optional(PortNumber),
-  protocol: optional(t.string),
-  plugin_id: optional(NonNegativeInt),
-  plugin_sid: optional(NonNegativeInt),
-  product: optional(t.string),
-  category: optional(t.string),
-  subcategory: optional(t.string),
-  custom_label1: optional(t.string),
-  custom_label2: optional(t.string),
-  custom_label3: optional(t.string),
-  custom_data1: optional(t.string),
-  custom_data2: optional(t.string),
-  custom_data3: optional(t.string),
-  rcvd_time: optional(t.number),
-  conn_id: optional(t.number),
-});
-export type NormalizedEventWire = t.TypeOf<typeof NormalizedEventWire>;
-
-/**
- * The same fields without nulls: what a Dsiem frontend actually sends. Checking it with `is` (no allocation)
- * is the fast path; anything it does not accept goes through the full decode above, which also says why.
- */
-type WireFields = { readonly [K in keyof NormalizedEventWire]?: NormalizedEventWire[K] };
-
-const NormalizedEventWireStrict = t.partial({
+/** The wire fields, as Dsiem names them: the one list every form of the event below is made from. */
+const FIELDS = {
   event_id: t.string,
   timestamp: t.string,
   sensor: t.string,
@@ -72,40 +39,33 @@ const NormalizedEventWireStrict = t.partial({
   custom_data1: t.string,
   custom_data2: t.string,
   custom_data3: t.string,
+  /** Frontend receive time, ns since epoch (0 when absent). */
   rcvd_time: t.number,
   conn_id: t.number,
-});
+};
+type Fields = typeof FIELDS;
 
-/** A decoded, valid event: wire fields with defaults, plus what correlation derives from them once. */
-export interface NormalizedEvent {
-  readonly event_id: string;
-  readonly timestamp: string;
-  readonly sensor: string;
-  readonly title: string;
-  readonly src_ip: string;
-  readonly dst_ip: string;
-  readonly src_port: number;
-  readonly dst_port: number;
-  readonly protocol: string;
-  readonly plugin_id: number;
-  readonly plugin_sid: number;
-  readonly product: string;
-  readonly category: string;
-  readonly subcategory: string;
-  readonly custom_label1: string;
-  readonly custom_label2: string;
-  readonly custom_label3: string;
-  readonly custom_data1: string;
-  readonly custom_data2: string;
-  readonly custom_data3: string;
-  /** Frontend receive time, ns since epoch (0 when absent). */
-  readonly rcvd_time: number;
+/**
+ * What a Dsiem frontend sends: any of the fields, none null. Checking it with `is` (no allocation) is the fast
+ * path; anything it does not accept goes through the lenient decode below, which also says why.
+ */
+export const NormalizedEventWire = t.partial(FIELDS);
+export type NormalizedEventWire = t.TypeOf<typeof NormalizedEventWire>;
+
+/** The same fields where null also means the zero value, as Go's JSON decoding takes it. */
+const NullableWire = t.partial(
+  Object.fromEntries(Object.entries(FIELDS).map(([k, codec]) => [k, t.union([codec, t.null])])) as { [K in keyof Fields]: t.UnionC<[Fields[K], t.NullC]> },
+);
+type WireFields = { readonly [K in keyof Fields]?: t.TypeOf<Fields[K]> | null };
+
+/** A decoded, valid event: every wire field with its default (`conn_id` is not used), plus what correlation derives once. */
+export type NormalizedEvent = { readonly [K in Exclude<keyof Fields, 'conn_id'>]: t.TypeOf<Fields[K]> } & {
   /** Event time in Unix seconds (fraction truncated); NaN when `timestamp` is not RFC 3339. */
   readonly time: number;
   /** Parsed src_ip and dst_ip: always set on an accepted event (the type keeps undefined for hand-made events). */
   readonly srcAddr: IpAddress | undefined;
   readonly dstAddr: IpAddress | undefined;
-}
+};
 
 export type EventRejection =
   | 'not-json'
@@ -135,10 +95,10 @@ function reject(reason: EventRejection, detail: string): DecodedEvent {
 export function decodeEventValue(value: unknown): DecodedEvent {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) return reject('not-an-object', 'event is not a JSON object');
   let w: WireFields;
-  if (NormalizedEventWireStrict.is(value)) {
+  if (NormalizedEventWire.is(value)) {
     w = value;
   } else {
-    const decoded = NormalizedEventWire.decode(value);
+    const decoded = NullableWire.decode(value);
     if (isLeft(decoded)) {
       const first = decoded.left[0];
       const field = first?.context.map((c) => c.key).filter((k) => k !== '' && !/^\d+$/.test(k))[0] ?? '?';

@@ -5,6 +5,7 @@
  */
 
 import { formatCidr, parseIp, type Cidr } from '../net/ip.js';
+import { referencedRule } from '../rule/reference.js';
 
 /** Go splits lists on commas and on any white space (str.CsvToSlice = strings.Fields after replacing ","). */
 export function goListItems(text: string): string[] {
@@ -76,9 +77,8 @@ export function goPortList(text: string): string | undefined {
 }
 
 export const GO_ADDRESS_KEYWORDS: readonly string[] = ['ANY', 'HOME_NET', '!HOME_NET'];
-const GO_REFERENCE = /^:[1-9][0-9]?$/;
-
 /** Go's reference check (validateReference): `:n` with n below the number of rules; any rule may be named. */
 export function goReferenceOk(value: string, ruleCount: number): boolean {
-  return GO_REFERENCE.test(value) && Number(value.slice(1)) < ruleCount;
+  const n = referencedRule(value);
+  return n !== undefined && n < ruleCount;
 }

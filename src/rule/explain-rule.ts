@@ -6,7 +6,7 @@
  */
 
 import type { NetworkAssets } from '../asset/network-assets.js';
-import type { RuleSpec } from '../directive/directive.js';
+import type { RuleSpec } from '../directive/rule-spec.js';
 import type { NormalizedEvent } from '../event/normalized-event.js';
 import type { IpAddress } from '../net/ip.js';
 import { addressListMatches, compileAddressList, compileCustomData, compilePortList, customDataMatches, portListMatches } from './list-match.js';

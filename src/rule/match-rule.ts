@@ -11,7 +11,7 @@
 
 import type { NormalizedEvent } from '../event/normalized-event.js';
 import type { NetworkAssets } from '../asset/network-assets.js';
-import type { RuleSpec, StickyField } from '../directive/directive.js';
+import type { RuleSpec, StickyField } from '../directive/rule-spec.js';
 import {
   addressListMatches,
   compileAddressList,

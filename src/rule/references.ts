@@ -9,15 +9,14 @@
  * ANY/HOME_NET/!HOME_NET are pinned to the first event's addresses.
  */
 
-import type { RuleSpec } from '../directive/directive.js';
+import type { RuleSpec } from '../directive/rule-spec.js';
+import { referencedRule } from './reference.js';
 import type { NormalizedEvent } from '../event/normalized-event.js';
 
 const ADDRESS_KEYWORDS: ReadonlySet<string> = new Set(['ANY', 'HOME_NET', '!HOME_NET']);
-const REFERENCE = /^:([0-9]+)$/;
-
 function referencedIndex(value: string): number | undefined {
-  const m = REFERENCE.exec(value);
-  return m === null ? undefined : Number(m[1]) - 1;
+  const n = referencedRule(value);
+  return n === undefined ? undefined : n - 1;
 }
 
 export type Field = 'from' | 'to' | 'port_from' | 'port_to' | 'custom_data1' | 'custom_data2' | 'custom_data3';

@@ -4,7 +4,7 @@
  * memoised here, per engine, instead of in module-level caches: a test or a second engine starts empty.
  */
 
-import type { RuleSpec } from '../directive/directive.js';
+import type { RuleSpec } from '../directive/rule-spec.js';
 import type { NormalizedEvent } from '../event/normalized-event.js';
 import { fromEvent, readableFields, resolveAfresh, type Field } from './references.js';
 import { compileRule, type CompiledRule } from './match-rule.js';

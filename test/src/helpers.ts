@@ -3,7 +3,8 @@
 import { buildNetworkAssets, type Asset, type NetworkAssets } from '../../src/asset/network-assets.js';
 import type { BacklogContext } from '../../src/backlog/state.js';
 import { createRuleBook } from '../../src/rule/rule-book.js';
-import type { Directive, RuleSpec } from '../../src/directive/directive.js';
+import type { Directive } from '../../src/directive/directive.js';
+import type { RuleSpec } from '../../src/directive/rule-spec.js';
 import { decodeEventValue, type NormalizedEvent } from '../../src/event/normalized-event.js';
 import { parseCidr, parseIp, type Cidr, type IpAddress } from '../../src/net/ip.js';
 

@@ -6,7 +6,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { createEnricher, type EnricherOptions, type EnrichmentInput } from '../../../src/enrichment/enricher.js';
 import type { EnrichmentSource } from '../../../src/enrichment/sources.js';
-import type { RuleSpec } from '../../../src/directive/directive.js';
+import type { RuleSpec } from '../../../src/directive/rule-spec.js';
 import { aRule } from '../helpers.js';
 
 // ---- mock servers -------------------------------------------------------------------------------------------

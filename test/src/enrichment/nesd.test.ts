@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { NO_VULNERABILITY, nesdUrl, parseNesdResponse, vulnSearchTerms } from '../../../src/enrichment/nesd.js';
-import type { RuleSpec } from '../../../src/directive/directive.js';
+import type { RuleSpec } from '../../../src/directive/rule-spec.js';
 import { aRule } from '../helpers.js';
 
 describe('nesdUrl', () => {

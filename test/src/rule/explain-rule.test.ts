@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { explainRule } from '../../../src/rule/explain-rule.js';
 import { compileRule, matchRule, MatchResult } from '../../../src/rule/match-rule.js';
-import type { RuleSpec, StickyField } from '../../../src/directive/directive.js';
+import type { RuleSpec, StickyField } from '../../../src/directive/rule-spec.js';
 import { anEvent, aRule, standardAssets } from '../helpers.js';
 
 const assets = standardAssets();

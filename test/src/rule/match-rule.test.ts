@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { buildNetworkAssets, decodeAssetFile } from '../../../src/asset/network-assets.js';
-import type { RuleSpec } from '../../../src/directive/directive.js';
+import type { RuleSpec } from '../../../src/directive/rule-spec.js';
 import { compileRule, matchRule, MatchResult, stickyValue } from '../../../src/rule/match-rule.js';
 import { createRuleBook } from '../../../src/rule/rule-book.js';
 import { aRule, anEvent } from '../helpers.js';

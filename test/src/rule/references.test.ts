@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { readableFields, resolveAfresh } from '../../../src/rule/references.js';
 import { createRuleBook, DEFAULT_MAX_SHARED } from '../../../src/rule/rule-book.js';
 import fc from 'fast-check';
-import type { RuleSpec } from '../../../src/directive/directive.js';
+import type { RuleSpec } from '../../../src/directive/rule-spec.js';
 import { aRule, anEvent, deepFreeze } from '../helpers.js';
 
 const EVENT = anEvent({
