@@ -70,7 +70,7 @@ export function decodeAssetFile(file: string, text: string): AssetFileResult {
     for (const m of meaning) add([...base, m.field], 'value', { severity: 'error', kind: m.kind, subject, field: m.field, message: m.message });
     const cidr = parseCidr(a.value.cidr.trim());
     if (meaning.length === 0 && a.issues.length === 0 && cidr.ok) {
-      assets.push({ name: a.value.name, cidr: cidr.cidr, value: a.value.value, whitelisted: a.value.whitelisted === true });
+      assets.push({ name: a.value.name, cidr: cidr.value, value: a.value.value, whitelisted: a.value.whitelisted === true });
     }
   }
   return { assets, problems };

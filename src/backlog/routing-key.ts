@@ -26,7 +26,7 @@ function hostKey(value: string): IpKey | undefined {
   if (value.includes(',') || value.includes('!')) return undefined;
   const parsed = parseCidr(value.trim());
   if (!parsed.ok) return undefined;
-  const c = parsed.cidr;
+  const c = parsed.value;
   if (c.prefix !== (c.family === 4 ? 32 : 128)) return undefined;
   return c.family === 4 ? c.base : `6:${c.base.toString(16)}`;
 }

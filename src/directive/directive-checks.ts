@@ -164,7 +164,7 @@ function reachWarnings(r: RuleWire, assets: AssetFacts): FieldProblem[] {
   if (!ADDRESS_KEYWORDS.has(r.from) && !r.from.startsWith(':')) {
     const items = splitList(r.from);
     const networks = items.map((i) => parseCidr(i.value));
-    const allWhitelisted = items.every((i) => !i.negated) && networks.every((n) => n.ok && assets.isWhitelistedNetwork(n.cidr));
+    const allWhitelisted = items.every((i) => !i.negated) && networks.every((n) => n.ok && assets.isWhitelistedNetwork(n.value));
     if (allWhitelisted) {
       out.push(warning('never-matches', 'from', 'every source address here is whitelisted: events from them are dropped before correlation, so no event can match this rule'));
     }

@@ -15,6 +15,7 @@
 
 import got from 'got';
 import type { EnrichmentHit } from './hit.js';
+import { fail, ok, type Result } from '../shared/result.js';
 import type { RuleSpec } from '../directive/rule-spec.js';
 import { isGlobalIp, parseIp } from '../net/ip.js';
 import { nesdUrl, parseNesdResponse, vulnSearchTerms } from './nesd.js';
@@ -72,7 +73,7 @@ const MAX_PARALLEL = 8;
 /** Cache bound: beyond it expired entries are swept, then the oldest dropped. */
 const MAX_CACHE_ENTRIES = 10_000;
 
-type Outcome = { readonly ok: true; readonly hits: readonly EnrichmentHit[] } | { readonly ok: false; readonly error: string };
+type Outcome = Result<readonly EnrichmentHit[]>;
 
 interface Query {
   readonly kind: 'intel' | 'vuln';
@@ -153,7 +154,7 @@ export function createEnricher(o: EnricherOptions): Enricher {
     const hit = cached(key);
     if (hit !== undefined) {
       stats.cacheHits++;
-      return Promise.resolve({ ok: true, hits: hit.hits });
+      return Promise.resolve(ok(hit.hits));
     }
     const pending = inFlight.get(key);
     if (pending !== undefined) {
@@ -163,7 +164,7 @@ export function createEnricher(o: EnricherOptions): Enricher {
     stats.lookups++;
     const request = query(q, timeoutMs).then((outcome) => {
       inFlight.delete(key);
-      if (outcome.ok) store(key, outcome.hits);
+      if (outcome.ok) store(key, outcome.value);
       else stats.errors++;
       return outcome;
     });
@@ -181,7 +182,7 @@ export function createEnricher(o: EnricherOptions): Enricher {
       const errors: string[] = [];
       outcomes.forEach((outcome, i) => {
         const q = queries[i] as Query;
-        if (outcome.ok) (q.kind === 'intel' ? intel : vulns).addAll(outcome.hits);
+        if (outcome.ok) (q.kind === 'intel' ? intel : vulns).addAll(outcome.value);
         else errors.push(`${q.kind} source "${q.source.name}" (${q.source.plugin}) for ${q.term}: GET ${q.url}: ${outcome.error}`);
       });
       return { intel: intel.list, vulns: vulns.list, errors };
@@ -210,11 +211,11 @@ async function query(q: Query, timeoutMs: number): Promise<Outcome> {
       throwHttpErrors: false,
     });
     if (response.statusCode < 200 || response.statusCode > 299) {
-      return { ok: false, error: `HTTP status ${response.statusCode}` };
+      return fail(`HTTP status ${response.statusCode}`);
     }
     return q.parse(response.body);
   } catch (err) {
-    return { ok: false, error: `get request error: ${messageOf(err)}` };
+    return fail(`get request error: ${messageOf(err)}`);
   }
 }
 

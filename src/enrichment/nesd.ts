@@ -4,6 +4,7 @@
  */
 
 import type { EnrichmentHit } from './hit.js';
+import { fail, ok } from '../shared/result.js';
 import type { RuleSpec } from '../directive/rule-spec.js';
 import { formatIp, parseIp } from '../net/ip.js';
 import type { ParseResult } from './wise.js';
@@ -30,32 +31,32 @@ export function vulnTerm(ip: string, port: number): string {
  * `{cve?, risk, name}` of which only Medium, High and Critical are kept, as `"<risk> - <name> (<cve>)"`.
  */
 export function parseNesdResponse(ip: string, port: number, body: string): ParseResult {
-  if (body === NO_VULNERABILITY) return { ok: true, hits: [] };
+  if (body === NO_VULNERABILITY) return ok([]);
   let parsed: unknown;
   try {
     parsed = JSON.parse(body);
   } catch (err) {
-    return { ok: false, error: `error parsing nesd result: ${(err as Error).message}` };
+    return fail(`error parsing nesd result: ${(err as Error).message}`);
   }
-  if (!Array.isArray(parsed)) return { ok: false, error: 'error parsing nesd result: not an array' };
+  if (!Array.isArray(parsed)) return fail('error parsing nesd result: not an array');
   const term = vulnTerm(ip, port);
   const hits: EnrichmentHit[] = [];
   for (const [i, entry] of parsed.entries()) {
     if (typeof entry !== 'object' || entry === null) {
-      return { ok: false, error: `error parsing nesd result: entry #${i + 1} is not an object` };
+      return fail(`error parsing nesd result: entry #${i + 1} is not an object`);
     }
     const { cve, risk, name } = entry as { cve?: unknown; risk?: unknown; name?: unknown };
     if (typeof risk !== 'string' || typeof name !== 'string') {
-      return { ok: false, error: `error parsing nesd result: entry #${i + 1} needs string "risk" and "name"` };
+      return fail(`error parsing nesd result: entry #${i + 1} needs string "risk" and "name"`);
     }
     if (cve !== undefined && cve !== null && typeof cve !== 'string') {
-      return { ok: false, error: `error parsing nesd result: entry #${i + 1}: "cve" must be a string` };
+      return fail(`error parsing nesd result: entry #${i + 1}: "cve" must be a string`);
     }
     if (!KEPT_RISKS.has(risk)) continue;
     const result = typeof cve === 'string' && cve !== '' ? `${risk} - ${name} (${cve})` : `${risk} - ${name}`;
     hits.push({ provider: 'Nesd', term, result });
   }
-  return { ok: true, hits };
+  return ok(hits);
 }
 
 export interface VulnSearchInput {

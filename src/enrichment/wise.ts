@@ -8,8 +8,9 @@
  */
 
 import type { EnrichmentHit } from './hit.js';
+import { fail, ok, type Result } from '../shared/result.js';
 
-export type ParseResult = { readonly ok: true; readonly hits: EnrichmentHit[] } | { readonly ok: false; readonly error: string };
+export type ParseResult = Result<EnrichmentHit[]>;
 
 const KEYS = ['field', 'len', 'value'] as const;
 const MIN_LEN = 5;
@@ -55,23 +56,23 @@ export function parseWiseResponse(ip: string, body: string): ParseResult {
   try {
     parsed = JSON.parse(quoteWiseKeys(body));
   } catch (err) {
-    return { ok: false, error: `error parsing wise result: ${(err as Error).message}` };
+    return fail(`error parsing wise result: ${(err as Error).message}`);
   }
-  if (!Array.isArray(parsed)) return { ok: false, error: 'error parsing wise result: not an array' };
+  if (!Array.isArray(parsed)) return fail('error parsing wise result: not an array');
   const hits: EnrichmentHit[] = [];
   for (const [i, entry] of parsed.entries()) {
     if (typeof entry !== 'object' || entry === null) {
-      return { ok: false, error: `error parsing wise result: entry #${i + 1} is not an object` };
+      return fail(`error parsing wise result: entry #${i + 1} is not an object`);
     }
     const { field, len, value } = entry as { field?: unknown; len?: unknown; value?: unknown };
     if (typeof field !== 'string' || typeof value !== 'string') {
-      return { ok: false, error: `error parsing wise result: entry #${i + 1} needs string "field" and "value"` };
+      return fail(`error parsing wise result: entry #${i + 1} needs string "field" and "value"`);
     }
     if (typeof len !== 'number' || !Number.isInteger(len) || len < 0 || len > 65535) {
-      return { ok: false, error: `error parsing wise result: entry #${i + 1} needs "len" as an integer 0..65535` };
+      return fail(`error parsing wise result: entry #${i + 1} needs "len" as an integer 0..65535`);
     }
     if (len < MIN_LEN) continue;
     hits.push({ provider: 'Wise', term: ip, result: `${field}: ${value}` });
   }
-  return { ok: true, hits };
+  return ok(hits);
 }

@@ -9,6 +9,8 @@
  * the rule lists see one address whichever way a sensor wrote it.
  */
 
+import { fail, ok, type Result } from '../shared/result.js';
+
 export type IpAddress =
   | { readonly family: 4; readonly v4: number }
   | { readonly family: 6; readonly v6: bigint };
@@ -17,7 +19,7 @@ export type Cidr =
   | { readonly family: 4; readonly base: number; readonly mask: number; readonly prefix: number }
   | { readonly family: 6; readonly base: bigint; readonly mask: bigint; readonly prefix: number };
 
-export type CidrResult = { readonly ok: true; readonly cidr: Cidr } | { readonly ok: false; readonly error: string };
+export type CidrResult = Result<Cidr>;
 
 const V6_ALL = (1n << 128n) - 1n;
 
@@ -116,21 +118,21 @@ export function parseCidr(text: string): CidrResult {
   const max = isV6 ? 128 : 32;
   let prefix = max;
   if (lenText !== undefined) {
-    if (!/^[0-9]{1,3}$/.test(lenText) || Number(lenText) > max) return { ok: false, error: `invalid prefix length in "${text}"` };
+    if (!/^[0-9]{1,3}$/.test(lenText) || Number(lenText) > max) return fail(`invalid prefix length in "${text}"`);
     prefix = Number(lenText);
   }
   if (isV6) {
     const v6 = parseV6(addrText);
-    if (v6 === undefined) return { ok: false, error: `invalid IP address syntax: "${text}"` };
+    if (v6 === undefined) return fail(`invalid IP address syntax: "${text}"`);
     const mask = prefix === 0 ? 0n : (V6_ALL << BigInt(128 - prefix)) & V6_ALL;
-    if ((v6 & mask) !== v6) return { ok: false, error: `host part of address was not zero: "${text}"` };
-    return { ok: true, cidr: { family: 6, base: v6, mask, prefix } };
+    if ((v6 & mask) !== v6) return fail(`host part of address was not zero: "${text}"`);
+    return ok({ family: 6, base: v6, mask, prefix });
   }
   const v4 = parseV4(addrText);
-  if (v4 === undefined) return { ok: false, error: `invalid IP address syntax: "${text}"${shortFormHint(addrText)}` };
+  if (v4 === undefined) return fail(`invalid IP address syntax: "${text}"${shortFormHint(addrText)}`);
   const mask = v4Mask(prefix);
-  if ((v4 & mask) >>> 0 !== v4) return { ok: false, error: `host part of address was not zero: "${text}"` };
-  return { ok: true, cidr: { family: 4, base: v4, mask, prefix } };
+  if ((v4 & mask) >>> 0 !== v4) return fail(`host part of address was not zero: "${text}"`);
+  return ok({ family: 4, base: v4, mask, prefix });
 }
 
 /** Says why `10.0.0` or `192.168` is refused: other parsers take these short forms, Go Dsiem does not. */
@@ -195,7 +197,7 @@ const V6_MULTICAST = mustCidr('ff00::/8');
 function mustCidr(text: string): Cidr {
   const r = parseCidr(text);
   if (!r.ok) throw new Error(`bad built-in network ${text}: ${r.error}`);
-  return r.cidr;
+  return r.value;
 }
 
 /** True for addresses a public threat-intel service can know about (`--intel_private_ip` turns the filter off). */

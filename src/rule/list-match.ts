@@ -40,7 +40,7 @@ export function compileAddressList(text: string): { list: CompiledAddressList; e
   const errors: string[] = [];
   for (const item of splitList(text)) {
     const parsed = parseCidr(item.value);
-    if (parsed.ok) list.push({ negated: item.negated, value: parsed.cidr });
+    if (parsed.ok) list.push({ negated: item.negated, value: parsed.value });
     else errors.push(parsed.error);
   }
   return { list, errors };

@@ -23,7 +23,7 @@ function engineFake(failOn: (batch: readonly TimedEvent[]) => boolean) {
   assert.ok(cidr.ok);
   const received: string[] = [];
   const engine = {
-    assets: buildNetworkAssets([{ name: 'scanner', cidr: cidr.cidr, value: 1, whitelisted: true }]),
+    assets: buildNetworkAssets([{ name: 'scanner', cidr: cidr.value, value: 1, whitelisted: true }]),
     stats: { eventsRouted: 0, queued: 0 },
     /** `ingest` is synchronous here: a batch is done once handed over. */
     barrier: () => Promise.resolve(),

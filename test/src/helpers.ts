@@ -49,7 +49,7 @@ export function ip(text: string): IpAddress {
 export function cidr(text: string): Cidr {
   const parsed = parseCidr(text);
   if (!parsed.ok) throw new Error(`not a CIDR in a test: ${text}: ${parsed.error}`);
-  return parsed.cidr;
+  return parsed.value;
 }
 
 export function anAsset(name: string, cidrText: string, value: number, whitelisted = false): Asset {

@@ -16,7 +16,7 @@ describe('parseNesdResponse', () => {
   const hit = (result: string, term = '192.168.0.1:80') => ({ provider: 'Nesd', term, result });
 
   it(`reads exactly ${JSON.stringify(NO_VULNERABILITY)} as no hits`, () => {
-    assert.deepEqual(parseNesdResponse('1.0.0.2', 25, 'no vulnerability found\n'), { ok: true, hits: [] });
+    assert.deepEqual(parseNesdResponse('1.0.0.2', 25, 'no vulnerability found\n'), { ok: true, value: [] });
   });
 
   for (const near of ['no vulnerability found', 'no vulnerability found\n\n', 'No vulnerability found\n', ' no vulnerability found\n']) {
@@ -43,13 +43,13 @@ describe('parseNesdResponse', () => {
   ];
   for (const [name, body, hits] of ok) {
     it(`accepts ${name}`, () => {
-      assert.deepEqual(parseNesdResponse('192.168.0.1', 80, body), { ok: true, hits });
+      assert.deepEqual(parseNesdResponse('192.168.0.1', 80, body), { ok: true, value: hits });
     });
   }
 
   it('uses ip:port as the term', () => {
     const r = parseNesdResponse('1.0.0.1', 25, '[{"risk":"Medium","name":"SMTP"}]');
-    assert.deepEqual(r, { ok: true, hits: [hit('Medium - SMTP', '1.0.0.1:25')] });
+    assert.deepEqual(r, { ok: true, value: [hit('Medium - SMTP', '1.0.0.1:25')] });
   });
 
   const bad: Array<[string, string]> = [

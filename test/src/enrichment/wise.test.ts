@@ -45,7 +45,7 @@ describe('parseWiseResponse', () => {
   ];
   for (const [name, body, hits] of ok) {
     it(`accepts ${name}`, () => {
-      assert.deepEqual(parseWiseResponse(ip, body), { ok: true, hits });
+      assert.deepEqual(parseWiseResponse(ip, body), { ok: true, value: hits });
     });
   }
 

@@ -176,8 +176,8 @@ describe('parseCidr', () => {
     it(`accepts ${text} as ${canonical}`, () => {
       const r = parseCidr(text);
       assert.ok(r.ok, r.ok ? '' : r.error);
-      assert.equal(r.cidr.prefix, prefix);
-      assert.equal(formatCidr(r.cidr), canonical);
+      assert.equal(r.value.prefix, prefix);
+      assert.equal(formatCidr(r.value), canonical);
     });
   }
 
