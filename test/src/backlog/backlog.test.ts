@@ -2,7 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { buildNetworkAssets } from '../../../src/asset/network-assets.js';
 import { idsToArray } from '../../../src/backlog/event-ids.js';
-import { fromBacklogJson, toBacklogJson } from '../../../src/backlog/backlog-snapshot.js';
+import { fromBacklogJson, toBacklogJson } from '../../../src/backlog/backlog-json.js';
 import { stepBatch } from '../../../src/backlog/batch.js';
 import { consumes, delivers, previewOffer as preview, startsBacklog } from '../../../src/backlog/predictions.js';
 import { deadlineOf, hasEvent, isExpired, type BacklogContext, type BacklogState } from '../../../src/backlog/state.js';

@@ -7,7 +7,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { buildNetworkAssets } from '../../../src/asset/network-assets.js';
-import { toBacklogJson } from '../../../src/backlog/backlog-snapshot.js';
+import { toBacklogJson } from '../../../src/backlog/backlog-json.js';
 import type { BacklogEffect } from '../../../src/backlog/transitions.js';
 import { correlateSequentially, type Work } from '../../../src/correlation/sequential.js';
 import type { TimedEvent } from '../../../src/correlation/items.js';

@@ -1,0 +1,177 @@
+/**
+ * Checkpoints on disk (edge module: file I/O), in `<logs>/backlogs/`:
+ *
+ * - Written whole or not at all: to a temp file, fsynced, then renamed over `checkpoint.jsonl` (the one before
+ *   it is kept as `checkpoint.previous.jsonl`), and the folder fsynced. A kill at any moment leaves either the
+ *   previous checkpoint or the new one, never a mix; a temp file left by a kill is removed at the next start.
+ * - Read newest first: a checkpoint that is refused (truncated, damaged, another version) is reported and the
+ *   previous one is used.
+ * - Files of the earlier format (one `{directive_id}.json` per directive, version 1) are still read, so an
+ *   upgrade keeps its saved backlogs.
+ */
+
+import { mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises';
+import path from 'node:path';
+import type { RestoreTarget } from '../backlog/backlog-json.js';
+import { fail, ok, type Result } from '../shared/result.js';
+import { decodeCheckpoint, type DecodedCheckpoint } from './checkpoint.js';
+import { decodeLegacySnapshot, LEGACY_FILE } from './legacy-snapshot.js';
+
+export const CHECKPOINT_FILE = 'checkpoint.jsonl';
+export const PREVIOUS_CHECKPOINT_FILE = 'checkpoint.previous.jsonl';
+const TEMP_FILE = /^checkpoint\.jsonl\.\d+\.tmp$/;
+/** Pieces are written in buffers of about this size (one write per buffer, not per backlog). */
+const WRITE_BUFFER = 1 << 20;
+
+export function checkpointDir(logsDir: string): string {
+  return path.join(logsDir, 'backlogs');
+}
+
+export interface WrittenCheckpoint {
+  readonly file: string;
+  readonly bytes: number;
+}
+
+/** Writes a checkpoint atomically (see the module comment); `pid` names the temp file. */
+export async function writeCheckpoint(dir: string, pieces: Iterable<string>, pid: number): Promise<Result<WrittenCheckpoint>> {
+  const file = path.join(dir, CHECKPOINT_FILE);
+  const temp = path.join(dir, `${CHECKPOINT_FILE}.${pid}.tmp`);
+  let bytes = 0;
+  try {
+    await mkdir(dir, { recursive: true });
+    const handle = await open(temp, 'w');
+    try {
+      let buffered: string[] = [];
+      let size = 0;
+      const flush = async () => {
+        if (buffered.length === 0) return;
+        const chunk = Buffer.from(buffered.join(''), 'utf8');
+        buffered = [];
+        size = 0;
+        await handle.write(chunk, 0, chunk.length);
+        bytes += chunk.length;
+      };
+      for (const piece of pieces) {
+        buffered.push(piece);
+        size += piece.length;
+        if (size >= WRITE_BUFFER) await flush();
+      }
+      await flush();
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await rename(file, path.join(dir, PREVIOUS_CHECKPOINT_FILE)).catch((err: NodeJS.ErrnoException) => {
+      if (err.code !== 'ENOENT') throw err;
+    });
+    await rename(temp, file);
+    await syncFolder(dir);
+    return ok({ file, bytes });
+  } catch (err) {
+    await rm(temp, { force: true }).catch(() => undefined);
+    return fail(`cannot write the checkpoint ${file}: ${(err as Error).message}`);
+  }
+}
+
+/** Makes the renames in a folder durable (Linux: fsync on the folder). */
+async function syncFolder(dir: string): Promise<void> {
+  const handle = await open(dir, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+/** A file that could not be used, and why. */
+export interface RefusedFile {
+  readonly file: string;
+  readonly reason: string;
+}
+
+export interface ReadCheckpoints {
+  /** The checkpoint restored, if one could be. */
+  readonly restored: { readonly file: string; readonly value: DecodedCheckpoint } | undefined;
+  /** Newer checkpoints that were refused (the restored one is the previous), and legacy files that were. */
+  readonly refused: readonly RefusedFile[];
+  /** Temp files of a save that did not finish, removed. */
+  readonly removedTemp: readonly string[];
+  /** Files of the earlier format that were read (to delete once the state is held). */
+  readonly legacyFiles: readonly string[];
+}
+
+async function readIfThere(file: string): Promise<Buffer | undefined> {
+  try {
+    return await readFile(file);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+}
+
+/**
+ * The newest usable checkpoint for the directives loaded now: `checkpoint.jsonl`, else the previous one; when
+ * there is neither, the files of the earlier format. Never throws for bad content; an unreadable folder is an
+ * error (the caller must not start and then overwrite what it could not read).
+ */
+export async function readCheckpoints(dir: string, directives: readonly RestoreTarget[]): Promise<Result<ReadCheckpoints>> {
+  let names: string[];
+  try {
+    names = (await readdir(dir)).sort();
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return ok({ restored: undefined, refused: [], removedTemp: [], legacyFiles: [] });
+    return fail(`cannot read the saved backlogs folder ${dir}: ${(err as Error).message}`);
+  }
+  const removedTemp: string[] = [];
+  for (const name of names.filter((n) => TEMP_FILE.test(n))) {
+    await rm(path.join(dir, name), { force: true });
+    removedTemp.push(path.join(dir, name));
+  }
+  const refused: RefusedFile[] = [];
+  try {
+    for (const name of [CHECKPOINT_FILE, PREVIOUS_CHECKPOINT_FILE]) {
+      const file = path.join(dir, name);
+      const bytes = await readIfThere(file);
+      if (bytes === undefined) continue;
+      const decoded = decodeCheckpoint(bytes, directives);
+      if (decoded.ok) return ok({ restored: { file, value: decoded.value }, refused, removedTemp, legacyFiles: [] });
+      refused.push({ file, reason: decoded.error });
+    }
+    if (refused.length > 0) return ok({ restored: undefined, refused, removedTemp, legacyFiles: [] });
+    return ok(await readLegacy(dir, names, directives, removedTemp));
+  } catch (err) {
+    return fail(`cannot read the saved backlogs in ${dir}: ${(err as Error).message}`);
+  }
+}
+
+async function readLegacy(dir: string, names: readonly string[], directives: readonly RestoreTarget[], removedTemp: string[]): Promise<ReadCheckpoints> {
+  const legacy = names.filter((n) => LEGACY_FILE.test(n));
+  if (legacy.length === 0) return { restored: undefined, refused: [], removedTemp, legacyFiles: [] };
+  const files: Array<{ file: string; bytes: Buffer }> = [];
+  const unreadable: RefusedFile[] = [];
+  for (const name of legacy) {
+    const file = path.join(dir, name);
+    try {
+      const bytes = await readIfThere(file);
+      if (bytes !== undefined) files.push({ file, bytes });
+    } catch (err) {
+      unreadable.push({ file, reason: `cannot be read: ${(err as Error).message}` });
+    }
+  }
+  const decoded = decodeLegacySnapshot(files, directives);
+  return {
+    restored: { file: dir, value: decoded.checkpoint },
+    refused: [...unreadable, ...decoded.refused],
+    removedTemp,
+    legacyFiles: files.map((f) => f.file),
+  };
+}
+
+/**
+ * Removes the saved state once the running backend holds it (D9: a restart that fails before that keeps it), so
+ * that a later crash does not bring back backlogs the backend has moved on from. JetStream checkpoints are not
+ * retired: they are replaced by the next one.
+ */
+export async function retireCheckpoints(dir: string, legacyFiles: readonly string[]): Promise<void> {
+  for (const file of [path.join(dir, CHECKPOINT_FILE), path.join(dir, PREVIOUS_CHECKPOINT_FILE), ...legacyFiles]) await rm(file, { force: true });
+}
