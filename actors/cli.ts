@@ -3,15 +3,14 @@
  * Exit status: 0 done, 1 invalid config or failed run, 2 usage error.
  */
 
-import { access, constants } from 'node:fs/promises';
-import path from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import { loadServeConfig, serveSchema, type ServeKey } from '../config/schema.js';
 import { runServe, StartupError } from './serve.js';
 import { loadConfigDir, type LoadedConfig } from '../src/config-files/config-dir.js';
 import { CORRELATION_DEFAULTS, parseCorrelationFlags, type CorrelationFlags } from '../config/correlation-flags.js';
 import { createLogger, type Logger, type LogLevel } from './logger.js';
-import { formatSummary, runReplay } from './replay.js';
+import { formatSummary, runReplay, summaryJson, type ReplayOptions, type ReplaySummary } from './replay.js';
+import { checkEventsFile } from './events-file.js';
 import { logConfigWarnings, runValidate } from './validate-command.js';
 import { runMigrate } from './migrate-command.js';
 
@@ -51,6 +50,42 @@ interface CommanderCorrelationFlags {
 
 function fromCommander(o: CommanderCorrelationFlags): CorrelationFlags {
   return { minAlarmLifetime: o.minAlarmLifetime, medRiskMin: o.med_risk_min, medRiskMax: o.med_risk_max, status: o.status, tags: o.tags };
+}
+
+/** `replay`'s own flags (besides the correlation and log flags). */
+function addReplayOptions(cmd: Command): Command {
+  return cmd
+    .option('--append', 'append to the alarm files instead of starting them empty')
+    .option('--seed <n>', 'reproducible alarm ids from this seed (0 to 4294967295), so that two runs can be diffed')
+    .option('--intel_private_ip', 'also look up private (non-global) addresses in threat intel')
+    .option('-c, --cache <minutes>', 'minutes that intel and vulnerability lookup results are cached', '10');
+}
+
+interface ReplayFlags {
+  append?: boolean;
+  seed?: string;
+  intel_private_ip?: boolean;
+  cache: string;
+}
+
+function parseReplayFlags(f: ReplayFlags): { ok: true; value: Pick<ReplayOptions, 'append' | 'seed' | 'enrichment'> } | { ok: false; error: string } {
+  const whole = (text: string) => (/^\s*\d+\s*$/.test(text) ? Number(text) : NaN);
+  const seed = f.seed === undefined ? undefined : whole(f.seed);
+  if (seed !== undefined && !(seed <= 0xffffffff)) return { ok: false, error: `--seed: must be a whole number from 0 to 4294967295, got "${f.seed}"` };
+  const cacheMinutes = whole(f.cache);
+  if (Number.isNaN(cacheMinutes)) return { ok: false, error: `--cache: must be a whole number of minutes, got "${f.cache}"` };
+  return {
+    ok: true,
+    value: { append: f.append === true, ...(seed !== undefined ? { seed } : {}), enrichment: { cacheMinutes, intelPrivateIp: f.intel_private_ip === true } },
+  };
+}
+
+/** Why a replay's input gave nothing to correlate (exit 1), or undefined when some event was valid. */
+function noValidEvent(file: string, s: ReplaySummary): string | undefined {
+  if (s.eventsRead === 0) return `no events in ${file}: the file is empty`;
+  if (s.skipped < s.eventsRead) return undefined;
+  const reasons = Object.entries(s.skippedByReason).map(([reason, n]) => `${n} ${reason}`).join(', ');
+  return `no valid event in ${file}: all ${s.eventsRead} lines were refused (${reasons}); events are JSON objects, one per line (a pretty-printed JSON file or a binary file is not)`;
 }
 
 class ExitError extends Error {
@@ -97,27 +132,28 @@ export function buildProgram(): Command {
     return { ...opts, json: own.json ?? g.json, verbose, ...(g.debug === true ? { debug: true } : {}), ...(g.trace === true ? { trace: true } : {}) };
   };
 
-  addLogOptions(
-    addCorrelationOptions(
-      program
-        .command('replay')
-        .description('correlate a JSON-lines events file offline, with the clock driven by event time')
-        .requiredOption('--config <dir>', 'folder with directives_*.json, assets_*.json (and intel_/vuln_ files)')
-        .requiredOption('--events <file>', 'JSON-lines file of normalized events')
-        .requiredOption('--logs <dir>', 'folder for siem_alarms.json and siem_alarm_events.json')
-        .option('--drain', 'after the last event, let every open backlog expire'),
+  addReplayOptions(
+    addLogOptions(
+      addCorrelationOptions(
+        program
+          .command('replay')
+          .description('correlate a JSON-lines events file offline, with the clock driven by event time')
+          .requiredOption('--config <dir>', 'folder with directives_*.json, assets_*.json (and intel_/vuln_ files)')
+          .requiredOption('--events <file>', 'JSON-lines file of normalized events')
+          .requiredOption('--logs <dir>', 'folder for siem_alarms.json and siem_alarm_events.json')
+          .option('--drain', 'after the last event, let every open backlog expire'),
+      ),
     ),
-  ).action(async (given: CommanderCorrelationFlags & LogFlags & { config: string; events: string; logs: string; drain?: boolean }) => {
+  ).action(async (given: CommanderCorrelationFlags & LogFlags & ReplayFlags & { config: string; events: string; logs: string; drain?: boolean }) => {
     const opts = withGlobals(given);
     const log = createLogger({ json: opts.json === true, level: levelOf(opts), stream: 'stderr' });
     const correlation = parseCorrelationFlags(fromCommander(opts));
     if (!correlation.ok) throw new ExitError(correlation.error, 2);
+    const replayFlags = parseReplayFlags(opts);
+    if (!replayFlags.ok) throw new ExitError(replayFlags.error, 2);
     const config = await loadOrExit(opts.config, log);
-    try {
-      await access(opts.events, constants.R_OK);
-    } catch (err) {
-      throw new ExitError(`cannot read the events file ${opts.events}: ${(err as Error).message}`, 1);
-    }
+    const readable = await checkEventsFile(opts.events);
+    if (!readable.ok) throw new ExitError(readable.error.message, 1);
     const summary = await runReplay({
       config,
       eventsFile: opts.events,
@@ -125,8 +161,11 @@ export function buildProgram(): Command {
       drain: opts.drain === true,
       correlation: correlation.value,
       log,
+      ...replayFlags.value,
     });
-    process.stdout.write(`${formatSummary(summary)}\nalarm files:      ${path.join(opts.logs, 'siem_alarms.json')}, ${path.join(opts.logs, 'siem_alarm_events.json')}\n`);
+    process.stdout.write(opts.json === true ? `${JSON.stringify(summaryJson(summary))}\n` : `${formatSummary(summary)}\n`);
+    const unusable = noValidEvent(opts.events, summary);
+    if (unusable !== undefined) throw new ExitError(unusable, 1);
   });
 
   addLogOptions(
