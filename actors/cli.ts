@@ -1,11 +1,11 @@
 /**
- * The `dsiem-backend` command line: `replay`, `validate` and `migrate` (offline), `serve` (NATS).
+ * The `dsiem-backend` command line: `replay`, `validate` and `migrate` (offline), `serve` and `publish` (NATS).
  * Exit status: 0 done, 1 invalid config or failed run, 2 usage error.
  */
 
 import { Command, CommanderError, Option } from 'commander';
 import { loadServeConfig, serveSchema, type ServeKey } from '../config/schema.js';
-import { runServe, StartupError } from './serve.js';
+import { natsOptions, redactUrl, runServe, StartupError } from './serve.js';
 import { loadConfigDir, type LoadedConfig } from '../src/config-files/config-dir.js';
 import { CORRELATION_DEFAULTS, parseCorrelationFlags, type CorrelationFlags } from '../config/correlation-flags.js';
 import { createLogger, type Logger, type LogLevel } from './logger.js';
@@ -13,6 +13,7 @@ import { formatSummary, runReplay, summaryJson, type ReplayOptions, type ReplayS
 import { checkEventsFile } from './events-file.js';
 import { logConfigWarnings, runValidate } from './validate-command.js';
 import { runMigrate } from './migrate-command.js';
+import { formatPublishSummary, runPublish } from './publish.js';
 
 interface LogFlags {
   json?: boolean;
@@ -204,6 +205,34 @@ export function buildProgram(): Command {
     });
     if (outcome.fatal !== undefined) throw new ExitError(outcome.fatal, 1);
     if (outcome.code !== 0) throw new ExitError('', outcome.code);
+  });
+
+  addLogOptions(
+    program
+      .command('publish')
+      .description('publish a JSON-lines events file on dsiem_events as the Dsiem frontend does (rcvd_time set)')
+      .requiredOption('--events <file>', 'JSON-lines file of normalized events')
+      .option('--msq <url>', `NATS server URL [env DSIEM_MSQ, default ${JSON.stringify(serveSchema.msq.default)}]`, process.env['DSIEM_MSQ'] ?? serveSchema.msq.default)
+      .option('--now', 'shift timestamps so that the first event is now, keeping the gaps between events')
+      .option('--rate <n>', 'events per second at most (default: as fast as NATS takes them)'),
+  ).action(async (given: LogFlags & { events: string; msq: string; now?: boolean; rate?: string }) => {
+    const opts = withGlobals(given);
+    const log = createLogger({ json: opts.json === true, level: levelOf(opts), stream: 'stderr' });
+    const rate = opts.rate === undefined ? undefined : Number(opts.rate);
+    if (rate !== undefined && !(Number.isFinite(rate) && rate > 0)) throw new ExitError(`--rate: must be a number of events per second above 0, got "${opts.rate}"`, 2);
+    let nats;
+    try {
+      nats = natsOptions(opts.msq, '', '');
+    } catch {
+      throw new ExitError(`--msq: not a NATS URL: "${redactUrl(opts.msq)}"`, 2);
+    }
+    const readable = await checkEventsFile(opts.events);
+    if (!readable.ok) throw new ExitError(readable.error.message, 1);
+    const target = { eventsFile: opts.events, server: redactUrl(opts.msq) };
+    const done = await runPublish({ ...target, nats, now: opts.now === true, ...(rate !== undefined ? { rate } : {}), log });
+    if (!done.ok) throw new ExitError(done.error.message, 1);
+    process.stdout.write(opts.json === true ? `${JSON.stringify({ events_file: opts.events, server: target.server, published: done.value.published, skipped: done.value.skipped, unshifted: done.value.unshifted, shift_seconds: done.value.shiftSeconds, seconds: done.value.seconds })}\n` : `${formatPublishSummary(target, done.value)}\n`);
+    if (done.value.published === 0) throw new ExitError(`nothing published: no line of ${opts.events} is a JSON object`, 1);
   });
 
   const serve = program
