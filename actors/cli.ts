@@ -9,10 +9,11 @@ import { natsOptions, redactUrl, runServe, StartupError } from './serve.js';
 import { loadConfigDir, type LoadedConfig } from '../src/config-files/config-dir.js';
 import { CORRELATION_DEFAULTS, parseCorrelationFlags, type CorrelationFlags } from '../config/correlation-flags.js';
 import { createLogger, type Logger, type LogLevel } from './logger.js';
-import { formatSummary, runReplay, summaryJson, type ReplayOptions, type ReplaySummary } from './replay.js';
+import { formatSummary, noValidEvent, runReplay, summaryJson, type ReplayOptions } from './replay.js';
 import { checkEventsFile } from './events-file.js';
 import { logConfigWarnings, runValidate } from './validate-command.js';
 import { runMigrate } from './migrate-command.js';
+import { fail, ok, type Result } from '../src/shared/result.js';
 import { formatPublishSummary, runPublish } from './publish.js';
 
 interface LogFlags {
@@ -58,8 +59,8 @@ function addReplayOptions(cmd: Command): Command {
   return cmd
     .option('--append', 'append to the alarm files instead of starting them empty')
     .option('--seed <n>', 'reproducible alarm ids from this seed (0 to 4294967295), so that two runs can be diffed')
-    .option('--intel_private_ip', 'also look up private (non-global) addresses in threat intel')
-    .option('-c, --cache <minutes>', 'minutes that intel and vulnerability lookup results are cached', '10');
+    .option(serveSchema.intelPrivateIp.flag, serveSchema.intelPrivateIp.doc)
+    .option(serveSchema.cache.flag, serveSchema.cache.doc, String(serveSchema.cache.default));
 }
 
 interface ReplayFlags {
@@ -69,24 +70,13 @@ interface ReplayFlags {
   cache: string;
 }
 
-function parseReplayFlags(f: ReplayFlags): { ok: true; value: Pick<ReplayOptions, 'append' | 'seed' | 'enrichment'> } | { ok: false; error: string } {
+function parseReplayFlags(f: ReplayFlags): Result<Pick<ReplayOptions, 'append' | 'seed' | 'enrichment'>> {
   const whole = (text: string) => (/^\s*\d+\s*$/.test(text) ? Number(text) : NaN);
   const seed = f.seed === undefined ? undefined : whole(f.seed);
-  if (seed !== undefined && !(seed <= 0xffffffff)) return { ok: false, error: `--seed: must be a whole number from 0 to 4294967295, got "${f.seed}"` };
+  if (seed !== undefined && !(seed <= 0xffffffff)) return fail(`--seed: must be a whole number from 0 to 4294967295, got "${f.seed}"`);
   const cacheMinutes = whole(f.cache);
-  if (Number.isNaN(cacheMinutes)) return { ok: false, error: `--cache: must be a whole number of minutes, got "${f.cache}"` };
-  return {
-    ok: true,
-    value: { append: f.append === true, ...(seed !== undefined ? { seed } : {}), enrichment: { cacheMinutes, intelPrivateIp: f.intel_private_ip === true } },
-  };
-}
-
-/** Why a replay's input gave nothing to correlate (exit 1), or undefined when some event was valid. */
-function noValidEvent(file: string, s: ReplaySummary): string | undefined {
-  if (s.eventsRead === 0) return `no events in ${file}: the file is empty`;
-  if (s.skipped < s.eventsRead) return undefined;
-  const reasons = Object.entries(s.skippedByReason).map(([reason, n]) => `${n} ${reason}`).join(', ');
-  return `no valid event in ${file}: all ${s.eventsRead} lines were refused (${reasons}); events are JSON objects, one per line (a pretty-printed JSON file or a binary file is not)`;
+  if (Number.isNaN(cacheMinutes)) return fail(`--cache: must be a whole number of minutes, got "${f.cache}"`);
+  return ok({ append: f.append === true, ...(seed !== undefined ? { seed } : {}), enrichment: { cacheMinutes, intelPrivateIp: f.intel_private_ip === true } });
 }
 
 class ExitError extends Error {
@@ -212,7 +202,7 @@ export function buildProgram(): Command {
       .command('publish')
       .description('publish a JSON-lines events file on dsiem_events as the Dsiem frontend does (rcvd_time set)')
       .requiredOption('--events <file>', 'JSON-lines file of normalized events')
-      .option('--msq <url>', `NATS server URL [env DSIEM_MSQ, default ${JSON.stringify(serveSchema.msq.default)}]`, process.env['DSIEM_MSQ'] ?? serveSchema.msq.default)
+      .option('--msq <url>', 'NATS server URL [env DSIEM_MSQ]', process.env['DSIEM_MSQ'] ?? serveSchema.msq.default)
       .option('--now', 'shift timestamps so that the first event is now, keeping the gaps between events')
       .option('--rate <n>', 'events per second at most (default: as fast as NATS takes them)'),
   ).action(async (given: LogFlags & { events: string; msq: string; now?: boolean; rate?: string }) => {

@@ -232,6 +232,14 @@ async function alarmsByDirective(file: string, from: number, config: LoadedConfi
     .sort((a, b) => b.alarms - a.alarms || (a.directiveIds[0] ?? 0) - (b.directiveIds[0] ?? 0));
 }
 
+/** Why a run's input gave nothing to correlate (the command exits 1), or undefined when some event was valid. */
+export function noValidEvent(file: string, s: ReplaySummary): string | undefined {
+  if (s.eventsRead === 0) return `no events in ${file}: the file is empty`;
+  if (s.skipped < s.eventsRead) return undefined;
+  const reasons = Object.entries(s.skippedByReason).map(([reason, n]) => `${n} ${reason}`).join(', ');
+  return `no valid event in ${file}: all ${s.eventsRead} lines were refused (${reasons}); events are JSON objects, one per line (a pretty-printed JSON file or a binary file is not)`;
+}
+
 /** Directives listed by name in the text summary; the rest are summed up in one line. */
 const LISTED_DIRECTIVES = 10;
 
