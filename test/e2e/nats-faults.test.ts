@@ -3,6 +3,7 @@
 
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { startNatsServer, type NatsTestServer } from '../helpers/nats-server.js';
@@ -21,8 +22,19 @@ function exitWithin(exited: Promise<CliExit>, ms: number, what: string): Promise
   return Promise.race([exited, limit]).finally(() => clearTimeout(timer));
 }
 
+/** The state letter of a process in /proc (T: stopped by a signal). */
+function processState(pid: number): string {
+  return /^\d+ \(.*\) (\S)/.exec(readFileSync(`/proc/${pid}/stat`, 'utf8'))?.[1] ?? '?';
+}
+
+/** SIGSTOP the process and wait until the kernel says it is stopped (a signal is delivered asynchronously). */
+async function stopProcess(pid: number): Promise<void> {
+  process.kill(pid, 'SIGSTOP');
+  await waitFor(() => processState(pid) === 'T', { what: `process ${pid} to stop` });
+}
+
 /** SIGSTOP the server for the test; SIGCONT and stop it whatever happens. */
-async function withStoppedLater(server: NatsTestServer, body: (stop: () => void, resume: () => void) => Promise<void>): Promise<void> {
+async function withStoppedLater(server: NatsTestServer, body: (stop: () => Promise<void>, resume: () => void) => Promise<void>): Promise<void> {
   const pid = server.pid;
   assert.ok(pid !== undefined);
   let stopped = false;
@@ -31,9 +43,9 @@ async function withStoppedLater(server: NatsTestServer, body: (stop: () => void,
     stopped = false;
   };
   try {
-    await body(() => {
-      process.kill(pid, 'SIGSTOP');
+    await body(async () => {
       stopped = true;
+      await stopProcess(pid);
     }, resume);
   } finally {
     resume();
@@ -53,7 +65,7 @@ describe('serve against a misbehaving nats-server', () => {
       const stats = await backend.settled(nc, lines.length);
       assert.ok(stats.backlogs > 0);
       await nc.close();
-      stopServer();
+      await stopServer();
       backend.proc.signal('SIGTERM');
       // Docker's default stop timeout is 10 s: the save must be done well before.
       const exit = await exitWithin(backend.proc.exited, 10_000, 'serve');
@@ -79,8 +91,8 @@ describe('serve against a misbehaving nats-server', () => {
     const nc = await natsClient(server.url);
     try {
       // A backend that does not read (stopped here; under load, a busy one) while events keep coming.
-      process.kill(pid, 'SIGSTOP');
       backendStopped = true;
+      await stopProcess(pid);
       const noise = JSON.stringify({ event_id: 'x', timestamp: '2025-01-01T00:00:00Z', sensor: 's', plugin_id: 9, plugin_sid: 9, src_ip: '10.0.0.1', dst_ip: '10.0.0.2', custom_data1: 'x'.repeat(1000) });
       const payload = new TextEncoder().encode(noise);
       await waitFor(

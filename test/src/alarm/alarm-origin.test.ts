@@ -2,7 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { alarmOrigins } from '../../../src/alarm/alarm-origin.js';
 import { toAlarmDocument } from '../../../src/alarm/alarm.js';
-import { createBacklog } from '../../../src/backlog/backlog.js';
+import { startBacklog } from '../../../src/backlog/transitions.js';
 import type { Directive } from '../../../src/directive/directive.js';
 import { aContext, aDirective, anEvent } from '../helpers.js';
 
@@ -10,7 +10,7 @@ const ctx = aContext();
 
 /** The alarm document of the backlog the event starts in the directive (a real one, as the alarm writer gets it). */
 function alarmOf(d: Directive, event = anEvent()): unknown {
-  const t = createBacklog(d, event, ctx, 'a1', 0);
+  const t = startBacklog(d, event, ctx, 'a1', 0);
   return JSON.parse(JSON.stringify(toAlarmDocument(t.state, ctx)));
 }
 

@@ -20,7 +20,7 @@ describe('seededIds', () => {
     const ids = take(seededIds(7), 100_000);
     assert.ok(ids.every((id) => ID.test(id)), ids.find((id) => !ID.test(id)));
     assert.equal(new Set(ids).size, ids.length);
-    assert.ok(take(randomIds, 100).every((id) => ID.test(id)));
+    assert.ok(take(randomIds(), 100).every((id) => ID.test(id)));
   });
 
   it('uses the whole alphabet in every position', () => {
