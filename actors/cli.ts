@@ -1,19 +1,20 @@
 /**
- * The `dsiem-backend` command line: `replay`, `validate` and `migrate` (offline), `serve` (NATS).
+ * The `dsiem-backend` command line: `replay`, `validate` and `migrate` (offline), `serve` and `publish` (NATS).
  * Exit status: 0 done, 1 invalid config or failed run, 2 usage error.
  */
 
-import { access, constants } from 'node:fs/promises';
-import path from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import { loadServeConfig, serveSchema, type ServeKey } from '../config/schema.js';
-import { runServe, StartupError } from './serve.js';
+import { natsOptions, redactUrl, runServe, StartupError } from './serve.js';
 import { loadConfigDir, type LoadedConfig } from '../src/config-files/config-dir.js';
 import { CORRELATION_DEFAULTS, parseCorrelationFlags, type CorrelationFlags } from '../config/correlation-flags.js';
 import { createLogger, type Logger, type LogLevel } from './logger.js';
-import { formatSummary, runReplay } from './replay.js';
+import { formatSummary, noValidEvent, runReplay, summaryJson, type ReplayOptions } from './replay.js';
+import { checkEventsFile } from './events-file.js';
 import { logConfigWarnings, runValidate } from './validate-command.js';
 import { runMigrate } from './migrate-command.js';
+import { fail, ok, type Result } from '../src/shared/result.js';
+import { formatPublishSummary, runPublish } from './publish.js';
 
 interface LogFlags {
   json?: boolean;
@@ -51,6 +52,31 @@ interface CommanderCorrelationFlags {
 
 function fromCommander(o: CommanderCorrelationFlags): CorrelationFlags {
   return { minAlarmLifetime: o.minAlarmLifetime, medRiskMin: o.med_risk_min, medRiskMax: o.med_risk_max, status: o.status, tags: o.tags };
+}
+
+/** `replay`'s own flags (besides the correlation and log flags). */
+function addReplayOptions(cmd: Command): Command {
+  return cmd
+    .option('--append', 'append to the alarm files instead of starting them empty')
+    .option('--seed <n>', 'reproducible alarm ids from this seed (0 to 4294967295), so that two runs can be diffed')
+    .option(serveSchema.intelPrivateIp.flag, serveSchema.intelPrivateIp.doc)
+    .option(serveSchema.cache.flag, serveSchema.cache.doc, String(serveSchema.cache.default));
+}
+
+interface ReplayFlags {
+  append?: boolean;
+  seed?: string;
+  intel_private_ip?: boolean;
+  cache: string;
+}
+
+function parseReplayFlags(f: ReplayFlags): Result<Pick<ReplayOptions, 'append' | 'seed' | 'enrichment'>> {
+  const whole = (text: string) => (/^\s*\d+\s*$/.test(text) ? Number(text) : NaN);
+  const seed = f.seed === undefined ? undefined : whole(f.seed);
+  if (seed !== undefined && !(seed <= 0xffffffff)) return fail(`--seed: must be a whole number from 0 to 4294967295, got "${f.seed}"`);
+  const cacheMinutes = whole(f.cache);
+  if (Number.isNaN(cacheMinutes)) return fail(`--cache: must be a whole number of minutes, got "${f.cache}"`);
+  return ok({ append: f.append === true, ...(seed !== undefined ? { seed } : {}), enrichment: { cacheMinutes, intelPrivateIp: f.intel_private_ip === true } });
 }
 
 class ExitError extends Error {
@@ -97,27 +123,28 @@ export function buildProgram(): Command {
     return { ...opts, json: own.json ?? g.json, verbose, ...(g.debug === true ? { debug: true } : {}), ...(g.trace === true ? { trace: true } : {}) };
   };
 
-  addLogOptions(
-    addCorrelationOptions(
-      program
-        .command('replay')
-        .description('correlate a JSON-lines events file offline, with the clock driven by event time')
-        .requiredOption('--config <dir>', 'folder with directives_*.json, assets_*.json (and intel_/vuln_ files)')
-        .requiredOption('--events <file>', 'JSON-lines file of normalized events')
-        .requiredOption('--logs <dir>', 'folder for siem_alarms.json and siem_alarm_events.json')
-        .option('--drain', 'after the last event, let every open backlog expire'),
+  addReplayOptions(
+    addLogOptions(
+      addCorrelationOptions(
+        program
+          .command('replay')
+          .description('correlate a JSON-lines events file offline, with the clock driven by event time')
+          .requiredOption('--config <dir>', 'folder with directives_*.json, assets_*.json (and intel_/vuln_ files)')
+          .requiredOption('--events <file>', 'JSON-lines file of normalized events')
+          .requiredOption('--logs <dir>', 'folder for siem_alarms.json and siem_alarm_events.json')
+          .option('--drain', 'after the last event, let every open backlog expire'),
+      ),
     ),
-  ).action(async (given: CommanderCorrelationFlags & LogFlags & { config: string; events: string; logs: string; drain?: boolean }) => {
+  ).action(async (given: CommanderCorrelationFlags & LogFlags & ReplayFlags & { config: string; events: string; logs: string; drain?: boolean }) => {
     const opts = withGlobals(given);
     const log = createLogger({ json: opts.json === true, level: levelOf(opts), stream: 'stderr' });
     const correlation = parseCorrelationFlags(fromCommander(opts));
     if (!correlation.ok) throw new ExitError(correlation.error, 2);
+    const replayFlags = parseReplayFlags(opts);
+    if (!replayFlags.ok) throw new ExitError(replayFlags.error, 2);
     const config = await loadOrExit(opts.config, log);
-    try {
-      await access(opts.events, constants.R_OK);
-    } catch (err) {
-      throw new ExitError(`cannot read the events file ${opts.events}: ${(err as Error).message}`, 1);
-    }
+    const readable = await checkEventsFile(opts.events);
+    if (!readable.ok) throw new ExitError(readable.error.message, 1);
     const summary = await runReplay({
       config,
       eventsFile: opts.events,
@@ -125,8 +152,11 @@ export function buildProgram(): Command {
       drain: opts.drain === true,
       correlation: correlation.value,
       log,
+      ...replayFlags.value,
     });
-    process.stdout.write(`${formatSummary(summary)}\nalarm files:      ${path.join(opts.logs, 'siem_alarms.json')}, ${path.join(opts.logs, 'siem_alarm_events.json')}\n`);
+    process.stdout.write(opts.json === true ? `${JSON.stringify(summaryJson(summary))}\n` : `${formatSummary(summary)}\n`);
+    const unusable = noValidEvent(opts.events, summary);
+    if (unusable !== undefined) throw new ExitError(unusable, 1);
   });
 
   addLogOptions(
@@ -165,6 +195,34 @@ export function buildProgram(): Command {
     });
     if (outcome.fatal !== undefined) throw new ExitError(outcome.fatal, 1);
     if (outcome.code !== 0) throw new ExitError('', outcome.code);
+  });
+
+  addLogOptions(
+    program
+      .command('publish')
+      .description('publish a JSON-lines events file on dsiem_events as the Dsiem frontend does (rcvd_time set)')
+      .requiredOption('--events <file>', 'JSON-lines file of normalized events')
+      .option('--msq <url>', 'NATS server URL [env DSIEM_MSQ]', process.env['DSIEM_MSQ'] ?? serveSchema.msq.default)
+      .option('--now', 'shift timestamps so that the first event is now, keeping the gaps between events')
+      .option('--rate <n>', 'events per second at most (default: as fast as NATS takes them)'),
+  ).action(async (given: LogFlags & { events: string; msq: string; now?: boolean; rate?: string }) => {
+    const opts = withGlobals(given);
+    const log = createLogger({ json: opts.json === true, level: levelOf(opts), stream: 'stderr' });
+    const rate = opts.rate === undefined ? undefined : Number(opts.rate);
+    if (rate !== undefined && !(Number.isFinite(rate) && rate > 0)) throw new ExitError(`--rate: must be a number of events per second above 0, got "${opts.rate}"`, 2);
+    let nats;
+    try {
+      nats = natsOptions(opts.msq, '', '');
+    } catch {
+      throw new ExitError(`--msq: not a NATS URL: "${redactUrl(opts.msq)}"`, 2);
+    }
+    const readable = await checkEventsFile(opts.events);
+    if (!readable.ok) throw new ExitError(readable.error.message, 1);
+    const target = { eventsFile: opts.events, server: redactUrl(opts.msq) };
+    const done = await runPublish({ ...target, nats, now: opts.now === true, ...(rate !== undefined ? { rate } : {}), log });
+    if (!done.ok) throw new ExitError(done.error.message, 1);
+    process.stdout.write(opts.json === true ? `${JSON.stringify({ events_file: opts.events, server: target.server, published: done.value.published, skipped: done.value.skipped, unshifted: done.value.unshifted, shift_seconds: done.value.shiftSeconds, seconds: done.value.seconds })}\n` : `${formatPublishSummary(target, done.value)}\n`);
+    if (done.value.published === 0) throw new ExitError(`nothing published: no line of ${opts.events} is a JSON object`, 1);
   });
 
   const serve = program

@@ -1,41 +1,40 @@
 /**
  * The NATS ingress: the subscription on `dsiem_events` and the ingress actor behind it.
  *
- * The subscription callback only checks the bound and queues raw payloads; once per event-loop turn they go to
- * the ingress actor in one message, which decodes each event once, counts and skips invalid ones by reason,
- * drops whitelisted sources, stamps the clock and hands the batch to the engine. Intake is bounded: when the
- * events waiting for correlation reach `--max_queue`, new ones are dropped and counted (core NATS has no flow
- * control; the overload signal asks the frontend to slow down). A throwing handler loses its batch (counted and
- * logged) and the actor resumes: intake never stops.
+ * The subscription callback only checks the bounds and queues raw payloads; once per event-loop turn they go to
+ * the ingress actor in one message, which passes each through the intake (src/intake: decoded once, invalid
+ * ones counted by reason, whitelisted sources dropped, the rest stamped with the clock) and hands the batch to
+ * the engine. Intake is bounded, and the bounds are the subscription's pending limits: when the events waiting
+ * for correlation reach `--max_queue`, or the payloads received and not yet decoded reach `--nats-pending-mb`,
+ * new ones are dropped and counted (core NATS has no flow control; the overload signal asks the frontend to
+ * slow down). A throwing handler loses its batch (counted and logged) and the actor resumes: intake never stops.
  */
 
 import { dispatch, spawn, type Ref } from 'nact';
 import type { NatsConnection, Subscription } from 'nats';
-import { decodeEventJson, type EventRejection } from '../src/event/normalized-event.js';
+import { createIntake, type IntakeTally } from '../src/intake/intake.js';
 import type { Clock } from '../src/shared/time.js';
 import type { Engine } from './engine.js';
 import type { Logger } from './logger.js';
 import type { TimedEvent } from './messages.js';
+import { settleWithin } from './settle-within.js';
 
 export const EVENTS_SUBJECT = 'dsiem_events';
-/** Payloads above this size are refused without parsing (a normalized event is about 1 KB). */
-export const MAX_EVENT_BYTES = 64 * 1024;
 /** Events handed to the engine in one batch at most. */
 const MAX_BATCH = 10_000;
 /** How long a batch may hold the next one back (see `flush`). */
 const GATE_MS = 1_000;
+/** How long `stop` waits for the server to confirm the unsubscription (a hung server never does). */
+export const DRAIN_TIMEOUT_MS = 2_000;
 
-export type IngressRejection = EventRejection | 'not-utf8' | 'too-large';
-/** Why an event was dropped: the queue was full, or intake was paused (alarm lines that cannot be written). */
-export type DropReason = 'queue-full' | 'intake-paused';
+/** Why an event was dropped: the queue was full, intake was paused (alarm lines that cannot be written), or the
+ * payloads received and not yet decoded reached `--nats-pending-mb`. */
+export type DropReason = 'queue-full' | 'intake-paused' | 'pending-bytes';
 
-export interface IngressStats {
+export interface IngressStats extends IntakeTally {
   received: number;
   accepted: number;
-  invalid: number;
-  invalidByReason: Partial<Record<IngressRejection, number>>;
-  whitelisted: number;
-  /** Dropped because the queue was full or intake was paused, in all and by reason. */
+  /** Dropped because the queue was full, intake was paused or the pending bytes were at their bound, in all and by reason. */
   dropped: number;
   droppedByReason: Partial<Record<DropReason, number>>;
   /** Lost to a failing ingress handler. */
@@ -43,6 +42,12 @@ export interface IngressStats {
   /** Messages to the ingress actor (received / batches = the mean batch size). */
   batches: number;
 }
+
+const DROP_MESSAGES: Record<DropReason, string> = {
+  'queue-full': 'event queue full, dropping events',
+  'intake-paused': 'intake paused, dropping events',
+  'pending-bytes': 'received events not yet decoded reached --nats-pending-mb, dropping events',
+};
 
 type IngressMsg = { readonly type: 'raw'; readonly payloads: readonly Uint8Array[] };
 
@@ -61,6 +66,8 @@ export function startNatsIngress(o: {
   readonly engine: Engine;
   readonly clock: Clock;
   readonly maxQueue: number;
+  /** Bytes of payloads received and not yet decoded, at most (`--nats-pending-mb`); default no bound. */
+  readonly maxPendingBytes?: number;
   readonly log: Logger;
   readonly parent: Ref<unknown>;
   /** Called when an event is dropped because the queue is full (the backend is overloaded). */
@@ -69,47 +76,29 @@ export function startNatsIngress(o: {
   readonly paused?: () => boolean;
 }): Ingress {
   const stats: IngressStats = { received: 0, accepted: 0, invalid: 0, invalidByReason: {}, whitelisted: 0, dropped: 0, droppedByReason: {}, failed: 0, batches: 0 };
-  const utf8 = new TextDecoder('utf-8', { fatal: true });
+  const intake = createIntake({ assets: o.engine.assets, clock: 'wall', tally: stats });
+  const maxPendingBytes = o.maxPendingBytes ?? Number.MAX_SAFE_INTEGER;
   let handedOver = 0;
+  let pendingBytes = 0;
   let raw: Uint8Array[] = [];
   let scheduled = false;
   let dropLogged = 0;
 
-  const reject = (reason: IngressRejection, detail: string) => {
-    stats.invalid++;
-    stats.invalidByReason[reason] = (stats.invalidByReason[reason] ?? 0) + 1;
-    if (stats.invalid <= LOGGED_INVALID) o.log.warn('invalid event skipped', { reason, detail });
-    if (stats.invalid === LOGGED_INVALID) o.log.warn('further invalid events are counted (watchdog report) but not logged');
-  };
-
   const actor = spawn(
     o.parent,
     (state: number, msg: IngressMsg) => {
+      // Out of the subscription's queue from here on: handled, or lost with the batch if the handler fails.
+      handedOver += msg.payloads.length;
+      for (const payload of msg.payloads) pendingBytes -= payload.length;
       const batch: TimedEvent[] = [];
       const now = o.clock.now();
       for (const payload of msg.payloads) {
-        handedOver++;
-        if (payload.length > MAX_EVENT_BYTES) {
-          reject('too-large', `${payload.length} bytes`);
-          continue;
+        const taken = intake.take(payload, now);
+        if (taken.kind === 'accepted') batch.push(taken);
+        else if (taken.kind === 'invalid' && stats.invalid <= LOGGED_INVALID) {
+          o.log.warn('invalid event skipped', { reason: taken.reason, detail: taken.detail });
+          if (stats.invalid === LOGGED_INVALID) o.log.warn('further invalid events are counted (watchdog report) but not logged');
         }
-        let text: string;
-        try {
-          text = utf8.decode(payload);
-        } catch {
-          reject('not-utf8', 'payload is not valid UTF-8');
-          continue;
-        }
-        const decoded = decodeEventJson(text);
-        if (!decoded.ok) {
-          reject(decoded.reason, decoded.detail);
-          continue;
-        }
-        if (o.engine.assets.isWhitelisted(decoded.event.srcAddr)) {
-          stats.whitelisted++;
-          continue;
-        }
-        batch.push({ event: decoded.event, now });
       }
       if (batch.length > 0) o.engine.ingest(batch);
       // The barrier follows the batch through every actor: it resolves once the batch is fully correlated.
@@ -124,7 +113,6 @@ export function startNatsIngress(o: {
         try {
           const lost = msg?.payloads.length ?? 0;
           stats.failed += lost;
-          handedOver += lost;
           o.log.error('ingress handler failed; its batch is lost, intake goes on', { error: err instanceof Error ? err.message : String(err), lost });
           release(gate);
         } catch {
@@ -165,6 +153,16 @@ export function startNatsIngress(o: {
   // it was routed to (directive mailboxes and queues included).
   const load = () => stats.accepted - handedOver + o.engine.stats.waiting;
 
+  const drop = (reason: DropReason) => {
+    stats.dropped++;
+    stats.droppedByReason[reason] = (stats.droppedByReason[reason] ?? 0) + 1;
+    o.onDrop?.(o.clock.now());
+    if (dropLogged === 0 || stats.dropped - dropLogged >= 10_000) {
+      dropLogged = stats.dropped;
+      o.log.warn(DROP_MESSAGES[reason], { reason, maxQueue: o.maxQueue, maxPendingBytes, droppedSoFar: stats.dropped });
+    }
+  };
+
   const sub: Subscription = o.nc.subscribe(EVENTS_SUBJECT, {
     callback: (err, m) => {
       if (err !== null) {
@@ -172,18 +170,11 @@ export function startNatsIngress(o: {
         return;
       }
       stats.received++;
-      const dropped: DropReason | undefined = o.paused?.() === true ? 'intake-paused' : load() >= o.maxQueue ? 'queue-full' : undefined;
-      if (dropped !== undefined) {
-        stats.dropped++;
-        stats.droppedByReason[dropped] = (stats.droppedByReason[dropped] ?? 0) + 1;
-        o.onDrop?.(o.clock.now());
-        if (dropLogged === 0 || stats.dropped - dropLogged >= 10_000) {
-          dropLogged = stats.dropped;
-          o.log.warn(dropped === 'queue-full' ? 'event queue full, dropping events' : 'intake paused, dropping events', { reason: dropped, maxQueue: o.maxQueue, droppedSoFar: stats.dropped });
-        }
-        return;
-      }
+      const dropped: DropReason | undefined =
+        o.paused?.() === true ? 'intake-paused' : load() >= o.maxQueue ? 'queue-full' : pendingBytes + m.data.length > maxPendingBytes ? 'pending-bytes' : undefined;
+      if (dropped !== undefined) return drop(dropped);
       stats.accepted++;
+      pendingBytes += m.data.length;
       raw.push(m.data);
       if (!scheduled) {
         scheduled = true;
@@ -196,10 +187,20 @@ export function startNatsIngress(o: {
     stats,
     load,
     stop: async () => {
-      // Drain: every message the server delivered before the unsubscription is still handed over.
-      await sub.drain().catch((err: Error) => o.log.warn('could not drain the subscription', { error: err.message }));
+      // Drain: every message the server delivered before the unsubscription is still handed over. A server that
+      // does not answer (hung, unreachable) must not hold the shutdown: after the bound, the subscription is
+      // closed here without its confirmation, and what the server had not sent yet is not received.
+      const drained = await settleWithin(sub.drain(), DRAIN_TIMEOUT_MS);
+      if (drained !== 'done') {
+        o.log.warn('could not drain the subscription; closing it without the server', { error: drained === 'timeout' ? `no answer within ${DRAIN_TIMEOUT_MS} ms` : drained.message });
+        try {
+          sub.unsubscribe();
+        } catch {
+          // already closed
+        }
+      }
       flush();
-      // Let the ingress actor hand its last batch to the engine.
+      // Let the ingress actor hand its last batch to the engine (local work: the actor resumes after a failure).
       await new Promise<void>((resolve) => setImmediate(resolve));
       while (handedOver < stats.accepted) await new Promise<void>((resolve) => setTimeout(resolve, 5));
     },

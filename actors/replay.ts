@@ -1,14 +1,22 @@
 /**
  * `replay`: the serve pipeline fed from a JSON-lines file, with the clock driven by event time (the latest
- * event timestamp seen so far). Invalid events are skipped and counted, whitelisted sources dropped, exactly
- * as the NATS ingress does. With `drain`, every backlog still open expires after the last event.
+ * event timestamp seen so far). Each line goes through the intake serve uses (src/intake: invalid events skipped
+ * and counted by reason, whitelisted sources dropped). The alarm files are started afresh unless `append`; with
+ * `seed`, alarm ids are reproducible; with `drain`, every backlog still open expires after the last event. The
+ * run ends once every event is correlated and every lookup has answered, so their alarm re-writes are on disk.
  */
 
 import { createReadStream } from 'node:fs';
-import { LineSplitter } from '../src/shared/lines.js';
-import { decodeEventJson, type EventRejection } from '../src/event/normalized-event.js';
-import { startEngine, type CorrelationOptions, type Engine, type EngineOptions } from './engine.js';
+import { mkdir, stat, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { alarmOrigins } from '../src/alarm/alarm-origin.js';
 import type { LoadedConfig } from '../src/config-files/config-dir.js';
+import { createIntake, MAX_EVENT_BYTES, type InvalidReason } from '../src/intake/intake.js';
+import { seededIds } from '../src/shared/ids.js';
+import { isBlankLine, LineSplitter } from '../src/shared/lines.js';
+import { ALARM_EVENTS_FILE, ALARMS_FILE } from './alarm-writer-actor.js';
+import { startEngine, type CorrelationOptions, type Engine, type EngineOptions } from './engine.js';
 import type { Logger } from './logger.js';
 import type { TimedEvent } from './messages.js';
 
@@ -19,6 +27,16 @@ export interface ReplayOptions {
   readonly drain: boolean;
   readonly correlation: CorrelationOptions;
   readonly log: Logger;
+  /** Append to the alarm files (`--append`) instead of starting them empty. */
+  readonly append?: boolean;
+  /** Reproducible alarm ids from this seed (`--seed`); random ids otherwise. */
+  readonly seed?: number;
+  /** Intel/vulnerability lookups (`--cache`, `--intel_private_ip`), as serve does them. */
+  readonly enrichment?: EngineOptions['enrichment'];
+  /** A progress line this often (ms; 0: never). Default 2,000. */
+  readonly progressEveryMs?: number;
+  /** Milliseconds of a monotonic clock, for the progress lines and the run time (tests may drive it). */
+  readonly wallClock?: () => number;
   /** Hooks for tests: ids, fault injection. */
   readonly engine?: Partial<Pick<EngineOptions, 'newId' | 'stepBatch' | 'budget'>>;
   readonly batchSize?: number;
@@ -26,10 +44,17 @@ export interface ReplayOptions {
   readonly maxUnwrittenBytes?: number;
 }
 
+/** Alarms of one directive, or of several that their alarms do not tell apart (see src/alarm/alarm-origin.ts). */
+export interface DirectiveAlarms {
+  readonly directiveIds: readonly number[];
+  readonly names: readonly string[];
+  readonly alarms: number;
+}
+
 export interface ReplaySummary {
   readonly eventsRead: number;
   readonly skipped: number;
-  readonly skippedByReason: Readonly<Partial<Record<EventRejection, number>>>;
+  readonly skippedByReason: Readonly<Partial<Record<InvalidReason, number>>>;
   readonly whitelisted: number;
   readonly backlogsCreated: number;
   readonly backlogRestarts: number;
@@ -38,7 +63,10 @@ export interface ReplaySummary {
   readonly alarms: number;
   readonly alarmLines: number;
   readonly alarmEventLines: number;
+  /** Alarms written by this run, per directive, most first. */
+  readonly alarmsByDirective: readonly DirectiveAlarms[];
   readonly seconds: number;
+  readonly alarmFiles: readonly string[];
 }
 
 /**
@@ -47,9 +75,23 @@ export interface ReplaySummary {
  */
 const MAX_IN_FLIGHT = 10_000;
 const LOGGED_INVALID = 10;
+const PROGRESS_EVERY_MS = 2_000;
+/** Read size: lines are split here, per chunk (no readline: it costs a promise per line). */
+const CHUNK_BYTES = 1 << 18;
+
+/** Empties the alarm files (unless appending); returns where this run's alarm lines start. */
+async function prepareOutput(logsDir: string, append: boolean): Promise<number> {
+  await mkdir(logsDir, { recursive: true });
+  const alarms = path.join(logsDir, ALARMS_FILE);
+  if (append) return (await stat(alarms).catch(() => undefined))?.size ?? 0;
+  await Promise.all([writeFile(alarms, ''), writeFile(path.join(logsDir, ALARM_EVENTS_FILE), '')]);
+  return 0;
+}
 
 export async function runReplay(o: ReplayOptions): Promise<ReplaySummary> {
-  const started = process.hrtime.bigint();
+  const wall = o.wallClock ?? (() => performance.now());
+  const started = wall();
+  const alarmsFrom = await prepareOutput(o.logsDir, o.append === true);
   let clockMs = 0;
   const engine: Engine = startEngine({
     config: o.config,
@@ -57,14 +99,16 @@ export async function runReplay(o: ReplayOptions): Promise<ReplaySummary> {
     logsDir: o.logsDir,
     clock: { now: () => clockMs },
     log: o.log,
+    ...(o.seed !== undefined ? { newId: seededIds(o.seed) } : {}),
+    ...(o.enrichment !== undefined ? { enrichment: o.enrichment } : {}),
     ...o.engine,
   });
   if (o.maxUnwrittenBytes !== undefined) engine.output.maxUnwrittenBytes = o.maxUnwrittenBytes;
+  const intake = createIntake({ assets: engine.assets, clock: 'event-time' });
   const batchSize = o.batchSize ?? MAX_IN_FLIGHT;
-  const skippedByReason: Partial<Record<EventRejection, number>> = {};
+  const progress = progressReporter(o, engine, wall, started);
+  let line = 0;
   let read = 0;
-  let skipped = 0;
-  let whitelisted = 0;
   let inFlight = 0;
   let batch: TimedEvent[] = [];
   const send = () => {
@@ -73,38 +117,35 @@ export async function runReplay(o: ReplayOptions): Promise<ReplaySummary> {
     inFlight += batch.length;
     batch = [];
   };
-  try {
-    const splitter = new LineSplitter();
-    const handle = async (lines: readonly string[]) => {
-      for (const line of lines) {
-        if (line.trim() === '') continue;
-        read++;
-        const decoded = decodeEventJson(line);
-        if (!decoded.ok) {
-          skipped++;
-          skippedByReason[decoded.reason] = (skippedByReason[decoded.reason] ?? 0) + 1;
-          if (skipped <= LOGGED_INVALID) o.log.warn('invalid event skipped', { file: o.eventsFile, line: read, reason: decoded.detail });
-          if (skipped === LOGGED_INVALID) o.log.warn('further invalid events are counted but not logged');
-          continue;
-        }
-        const event = decoded.event;
-        if (engine.assets.isWhitelisted(event.srcAddr)) {
-          whitelisted++;
-          continue;
-        }
-        if (!Number.isNaN(event.time)) clockMs = Math.max(clockMs, event.time * 1000);
-        batch.push({ event, now: clockMs });
-        if (batch.length >= batchSize) send();
-        if (inFlight >= MAX_IN_FLIGHT) {
-          await engine.barrier();
-          inFlight = 0;
-        }
-        // Alarm lines that cannot be written reached their bound: stop reading until the writer's retry succeeds.
-        if (engine.output.atBound) await engine.output.belowBound();
+  const handle = async (lines: readonly Uint8Array[]) => {
+    for (const bytes of lines) {
+      line++;
+      if (isBlankLine(bytes)) continue;
+      read++;
+      const taken = intake.take(bytes, clockMs);
+      if (taken.kind === 'invalid') {
+        const skipped = intake.tally.invalid;
+        if (skipped <= LOGGED_INVALID) o.log.warn('invalid event skipped', { file: o.eventsFile, line, reason: taken.reason, detail: taken.detail });
+        if (skipped === LOGGED_INVALID) o.log.warn('further invalid events are counted but not logged');
+        continue;
       }
-    };
-    // Chunks of 256 KB; lines are split here (no readline: it costs a promise per line).
-    for await (const chunk of createReadStream(o.eventsFile, { encoding: 'utf8', highWaterMark: 1 << 18 })) await handle(splitter.push(chunk as string));
+      if (taken.kind === 'whitelisted') continue;
+      clockMs = taken.now;
+      batch.push(taken);
+      if (batch.length >= batchSize) send();
+      if (inFlight >= MAX_IN_FLIGHT) {
+        await engine.barrier();
+        inFlight = 0;
+      }
+      // Alarm lines that cannot be written reached their bound: stop reading until the writer's retry succeeds.
+      if (engine.output.atBound) await engine.output.belowBound();
+    }
+    progress(read);
+  };
+  try {
+    // A line longer than an event may be is kept only up to the bound: the intake refuses it as too large.
+    const splitter = new LineSplitter(MAX_EVENT_BYTES);
+    for await (const chunk of createReadStream(o.eventsFile, { highWaterMark: CHUNK_BYTES })) await handle(splitter.push(chunk as Buffer));
     await handle(splitter.end());
     send();
     await engine.barrier();
@@ -117,32 +158,131 @@ export async function runReplay(o: ReplayOptions): Promise<ReplaySummary> {
   } finally {
     engine.stop();
   }
+  const seconds = (wall() - started) / 1000;
   const out = engine.output.stats;
+  const alarmsFile = path.join(o.logsDir, ALARMS_FILE);
   return {
     eventsRead: read,
-    skipped,
-    skippedByReason,
-    whitelisted,
+    skipped: intake.tally.invalid,
+    skippedByReason: intake.tally.invalidByReason,
+    whitelisted: intake.tally.whitelisted,
     backlogsCreated: engine.stats.backlogsCreated,
     backlogRestarts: engine.stats.backlogRestarts,
     directiveEvents: engine.stats.handled,
     alarms: out.alarms,
     alarmLines: out.alarmLines,
     alarmEventLines: out.alarmEventLines,
-    seconds: Number(process.hrtime.bigint() - started) / 1e9,
+    alarmsByDirective: await alarmsByDirective(alarmsFile, alarmsFrom, o.config),
+    seconds,
+    alarmFiles: [alarmsFile, path.join(o.logsDir, ALARM_EVENTS_FILE)],
   };
 }
+
+/** A progress line (events read, events/s, live backlogs, alarms) at most every `progressEveryMs`. */
+function progressReporter(o: ReplayOptions, engine: Engine, wall: () => number, started: number): (read: number) => void {
+  const every = o.progressEveryMs ?? PROGRESS_EVERY_MS;
+  let next = started + every;
+  return (read) => {
+    if (every <= 0) return;
+    const now = wall();
+    if (now < next) return;
+    next = now + every;
+    o.log.info('replay progress', {
+      events: read,
+      eventsPerSecond: Math.round((read * 1000) / Math.max(1, now - started)),
+      backlogs: engine.stats.activeBacklogs,
+      alarms: engine.output.stats.alarms,
+    });
+  };
+}
+
+/** Reads back this run's alarm lines (from byte `from`) and counts distinct alarms per directive. */
+async function alarmsByDirective(file: string, from: number, config: LoadedConfig): Promise<DirectiveAlarms[]> {
+  const origin = alarmOrigins(config.directives);
+  const names = new Map(config.directives.map((d) => [d.id, d.name]));
+  const seen = new Set<string>();
+  const counts = new Map<string, { ids: readonly number[]; alarms: number }>();
+  const splitter = new LineSplitter();
+  const decoder = new TextDecoder();
+  const count = (lines: readonly Uint8Array[]) => {
+    for (const bytes of lines) {
+      let alarm: { alarm_id?: unknown };
+      try {
+        alarm = JSON.parse(decoder.decode(bytes)) as { alarm_id?: unknown };
+      } catch {
+        continue;
+      }
+      if (typeof alarm.alarm_id !== 'string' || seen.has(alarm.alarm_id)) continue;
+      seen.add(alarm.alarm_id);
+      const ids = origin(alarm);
+      const key = ids.join(',');
+      const entry = counts.get(key) ?? { ids, alarms: 0 };
+      entry.alarms++;
+      counts.set(key, entry);
+    }
+  };
+  try {
+    for await (const chunk of createReadStream(file, { start: from, highWaterMark: CHUNK_BYTES })) count(splitter.push(chunk as Buffer));
+    count(splitter.end());
+  } catch {
+    return [];
+  }
+  return [...counts.values()]
+    .map((c) => ({ directiveIds: c.ids, names: c.ids.map((id) => names.get(id) ?? ''), alarms: c.alarms }))
+    .sort((a, b) => b.alarms - a.alarms || (a.directiveIds[0] ?? 0) - (b.directiveIds[0] ?? 0));
+}
+
+/** Why a run's input gave nothing to correlate (the command exits 1), or undefined when some event was valid. */
+export function noValidEvent(file: string, s: ReplaySummary): string | undefined {
+  if (s.eventsRead === 0) return `no events in ${file}: the file is empty`;
+  if (s.skipped < s.eventsRead) return undefined;
+  const reasons = Object.entries(s.skippedByReason).map(([reason, n]) => `${n} ${reason}`).join(', ');
+  return `no valid event in ${file}: all ${s.eventsRead} lines were refused (${reasons}); events are JSON objects, one per line (a pretty-printed JSON file or a binary file is not)`;
+}
+
+/** Directives listed by name in the text summary; the rest are summed up in one line. */
+const LISTED_DIRECTIVES = 10;
 
 export function formatSummary(s: ReplaySummary): string {
   const reasons = Object.entries(s.skippedByReason)
     .map(([reason, n]) => `${n} ${reason}`)
     .join(', ');
+  const directive = (d: DirectiveAlarms) =>
+    d.directiveIds.length === 0 ? 'no known directive' : d.directiveIds.map((id, i) => `directive ${id} "${d.names[i]}"`).join(' or ');
+  const listed = s.alarmsByDirective.slice(0, LISTED_DIRECTIVES).map((d) => `  ${d.alarms} from ${directive(d)}`);
+  const rest = s.alarmsByDirective.slice(LISTED_DIRECTIVES);
+  if (rest.length > 0) listed.push(`  ${rest.reduce((n, d) => n + d.alarms, 0)} from ${rest.length} more directives`);
   return [
     `events read:      ${s.eventsRead}`,
     `skipped invalid:  ${s.skipped}${reasons ? ` (${reasons})` : ''}`,
     `whitelisted:      ${s.whitelisted}`,
     `backlogs created: ${s.backlogsCreated}${s.backlogRestarts > 0 ? ` (${s.backlogRestarts} restarts after failures)` : ''}`,
     `alarms:           ${s.alarms} (${s.alarmLines} alarm lines, ${s.alarmEventLines} alarm-event lines)`,
+    ...listed,
     `time:             ${s.seconds.toFixed(2)} s (${Math.round(s.eventsRead / Math.max(s.seconds, 1e-9))} events/s)`,
+    `alarm files:      ${s.alarmFiles.join(', ')}`,
   ].join('\n');
+}
+
+/** The summary as one JSON object (`replay -j`), with the field names of the stats reply where they exist. */
+export function summaryJson(s: ReplaySummary): Record<string, unknown> {
+  const single = s.alarmsByDirective.filter((d) => d.directiveIds.length === 1);
+  const shared = s.alarmsByDirective.filter((d) => d.directiveIds.length !== 1);
+  return {
+    events_read: s.eventsRead,
+    invalid: s.skipped,
+    invalid_by_reason: s.skippedByReason,
+    whitelisted: s.whitelisted,
+    backlogs_created: s.backlogsCreated,
+    backlog_restarts: s.backlogRestarts,
+    directive_events: s.directiveEvents,
+    alarms: s.alarms,
+    alarm_lines: s.alarmLines,
+    alarm_event_lines: s.alarmEventLines,
+    alarms_by_directive: single.map((d) => ({ directive_id: d.directiveIds[0], name: d.names[0], alarms: d.alarms })),
+    ...(shared.length > 0 ? { alarms_of_indistinguishable_directives: shared.map((d) => ({ directive_ids: d.directiveIds, alarms: d.alarms })) } : {}),
+    seconds: Math.round(s.seconds * 1000) / 1000,
+    events_per_second: Math.round(s.eventsRead / Math.max(s.seconds, 1e-9)),
+    alarm_files: s.alarmFiles,
+  };
 }

@@ -22,12 +22,22 @@ import type { ServeConfig } from '../config/schema.js';
 import { startEngine, type Engine } from './engine.js';
 import type { Logger } from './logger.js';
 import { startNatsIngress, type Ingress } from './nats-ingress.js';
+import { watchNatsStatus, type NatsConnectionStats } from './nats-status.js';
+import { settleWithin } from './settle-within.js';
 
 export const OVERLOAD_SUBJECT = 'dsiem_overload_signals';
 /** Request/reply subject answering the backend's counters as JSON (monitoring, benchmarks, tests). */
 export const STATS_SUBJECT = 'dsiem_backend_stats';
 const REPORT_EVERY_MS = 10_000;
 const SHUTDOWN_DEADLINE_MS = 60_000;
+/**
+ * Bounds of the shutdown steps that wait on something else (SIGTERM must end with a save within a few seconds,
+ * whatever NATS or a lookup service does): the subscription drain (nats-ingress.ts, 2 s), correlation of what
+ * was received (lookups in flight included), the NATS close, and the exit once everything is done.
+ */
+const CORRELATION_WAIT_MS = 4_000;
+const NATS_CLOSE_WAIT_MS = 1_000;
+const EXIT_GRACE_MS = 1_000;
 
 export class StartupError extends Error {}
 
@@ -128,7 +138,7 @@ function overloadSignals(nc: () => NatsConnection | undefined, holdSec: number, 
 }
 
 /** The counters of a running backend (the `dsiem_backend_stats` reply). */
-export function statsOf(engine: Engine, ingress: Ingress) {
+export function statsOf(engine: Engine, ingress: Ingress, nats: NatsConnectionStats) {
   const s = engine.stats;
   return {
     received: ingress.stats.received,
@@ -154,6 +164,7 @@ export function statsOf(engine: Engine, ingress: Ingress) {
     unwritten_bytes: engine.output.unwrittenBytes,
     intake_paused: engine.output.atBound,
     intake_pauses: engine.output.stats.boundReached,
+    nats_slow_consumer_cuts: nats.slowConsumerCuts,
     ...memoryFigures(),
   };
 }
@@ -164,7 +175,7 @@ function memoryFigures(): { rss_mb: number; heap_used_mb: number } {
   return { rss_mb: Math.round(m.rss / 1e5) / 10, heap_used_mb: Math.round(m.heapUsed / 1e5) / 10 };
 }
 
-function watchdog(engine: Engine, ingress: Ingress, maxEps: number, log: Logger): () => void {
+function watchdog(engine: Engine, ingress: Ingress, nats: NatsConnectionStats, maxEps: number, log: Logger): () => void {
   let last = { received: 0, handled: 0, latency: 0, at: Date.now() };
   return () => {
     const now = Date.now();
@@ -187,6 +198,7 @@ function watchdog(engine: Engine, ingress: Ingress, maxEps: number, log: Logger)
       alarm_write_errors: engine.output.stats.writeErrors,
       lines_not_written: engine.output.pending,
       intake_paused: engine.output.atBound,
+      nats_slow_consumer_cuts: nats.slowConsumerCuts,
       ...memoryFigures(),
     });
     if (queue > 0 && avg > 1000 / maxEps) {
@@ -273,12 +285,7 @@ export async function runServe(c: ServeConfig, log: Logger, clock: Clock = syste
     throw new StartupError(`cannot connect to NATS at ${redactUrl(c.msq)}: ${(err as Error).message}`);
   }
   const conn = nc;
-  void (async () => {
-    for await (const s of conn.status()) {
-      if (s.type === 'disconnect' || s.type === 'reconnect') log.warn(`nats ${s.type === 'disconnect' ? 'disconnected' : 'reconnected'}`, { server: String(s.data) });
-      else if (s.type === 'error') log.error('nats client error', { error: String(s.data) });
-    }
-  })().catch(() => undefined);
+  const natsStats = watchNatsStatus(conn, log);
 
   const system = start();
   const ingress = startNatsIngress({
@@ -286,6 +293,7 @@ export async function runServe(c: ServeConfig, log: Logger, clock: Clock = syste
     engine,
     clock,
     maxQueue: c.maxQueue === 0 ? 1_000_000 : c.maxQueue,
+    maxPendingBytes: c.natsPendingMb * 1024 * 1024,
     log,
     parent: system,
     onDrop: (now) => overload.late(now),
@@ -294,13 +302,18 @@ export async function runServe(c: ServeConfig, log: Logger, clock: Clock = syste
   pauseIntakeAtBound(engine, ingress, c, log, () => overload.late(clock.now()));
   conn.subscribe(STATS_SUBJECT, {
     callback: (err, m) => {
-      if (err === null) m.respond(new TextEncoder().encode(JSON.stringify(statsOf(engine, ingress))));
+      if (err === null) m.respond(new TextEncoder().encode(JSON.stringify(statsOf(engine, ingress, natsStats))));
     },
   });
   await conn.flush();
-  log.info('listening for new events', { subject: 'dsiem_events', directives: config.directives.length, restoredBacklogs: [...restored.values()].reduce((n, b) => n + b.length, 0) });
+  log.info('listening for new events', {
+    subject: 'dsiem_events',
+    directives: config.directives.length,
+    restoredBacklogs: [...restored.values()].reduce((n, b) => n + b.length, 0),
+    pendingLimits: `${c.maxQueue === 0 ? 1_000_000 : c.maxQueue} events (--max_queue), ${c.natsPendingMb} MB (--nats-pending-mb)`,
+  });
 
-  const report = watchdog(engine, ingress, c.maxEps, log);
+  const report = watchdog(engine, ingress, natsStats, c.maxEps, log);
   engine.tick(clock.now());
   report();
   const reportTimer = setInterval(() => {
@@ -325,7 +338,14 @@ export async function runServe(c: ServeConfig, log: Logger, clock: Clock = syste
     process.exit(1);
   }, SHUTDOWN_DEADLINE_MS);
   await ingress.stop();
-  await engine.barrier();
+  const correlated = await settleWithin(engine.barrier(), CORRELATION_WAIT_MS);
+  if (correlated !== 'done') {
+    log.warn('received events or lookups still in flight at the save; the save holds the backlogs as they are', {
+      waitedMs: CORRELATION_WAIT_MS,
+      queueLength: ingress.load(),
+      backlogItemsInFlight: engine.stats.inFlightItems,
+    });
+  }
   let code = 0;
   if (c.reloadBacklogs) {
     const live = await engine.snapshot();
@@ -348,9 +368,12 @@ export async function runServe(c: ServeConfig, log: Logger, clock: Clock = syste
   report();
   engine.stop();
   stopSystem(system);
-  await conn.close();
+  const closed = await settleWithin(conn.close(), NATS_CLOSE_WAIT_MS);
+  if (closed !== 'done') log.warn('nats connection not closed cleanly', { error: closed === 'timeout' ? `no answer within ${NATS_CLOSE_WAIT_MS} ms` : closed.message });
   clearTimeout(deadline);
   uninstallReopen();
   log.info('backlog manager exiting');
+  // A connection to a hung server may keep a socket open: the process exits anyway once everything is saved.
+  setTimeout(() => process.exit(code), EXIT_GRACE_MS).unref();
   return code;
 }

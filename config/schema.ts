@@ -175,6 +175,13 @@ export const serveSchema = {
     env: 'DSIEM_MAX_UNWRITTEN_MB',
     flag: '--max-unwritten-mb <n>',
   },
+  natsPendingMb: {
+    doc: 'MiB of received events the NATS subscription holds before decoding them; beyond it new events are dropped (counted and logged)',
+    format: 'positive-number',
+    default: 64,
+    env: 'DSIEM_NATS_PENDING_MB',
+    flag: '--nats-pending-mb <n>',
+  },
   holdDuration: {
     doc: 'Seconds without late events before overload=false is sent to the frontend',
     format: 'positive-number',
@@ -254,6 +261,7 @@ export interface ServeConfig {
   cache: number;
   maxQueue: number;
   maxUnwrittenMb: number;
+  natsPendingMb: number;
   holdDuration: number;
   maxDelay: number;
   intelPrivateIp: boolean;

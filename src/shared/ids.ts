@@ -24,6 +24,32 @@ export function randomIds(): IdSource {
   };
 }
 
+/**
+ * Reproducible ids (`replay --seed`): the same seed gives the same ids in the same order, in the alphabet and
+ * length of the random ones, so two runs over the same input write the same files and can be diffed. Each call
+ * makes an independent source; its state lives in the closure (a Weyl sequence through the murmur3 finaliser, as
+ * splitmix does: small, and every seed gives a full 2^32 period). Not for secrets: the ids are as guessable as the seed.
+ */
+export function seededIds(seed: number): IdSource {
+  let state = seed >>> 0;
+  const next = (): number => {
+    state = (state + 0x9e3779b9) >>> 0;
+    let z = state;
+    z = Math.imul(z ^ (z >>> 16), 0x85ebca6b) >>> 0;
+    z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35) >>> 0;
+    return (z ^ (z >>> 16)) >>> 0;
+  };
+  return () => {
+    // 54 bits per id: 5 characters from one draw (30 bits) and 4 from the next (24 bits).
+    const a = next();
+    const b = next();
+    let id = '';
+    for (let i = 0; i < 5; i++) id += ALPHABET[(a >>> (6 * i)) & 63];
+    for (let i = 0; i < 4; i++) id += ALPHABET[(b >>> (6 * i)) & 63];
+    return id;
+  };
+}
+
 /** Deterministic ids for tests: prefix-1, prefix-2, ... */
 export function sequentialIds(prefix = 'alarm'): IdSource {
   let n = 0;

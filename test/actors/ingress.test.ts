@@ -1,5 +1,6 @@
 // The NATS ingress actor with a real nats-server: a handler that throws loses only its batch (counted) and
-// intake goes on; invalid payloads are counted by reason; whitelisted sources are dropped.
+// intake goes on; invalid payloads are counted by reason; whitelisted sources are dropped; payloads beyond the
+// subscription's pending-bytes limit are dropped and counted.
 
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -18,7 +19,7 @@ const event = (id: string, src = '203.0.113.9') =>
   JSON.stringify({ event_id: id, timestamp: '2025-01-01T00:00:00Z', sensor: 's', plugin_id: 1, plugin_sid: 1, src_ip: src, dst_ip: '10.0.0.1' });
 
 /** The part of the engine the ingress uses; `ingest` fails on demand. */
-function engineFake(failOn: (batch: readonly TimedEvent[]) => boolean) {
+function engineFake(failOn: (batch: readonly TimedEvent[]) => boolean, barrier: () => Promise<void> = () => Promise.resolve()) {
   const cidr = parseCidr('192.168.0.2/32');
   assert.ok(cidr.ok);
   const received: string[] = [];
@@ -26,7 +27,7 @@ function engineFake(failOn: (batch: readonly TimedEvent[]) => boolean) {
     assets: buildNetworkAssets([{ name: 'scanner', cidr: cidr.value, value: 1, whitelisted: true }]),
     stats: { eventsRouted: 0, queued: 0 },
     /** `ingest` is synchronous here: a batch is done once handed over. */
-    barrier: () => Promise.resolve(),
+    barrier,
     ingest(batch: readonly TimedEvent[]) {
       if (failOn(batch)) throw new Error('injected ingest failure');
       engine.stats.eventsRouted += batch.length;
@@ -101,6 +102,33 @@ describe('NATS ingress actor', () => {
       assert.equal(ingress.stats.dropped, 3);
     } finally {
       await ingress.stop();
+      await listener.close();
+      stop(system);
+    }
+  });
+
+  it('drops events beyond the pending-bytes limit while the engine holds a batch, counted and logged naming the flag', async () => {
+    const system = start();
+    const listener = await connect({ servers: server.url });
+    const { log, lines } = captureLogger();
+    // The engine never finishes a batch: everything after the first one waits in the subscription's queue.
+    const { engine } = engineFake(() => false, () => new Promise<void>(() => undefined));
+    const limit = 20 * 1024;
+    const ingress = startNatsIngress({ nc: listener, engine, clock: { now: () => Date.now() }, maxQueue: 1_000_000, maxPendingBytes: limit, log, parent: system });
+    try {
+      await listener.flush();
+      const enc = new TextEncoder();
+      const padded = (id: string) => enc.encode(JSON.stringify({ ...JSON.parse(event(id)), custom_data1: 'x'.repeat(900) }));
+      for (let i = 0; i < 200; i++) nc.publish('dsiem_events', padded(`e${i}`));
+      await nc.flush();
+      await waitFor(() => ingress.stats.received === 200 || undefined, { timeoutMs: 5000, what: 'every event to arrive' });
+      assert.equal(ingress.stats.accepted + ingress.stats.dropped, 200);
+      // At most the limit waits undecoded, plus the first batch handed to the engine (also within the limit).
+      assert.ok(ingress.stats.accepted * 1000 <= 2 * limit, `accepted ${ingress.stats.accepted}`);
+      assert.ok(ingress.stats.dropped > 100, `dropped ${ingress.stats.dropped}`);
+      assert.equal(ingress.stats.droppedByReason['pending-bytes'], ingress.stats.dropped);
+      assert.ok(lines.some((l) => l.message.includes('--nats-pending-mb') && l.fields['reason'] === 'pending-bytes'), JSON.stringify(lines));
+    } finally {
       await listener.close();
       stop(system);
     }

@@ -10,7 +10,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { copyFile, mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
+import { copyFile, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -150,11 +150,12 @@ describe('replay', () => {
       'backlogs created: 1',
       'alarms:           1 (1 alarm lines, 5 alarm-event lines)',
     ]);
-    assert.match(out[5] ?? '', /^time: +\d+\.\d\d s \(\d+ events\/s\)$/);
+    assert.equal(out[5], '  1 from directive 2 "Ping Flood to DST_IP"');
+    assert.match(out[6] ?? '', /^time: +\d+\.\d\d s \(\d+ events\/s\)$/);
     const alarms = path.join(logs, 'siem_alarms.json');
     const alarmEvents = path.join(logs, 'siem_alarm_events.json');
-    assert.equal(out[6], `alarm files:      ${alarms}, ${alarmEvents}`);
-    assert.equal(out.length, 7);
+    assert.equal(out[7], `alarm files:      ${alarms}, ${alarmEvents}`);
+    assert.equal(out.length, 8);
     assert.deepEqual((await readdir(logs)).sort(), ['siem_alarm_events.json', 'siem_alarms.json']);
     assert.equal(lines(await readFile(alarms, 'utf8')).length, 1);
     assert.equal(lines(await readFile(alarmEvents, 'utf8')).length, 5);
@@ -174,11 +175,16 @@ describe('replay', () => {
     assert.equal(out[1], 'skipped invalid:  4 (1 missing-sensor, 1 missing-src-ip, 1 no-plugin-or-taxonomy, 1 missing-event-id)');
     assert.equal(out[3], 'backlogs created: 1');
     assert.equal(out[4], 'alarms:           1 (2 alarm lines, 3 alarm-event lines)');
-    // One warning per skipped line, naming the line number and the reason.
+    // One warning per skipped line, naming the line number, the reason (the summary's name for it) and the detail.
     const warnings = lines(run.stderr).filter((l) => l.includes('WARN  invalid event skipped'));
     assert.deepEqual(
-      warnings.map((l) => /line=(\d+) reason="([^"]*)"/.exec(l)?.slice(1)),
-      [['1', 'sensor is empty'], ['2', 'src_ip is empty'], ['3', 'needs plugin_id and plugin_sid, or product and category'], ['10', 'event_id is empty']],
+      warnings.map((l) => /line=(\d+) reason="([^"]*)" detail="([^"]*)"/.exec(l)?.slice(1)),
+      [
+        ['1', 'missing-sensor', 'sensor is empty'],
+        ['2', 'missing-src-ip', 'src_ip is empty'],
+        ['3', 'no-plugin-or-taxonomy', 'needs plugin_id and plugin_sid, or product and category'],
+        ['10', 'missing-event-id', 'event_id is empty'],
+      ],
     );
     assert.ok(existsSync(path.join(logs, 'siem_alarms.json')));
     assert.ok(existsSync(path.join(logs, 'siem_alarm_events.json')));
@@ -202,6 +208,105 @@ describe('replay', () => {
     assert.equal(run.stdout, '');
     assert.ok(run.stderr.includes(`cannot read the events file ${events}`), run.stderr);
     assert.ok(!run.stderr.includes('    at '), `a stack trace instead of a message: ${run.stderr}`);
+  });
+});
+
+describe('replay as a tool people script', () => {
+  const EXAMPLE = 'config/example';
+  const DEMO = ['replay', '--config', EXAMPLE, '--events', `${EXAMPLE}/events.jsonl`];
+
+  async function eventsFile(name: string, content: string | Uint8Array): Promise<string> {
+    const file = path.join(await tempDir(), name);
+    await writeFile(file, content);
+    return file;
+  }
+
+  it('names the physical line of an invalid event: blank lines count', async () => {
+    const good = (await readFile(path.join(ROOT, PING, 'events.jsonl'), 'utf8')).split('\n').filter((l) => l.trim() !== '');
+    const events = await eventsFile('blank-lines.jsonl', `${good[0]}\n\n   \n{"broken":\n${good.slice(1).join('\r\n')}\n`);
+    const run = await cli('replay', '--config', PING, '--events', events, '--logs', await tempDir(), '-l', NO_EXPIRY);
+    assert.equal(run.code, 0, show(run));
+    assert.match(run.stderr, /WARN {2}invalid event skipped file="[^"]+" line=4 reason="not-json"/);
+    assert.match(run.stdout, /^events read: +6\nskipped invalid: +1 \(1 not-json\)\n/);
+  });
+
+  for (const [what, content] of [
+    ['a pretty-printed JSON file', JSON.stringify([{ event_id: 'a', timestamp: '2025-01-01T00:00:00Z' }], null, 2)],
+    ['a binary file', Uint8Array.from({ length: 4096 }, (_, i) => (i * 131 + 7) % 256)],
+  ] as const) {
+    it(`exits 1 with a clear message when no event is valid: ${what}`, async () => {
+      const events = await eventsFile('input', content);
+      const run = await cli('replay', '--config', PING, '--events', events, '--logs', await tempDir());
+      assert.equal(run.code, 1, show(run));
+      assert.match(run.stderr, new RegExp(`dsiem-backend: no valid event in ${events}: all \\d+ lines were refused \\(.+\\); events are JSON objects, one per line`));
+      assert.match(run.stdout, /^events read: /);
+    });
+  }
+
+  it('exits 1 on an empty events file', async () => {
+    const run = await cli('replay', '--config', PING, '--events', await eventsFile('empty.jsonl', '\n\n'), '--logs', await tempDir());
+    assert.equal(run.code, 1, show(run));
+    assert.match(run.stderr, /: the file is empty\n$/);
+  });
+
+  it('names the path when --events is a folder or a path through a file: exit 1, no stack trace', async () => {
+    const dir = await tempDir();
+    const file = await eventsFile('plain', 'x');
+    for (const [events, why] of [[dir, 'it is a folder'], [path.join(file, 'x.jsonl'), 'a part of the path is not a folder']] as const) {
+      const run = await cli('replay', '--config', PING, '--events', events, '--logs', await tempDir());
+      assert.equal(run.code, 1, show(run));
+      assert.equal(run.stderr.split('\n')[1], `dsiem-backend: cannot read the events file ${events}: ${why}${why === 'it is a folder' ? ' (give a JSON-lines file of events)' : ''}`);
+    }
+  });
+
+  it('writes fresh alarm files by default (a second run gives the same files), --append appends', async () => {
+    const logs = await tempDir();
+    const counts = async () => Promise.all(['siem_alarms.json', 'siem_alarm_events.json'].map(async (f) => lines(await readFile(path.join(logs, f), 'utf8')).length));
+    assert.equal((await cli(...DEMO, '--logs', logs)).code, 0);
+    const once = await counts();
+    assert.deepEqual(once, [4, 25]);
+    assert.equal((await cli(...DEMO, '--logs', logs)).code, 0);
+    assert.deepEqual(await counts(), once);
+    const appended = await cli(...DEMO, '--logs', logs, '--append');
+    assert.equal(appended.code, 0, show(appended));
+    assert.deepEqual(await counts(), [8, 50]);
+    // The summary counts this run's alarms only.
+    assert.match(appended.stdout, /^alarms: +4 /m);
+  });
+
+  it('--seed makes the alarm files reproducible, so two runs can be diffed', async () => {
+    const files = async (...extra: string[]) => {
+      const logs = await tempDir();
+      const run = await cli(...DEMO, '--logs', logs, ...extra);
+      assert.equal(run.code, 0, show(run));
+      return Promise.all(['siem_alarms.json', 'siem_alarm_events.json'].map((f) => readFile(path.join(logs, f), 'utf8')));
+    };
+    const first = await files('--seed', '42');
+    assert.deepEqual(await files('--seed', '42'), first);
+    assert.notDeepEqual(await files('--seed', '43'), first);
+    assert.match(first[0] ?? '', /^\{"alarm_id":"[_\-0-9a-zA-Z]{9}"/);
+    const bad = await cli(...DEMO, '--logs', await tempDir(), '--seed', '-1');
+    assert.equal(bad.code, 2, show(bad));
+    assert.match(bad.stderr, /--seed: must be a whole number from 0 to 4294967295, got "-1"/);
+  });
+
+  it('-j: the summary is one JSON object, with the alarms of each directive', async () => {
+    const logs = await tempDir();
+    const run = await cli(...DEMO, '--logs', logs, '-j');
+    assert.equal(run.code, 0, show(run));
+    assert.equal(lines(run.stdout).length, 1);
+    const summary = JSON.parse(run.stdout) as Record<string, unknown>;
+    assert.deepEqual(
+      { read: summary['events_read'], invalid: summary['invalid_by_reason'], whitelisted: summary['whitelisted'], alarms: summary['alarms'] },
+      { read: 29, invalid: { 'missing-sensor': 1 }, whitelisted: 1, alarms: 4 },
+    );
+    assert.deepEqual(summary['alarms_by_directive'], [
+      { directive_id: 1, name: 'Ping Flood from SRC_IP', alarms: 1 },
+      { directive_id: 2, name: 'Ping Flood to DST_IP', alarms: 1 },
+      { directive_id: 3, name: 'Port scan from SRC_IP against DST_IP', alarms: 1 },
+      { directive_id: 4, name: 'SSH brute force against DST_IP', alarms: 1 },
+    ]);
+    assert.deepEqual(summary['alarm_files'], [path.join(logs, 'siem_alarms.json'), path.join(logs, 'siem_alarm_events.json')]);
   });
 });
 
@@ -315,8 +420,10 @@ describe('--json', () => {
       ['warn', 'invalid event skipped', 3],
       ['warn', 'invalid event skipped', 10],
     ]);
-    // The summary on stdout stays text.
-    assert.match(run.stdout, /^events read: +10\n/);
+    // The summary on stdout is one JSON object, with the reasons named as in the log lines.
+    const summary = JSON.parse(run.stdout) as Record<string, unknown>;
+    assert.equal(summary['events_read'], 10);
+    assert.deepEqual(Object.keys(summary['invalid_by_reason'] as object).sort(), warnings.map((w) => w.reason).sort());
   });
 
   it("is also taken before the command, as the seed's global option (dsiem-backend -j replay)", async () => {

@@ -1,0 +1,14 @@
+/** Waiting for something that may never happen (a hung server), with a bound: shutdown steps must always end. */
+
+/** 'done' when the promise settles in time, its error when it rejects, 'timeout' otherwise. */
+export async function settleWithin(p: Promise<unknown>, ms: number): Promise<'done' | 'timeout' | Error> {
+  let timer: NodeJS.Timeout | undefined;
+  const limit = new Promise<'timeout'>((resolve) => {
+    timer = setTimeout(() => resolve('timeout'), ms);
+  });
+  try {
+    return await Promise.race([p.then(() => 'done' as const, (err: unknown) => (err instanceof Error ? err : new Error(String(err)))), limit]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
