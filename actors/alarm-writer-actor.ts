@@ -52,7 +52,8 @@ export interface OnDisk {
 export class AlarmOutput {
   readonly alarms = new LineQueue();
   readonly events = new LineQueue();
-  readonly alarmIds = new Set<string>();
+  /** Every alarm id queued so far, with its directive (distinct alarms, and alarms per directive). */
+  readonly alarmDirectives = new Map<string, number>();
   readonly stats: AlarmStats = { alarmLines: 0, alarmEventLines: 0, alarms: 0, writeErrors: 0, unwritten: 0, unwrittenBytes: 0, boundReached: 0 };
   /** Bytes of lines not on disk at which the output is at its bound (`--max-unwritten-mb`). */
   maxUnwrittenBytes = DEFAULT_MAX_UNWRITTEN_MB * MIB;
@@ -119,7 +120,7 @@ export class AlarmOutput {
         else q.add(alarmEventLine(effect.record));
       } else if (effect.type === 'alarm') {
         this.alarms.add(JSON.stringify(effect.alarm));
-        this.alarmIds.add(effect.alarm.alarm_id);
+        this.alarmDirectives.set(effect.alarm.alarm_id, effect.directiveId);
       }
     }
     if (!this.bound && this.unwrittenBytes >= this.maxUnwrittenBytes) this.setBound(true);
@@ -127,6 +128,13 @@ export class AlarmOutput {
       this.flushRequested = true;
       dispatch(this.writer, { type: 'flush' });
     }
+  }
+
+  /** Distinct alarms per directive id (of every alarm line queued so far). */
+  alarmsByDirective(): Map<number, number> {
+    const counts = new Map<number, number>();
+    for (const directiveId of this.alarmDirectives.values()) counts.set(directiveId, (counts.get(directiveId) ?? 0) + 1);
+    return counts;
   }
 
   /** Closes both files and opens their paths again (SIGHUP/SIGUSR1 after a log rotation). */
@@ -279,7 +287,7 @@ export function spawnAlarmWriter(
         output.stats.alarmLines += n;
         wrote(n, bytes);
       });
-      output.stats.alarms = output.alarmIds.size;
+      output.stats.alarms = output.alarmDirectives.size;
       output.writing = 0;
       output.writingBytes = 0;
       countUnwritten(output);

@@ -7,10 +7,9 @@
  */
 
 import { createReadStream } from 'node:fs';
-import { mkdir, stat, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { alarmOrigins } from '../src/alarm/alarm-origin.js';
 import type { LoadedConfig } from '../src/config-files/config-dir.js';
 import { createIntake, MAX_EVENT_BYTES, type InvalidReason } from '../src/intake/intake.js';
 import { seededIds } from '../src/shared/ids.js';
@@ -44,10 +43,10 @@ export interface ReplayOptions {
   readonly maxUnwrittenBytes?: number;
 }
 
-/** Alarms of one directive, or of several that their alarms do not tell apart (see src/alarm/alarm-origin.ts). */
+/** The alarms of one directive. */
 export interface DirectiveAlarms {
-  readonly directiveIds: readonly number[];
-  readonly names: readonly string[];
+  readonly directiveId: number;
+  readonly name: string;
   readonly alarms: number;
 }
 
@@ -79,19 +78,17 @@ const PROGRESS_EVERY_MS = 2_000;
 /** Read size: lines are split here, per chunk (no readline: it costs a promise per line). */
 const CHUNK_BYTES = 1 << 18;
 
-/** Empties the alarm files (unless appending); returns where this run's alarm lines start. */
-async function prepareOutput(logsDir: string, append: boolean): Promise<number> {
+/** Empties the alarm files, unless appending. */
+async function prepareOutput(logsDir: string, append: boolean): Promise<void> {
   await mkdir(logsDir, { recursive: true });
-  const alarms = path.join(logsDir, ALARMS_FILE);
-  if (append) return (await stat(alarms).catch(() => undefined))?.size ?? 0;
-  await Promise.all([writeFile(alarms, ''), writeFile(path.join(logsDir, ALARM_EVENTS_FILE), '')]);
-  return 0;
+  if (append) return;
+  await Promise.all([writeFile(path.join(logsDir, ALARMS_FILE), ''), writeFile(path.join(logsDir, ALARM_EVENTS_FILE), '')]);
 }
 
 export async function runReplay(o: ReplayOptions): Promise<ReplaySummary> {
   const wall = o.wallClock ?? (() => performance.now());
   const started = wall();
-  const alarmsFrom = await prepareOutput(o.logsDir, o.append === true);
+  await prepareOutput(o.logsDir, o.append === true);
   let clockMs = 0;
   const engine: Engine = startEngine({
     config: o.config,
@@ -172,7 +169,7 @@ export async function runReplay(o: ReplayOptions): Promise<ReplaySummary> {
     alarms: out.alarms,
     alarmLines: out.alarmLines,
     alarmEventLines: out.alarmEventLines,
-    alarmsByDirective: await alarmsByDirective(alarmsFile, alarmsFrom, o.config),
+    alarmsByDirective: alarmsByDirective(engine.output.alarmsByDirective(), o.config),
     seconds,
     alarmFiles: [alarmsFile, path.join(o.logsDir, ALARM_EVENTS_FILE)],
   };
@@ -196,40 +193,12 @@ function progressReporter(o: ReplayOptions, engine: Engine, wall: () => number, 
   };
 }
 
-/** Reads back this run's alarm lines (from byte `from`) and counts distinct alarms per directive. */
-async function alarmsByDirective(file: string, from: number, config: LoadedConfig): Promise<DirectiveAlarms[]> {
-  const origin = alarmOrigins(config.directives);
+/** Alarms per directive, most first (the engine knows each alarm's directive). */
+function alarmsByDirective(counts: ReadonlyMap<number, number>, config: LoadedConfig): DirectiveAlarms[] {
   const names = new Map(config.directives.map((d) => [d.id, d.name]));
-  const seen = new Set<string>();
-  const counts = new Map<string, { ids: readonly number[]; alarms: number }>();
-  const splitter = new LineSplitter();
-  const decoder = new TextDecoder();
-  const count = (lines: readonly Uint8Array[]) => {
-    for (const bytes of lines) {
-      let alarm: { alarm_id?: unknown };
-      try {
-        alarm = JSON.parse(decoder.decode(bytes)) as { alarm_id?: unknown };
-      } catch {
-        continue;
-      }
-      if (typeof alarm.alarm_id !== 'string' || seen.has(alarm.alarm_id)) continue;
-      seen.add(alarm.alarm_id);
-      const ids = origin(alarm);
-      const key = ids.join(',');
-      const entry = counts.get(key) ?? { ids, alarms: 0 };
-      entry.alarms++;
-      counts.set(key, entry);
-    }
-  };
-  try {
-    for await (const chunk of createReadStream(file, { start: from, highWaterMark: CHUNK_BYTES })) count(splitter.push(chunk as Buffer));
-    count(splitter.end());
-  } catch {
-    return [];
-  }
-  return [...counts.values()]
-    .map((c) => ({ directiveIds: c.ids, names: c.ids.map((id) => names.get(id) ?? ''), alarms: c.alarms }))
-    .sort((a, b) => b.alarms - a.alarms || (a.directiveIds[0] ?? 0) - (b.directiveIds[0] ?? 0));
+  return [...counts]
+    .map(([directiveId, alarms]) => ({ directiveId, name: names.get(directiveId) ?? '', alarms }))
+    .sort((a, b) => b.alarms - a.alarms || a.directiveId - b.directiveId);
 }
 
 /** Why a run's input gave nothing to correlate (the command exits 1), or undefined when some event was valid. */
@@ -247,8 +216,7 @@ export function formatSummary(s: ReplaySummary): string {
   const reasons = Object.entries(s.skippedByReason)
     .map(([reason, n]) => `${n} ${reason}`)
     .join(', ');
-  const directive = (d: DirectiveAlarms) =>
-    d.directiveIds.length === 0 ? 'no known directive' : d.directiveIds.map((id, i) => `directive ${id} "${d.names[i]}"`).join(' or ');
+  const directive = (d: DirectiveAlarms) => `directive ${d.directiveId} "${d.name}"`;
   const listed = s.alarmsByDirective.slice(0, LISTED_DIRECTIVES).map((d) => `  ${d.alarms} from ${directive(d)}`);
   const rest = s.alarmsByDirective.slice(LISTED_DIRECTIVES);
   if (rest.length > 0) listed.push(`  ${rest.reduce((n, d) => n + d.alarms, 0)} from ${rest.length} more directives`);
@@ -266,8 +234,6 @@ export function formatSummary(s: ReplaySummary): string {
 
 /** The summary as one JSON object (`replay -j`), with the field names of the stats reply where they exist. */
 export function summaryJson(s: ReplaySummary): Record<string, unknown> {
-  const single = s.alarmsByDirective.filter((d) => d.directiveIds.length === 1);
-  const shared = s.alarmsByDirective.filter((d) => d.directiveIds.length !== 1);
   return {
     events_read: s.eventsRead,
     invalid: s.skipped,
@@ -279,8 +245,7 @@ export function summaryJson(s: ReplaySummary): Record<string, unknown> {
     alarms: s.alarms,
     alarm_lines: s.alarmLines,
     alarm_event_lines: s.alarmEventLines,
-    alarms_by_directive: single.map((d) => ({ directive_id: d.directiveIds[0], name: d.names[0], alarms: d.alarms })),
-    ...(shared.length > 0 ? { alarms_of_indistinguishable_directives: shared.map((d) => ({ directive_ids: d.directiveIds, alarms: d.alarms })) } : {}),
+    alarms_by_directive: s.alarmsByDirective.map((d) => ({ directive_id: d.directiveId, name: d.name, alarms: d.alarms })),
     seconds: Math.round(s.seconds * 1000) / 1000,
     events_per_second: Math.round(s.eventsRead / Math.max(s.seconds, 1e-9)),
     alarm_files: s.alarmFiles,

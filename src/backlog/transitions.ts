@@ -62,7 +62,8 @@ export type BacklogInput =
 
 export type BacklogEffect =
   | { readonly type: 'alarm-event'; readonly record: AlarmEventRecord }
-  | { readonly type: 'alarm'; readonly alarm: AlarmDocument }
+  /** `directiveId`: the directive the alarm belongs to (Dsiem's alarm document does not say). */
+  | { readonly type: 'alarm'; readonly alarm: AlarmDocument; readonly directiveId: number }
   | { readonly type: 'ended'; readonly reason: EndReason };
 
 export interface Step {
@@ -319,7 +320,7 @@ function withAlarm(state: BacklogState, ctx: BacklogContext, effects: BacklogEff
   const next = copyOf(state);
   next.networks = networks;
   if (state.createdTime === 0) next.createdTime = state.updateTime;
-  effects.push({ type: 'alarm', alarm: toAlarmDocument(next, ctx) });
+  effects.push({ type: 'alarm', alarm: toAlarmDocument(next, ctx), directiveId: state.directiveId });
   return next;
 }
 

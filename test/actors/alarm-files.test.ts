@@ -22,7 +22,7 @@ const eventLine = (i: number) => ({ alarm_id: `a${i}`, stage: 1, event_id: `even
 const effects = (from: number, n: number): BacklogEffect[] =>
   Array.from({ length: n }, (_, k) => from + k).flatMap((i): BacklogEffect[] => [
     { type: 'alarm-event', record: eventLine(i) },
-    { type: 'alarm', alarm: { alarm_id: `a${i}`, title: `alarm ${i}` } as unknown as AlarmDocument },
+    { type: 'alarm', alarm: { alarm_id: `a${i}`, title: `alarm ${i}` } as unknown as AlarmDocument, directiveId: 1 },
   ]);
 const linesOf = async (file: string) => (await readFile(file, 'utf8')).split('\n');
 

@@ -53,7 +53,7 @@ describe('alarm writer', () => {
       const sync = () => new Promise<Error | undefined>((resolve) => dispatch(writer, { type: 'sync', reply: resolve }));
       const effects = (n: number): BacklogEffect[] => [
         { type: 'alarm-event', record: { alarm_id: `a${n}`, stage: 1, event_id: `e${n}` } },
-        { type: 'alarm', alarm: { alarm_id: `a${n}`, title: `t${n}` } as unknown as AlarmDocument },
+        { type: 'alarm', alarm: { alarm_id: `a${n}`, title: `t${n}` } as unknown as AlarmDocument, directiveId: 1 },
       ];
       output.write(effects(1));
       assert.ok((await sync()) instanceof Error, 'the write to /dev/full fails');
