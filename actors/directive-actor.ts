@@ -6,12 +6,12 @@
 
 import { dispatch, spawn, stop, type Ref } from 'nact';
 import type { BacklogState } from '../src/backlog/state.js';
-import { DirectiveRuntime, type DirectiveHost, type DirectiveStats } from '../src/correlation/directive-runtime.js';
+import { DirectiveRuntime, type Decision, type DirectiveHost, type DirectiveStats } from '../src/correlation/directive-runtime.js';
 import type { BacklogAck } from '../src/correlation/items.js';
 import type { Directive } from '../src/directive/directive.js';
 import { enrichesAtStart, spawnBacklog, type BacklogDeps } from './backlog-actor.js';
 import { Coalescer } from './coalescer.js';
-import { describeCreated } from './lifecycle-log.js';
+import { describeCreated, describeDecision } from './lifecycle-log.js';
 import type { BacklogMsg, DirectiveMsg } from './messages.js';
 import { resumeAndLog } from './supervision.js';
 
@@ -48,6 +48,7 @@ export function spawnDirective(
     onLate: deps.onLate,
     enriches: enrichesAtStart(deps),
     ...(debug ? { onCreated: (state: BacklogState, firstEventId: string) => describeCreated(deps.log, state, firstEventId) } : {}),
+    ...(deps.log.isSillyEnabled() ? { onDecision: (d: Decision) => describeDecision(deps.log, d) } : {}),
   };
   const runtime = new DirectiveRuntime(directive, deps.ctx, host, deps.stats);
   const self: Ref<DirectiveMsg> = spawn(

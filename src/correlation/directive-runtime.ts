@@ -63,6 +63,20 @@ export interface DirectiveHost<P> {
   readonly enriches: boolean;
   /** Told of every backlog made (for --debug logs); absent when nobody listens. */
   readonly onCreated?: (state: BacklogState, firstEventId: string) => void;
+  /** Told of every decision on an event (for --trace logs); absent when nobody listens (then it costs nothing). */
+  readonly onDecision?: (decision: Decision) => void;
+}
+
+/** What a directive decided for one event (--trace). */
+export interface Decision {
+  readonly directiveId: number;
+  readonly eventId: string;
+  /** consumed: an existing backlog took it; created: it started a backlog; waiting: for backlogs' answers; ignored: neither. */
+  readonly outcome: 'consumed' | 'created' | 'waiting' | 'ignored';
+  /** Backlogs the event was sent to. */
+  readonly sentTo: number;
+  /** All backlogs were looked at (the event id may be in one, D3), not only those its addresses reach. */
+  readonly byId: boolean;
 }
 
 /** A saved backlog `restore` refused, with the reason. */
@@ -82,6 +96,7 @@ interface Waiting {
 class Round {
   consumed = false;
   undecided: Set<string> | undefined = undefined;
+  sent = 0;
 
   constructor(
     readonly timed: TimedEvent,
@@ -90,6 +105,7 @@ class Round {
   ) {}
 
   item(match: KnownMatch): BacklogItem {
+    this.sent++;
     const t = this.timed;
     return { type: 'event', event: t.event, now: t.now, maybeCounted: this.maybeCounted, match, seq: this.seq };
   }
@@ -237,13 +253,23 @@ export class DirectiveRuntime<P> {
       if (e.srcAddr !== undefined) this.considerAll(this.index.bySource(ipKey(e.srcAddr)), round);
       if (e.dstAddr !== undefined) this.considerAll(this.index.byDestination(ipKey(e.dstAddr)), round);
     }
-    if (round.consumed || this.first === undefined || !firstStageMatches(this.first, e, this.ctx.assets)) return;
+    const outcome = this.decide(round);
+    if (this.host.onDecision !== undefined) {
+      this.host.onDecision({ directiveId: this.directive.id, eventId: e.event_id, outcome, sentTo: round.sent, byId: round.maybeCounted });
+    }
+  }
+
+  private decide(round: Round): Decision['outcome'] {
+    const timed = round.timed;
+    if (round.consumed) return 'consumed';
+    if (this.first === undefined || !firstStageMatches(this.first, timed.event, this.ctx.assets)) return 'ignored';
     if (round.undecided === undefined) {
       this.create(timed);
-    } else {
-      this.stats.waits++;
-      this.waiting = { seq: round.seq, timed, remaining: round.undecided };
+      return 'created';
     }
+    this.stats.waits++;
+    this.waiting = { seq: round.seq, timed, remaining: round.undecided };
+    return 'waiting';
   }
 
   /** Backwards: considering an entry may expire it, which moves the bucket's last entry into its slot. */

@@ -19,8 +19,8 @@ class MemoryTransport extends Transport {
   }
 }
 
-export function captureLogger(): { log: winston.Logger; lines: Captured[] } {
+export function captureLogger(level: 'info' | 'debug' | 'silly' = 'debug'): { log: winston.Logger; lines: Captured[] } {
   const lines: Captured[] = [];
-  const log = winston.createLogger({ level: 'debug', transports: [new MemoryTransport(lines)] });
+  const log = winston.createLogger({ level, transports: [new MemoryTransport(lines)] });
   return { log, lines };
 }
