@@ -1,275 +1,259 @@
 /**
- * The `dsiem-backend` command line: `replay`, `validate` and `migrate` (offline), `serve` and `publish` (NATS).
- * Exit status: 0 done, 1 invalid config or failed run, 2 usage error.
+ * The `dsiem-backend` command line: `serve` and `publish` (NATS), `replay`, `validate` and `migrate` (offline). Every option of every
+ * command comes from the settings table (config/schema.ts): a command is its description, its settings and what
+ * it runs. Exit status: 0 done, 1 invalid config or failed run, 2 usage error (unknown flag, bad value).
  */
 
 import { Command, CommanderError, Option } from 'commander';
-import { loadServeConfig, serveSchema, type ServeKey } from '../config/schema.js';
-import { natsOptions, redactUrl, runServe, StartupError } from './serve.js';
+import { correlationOf } from '../config/correlation-flags.js';
+import { canonicalArgs, flagParts } from '../config/flag-names.js';
+import { loadSettings, READS_ENVIRONMENT, type GivenFlag } from '../config/load-settings.js';
+import { keysOf, serveSchema, specOf, type CommandName, type SettingKey, type SettingsOf } from '../config/schema.js';
 import { loadConfigDir, type LoadedConfig } from '../src/config-files/config-dir.js';
-import { CORRELATION_DEFAULTS, parseCorrelationFlags, type CorrelationFlags } from '../config/correlation-flags.js';
-import { createLogger, type Logger, type LogLevel } from './logger.js';
-import { formatSummary, noValidEvent, runReplay, summaryJson, type ReplayOptions } from './replay.js';
+import { redactUrl } from '../src/shared/redact-url.js';
 import { checkEventsFile } from './events-file.js';
-import { logConfigWarnings, runValidate } from './validate-command.js';
-import { runMigrate } from './migrate-command.js';
-import { fail, ok, type Result } from '../src/shared/result.js';
+import { createLogger, type Logger, type LogLevel } from './logger.js';
 import { formatPublishSummary, runPublish } from './publish.js';
-
-interface LogFlags {
-  json?: boolean;
-  verbose?: number;
-}
-
-function levelOf(flags: LogFlags): LogLevel {
-  const v = flags.verbose ?? 0;
-  return v >= 2 ? 'silly' : v === 1 ? 'debug' : 'info';
-}
-
-function addLogOptions(cmd: Command): Command {
-  return cmd
-    .option('-j, --json', 'log JSON lines instead of text')
-    .option('-v, --verbose', 'more logs (-v debug, -vv trace)', (_v: string, prev: number) => prev + 1, 0);
-}
-
-function addCorrelationOptions(cmd: Command): Command {
-  return cmd
-    .option('-l, --min-alarm-lifetime <minutes>', 'backlogs never expire sooner than this', CORRELATION_DEFAULTS.minAlarmLifetime)
-    .option('--med_risk_min <n>', 'lowest risk classified Medium', CORRELATION_DEFAULTS.medRiskMin)
-    .option('--med_risk_max <n>', 'highest risk classified Medium', CORRELATION_DEFAULTS.medRiskMax)
-    .option('-s, --status <list>', 'alarm status values; the first one is used', CORRELATION_DEFAULTS.status)
-    .option('-t, --tags <list>', 'alarm tag values; the first one is used', CORRELATION_DEFAULTS.tags);
-}
-
-/** Commander keeps the seed's underscores in option keys (`--med_risk_min` -> `med_risk_min`). */
-interface CommanderCorrelationFlags {
-  minAlarmLifetime: string;
-  med_risk_min: string;
-  med_risk_max: string;
-  status: string;
-  tags: string;
-}
-
-function fromCommander(o: CommanderCorrelationFlags): CorrelationFlags {
-  return { minAlarmLifetime: o.minAlarmLifetime, medRiskMin: o.med_risk_min, medRiskMax: o.med_risk_max, status: o.status, tags: o.tags };
-}
-
-/** `replay`'s own flags (besides the correlation and log flags). */
-function addReplayOptions(cmd: Command): Command {
-  return cmd
-    .option('--append', 'append to the alarm files instead of starting them empty')
-    .option('--seed <n>', 'reproducible alarm ids from this seed (0 to 4294967295), so that two runs can be diffed')
-    .option(serveSchema.intelPrivateIp.flag, serveSchema.intelPrivateIp.doc)
-    .option(serveSchema.cache.flag, serveSchema.cache.doc, String(serveSchema.cache.default));
-}
-
-interface ReplayFlags {
-  append?: boolean;
-  seed?: string;
-  intel_private_ip?: boolean;
-  cache: string;
-}
-
-function parseReplayFlags(f: ReplayFlags): Result<Pick<ReplayOptions, 'append' | 'seed' | 'enrichment'>> {
-  const whole = (text: string) => (/^\s*\d+\s*$/.test(text) ? Number(text) : NaN);
-  const seed = f.seed === undefined ? undefined : whole(f.seed);
-  if (seed !== undefined && !(seed <= 0xffffffff)) return fail(`--seed: must be a whole number from 0 to 4294967295, got "${f.seed}"`);
-  const cacheMinutes = whole(f.cache);
-  if (Number.isNaN(cacheMinutes)) return fail(`--cache: must be a whole number of minutes, got "${f.cache}"`);
-  return ok({ append: f.append === true, ...(seed !== undefined ? { seed } : {}), enrichment: { cacheMinutes, intelPrivateIp: f.intel_private_ip === true } });
-}
+import { formatSummary, noValidEvent, runReplay, summaryJson } from './replay.js';
+import { runMigrate } from './migrate-command.js';
+import { natsOptions, runServe, StartupError } from './serve.js';
+import { logConfigWarnings, runValidate } from './validate-command.js';
+import { packageVersion } from './version.js';
 
 class ExitError extends Error {
+  override readonly name: string = 'ExitError';
   constructor(
     message: string,
     readonly code: number,
+    options?: ErrorOptions,
   ) {
-    super(message);
+    super(message, options);
   }
 }
 
-async function loadOrExit(dir: string, log: Logger): Promise<LoadedConfig> {
-  const loaded = await loadConfigDir(dir);
+/** A usage error: printed as one line and a hint to the command's help, exit status 2. */
+class UsageError extends ExitError {
+  override readonly name = 'UsageError';
+  constructor(
+    message: string,
+    readonly command: string | undefined,
+  ) {
+    super(message, 2);
+  }
+}
+
+/** -v debug, -vv trace; `--debug` and `--trace` force 1 and 2 (`--debug` wins, as in the seed). */
+function levelOf(s: { readonly debug: boolean; readonly trace: boolean }, verbose: number): LogLevel {
+  const v = s.debug ? 1 : s.trace ? 2 : verbose;
+  return v >= 2 ? 'silly' : v === 1 ? 'debug' : 'info';
+}
+
+const VERBOSE_FLAG = '-v, --verbose';
+const addVerbose = (cmd: Command) => cmd.option(VERBOSE_FLAG, 'more logs (-v debug, -vv trace)', (_v: string, prev: number) => prev + 1, 0);
+
+const SPELLINGS_NOTE =
+  "\nEvery multi-word flag also takes -, _ or camelCase between its words, as Go Dsiem spells them (--medRiskMin, --minAlarmLifetime, --maxEPS, ...).";
+
+/** One description per setting; the notes say what this command does with it. */
+function describeSetting(key: SettingKey, command: CommandName): string {
+  const s = specOf(key);
+  const required = s.requiredIn?.includes(command) === true;
+  const notes: string[] = required ? ['required'] : [];
+  if (READS_ENVIRONMENT.includes(command) && s.env !== undefined) notes.push(`env ${s.env}`);
+  if (!required && s.default !== '' && s.default !== false) notes.push(`default ${JSON.stringify(s.default)}`);
+  return notes.length > 0 ? `${s.doc} [${notes.join(', ')}]` : s.doc;
+}
+
+/** Commander's messages without its prefix, on one line, naming the flags as the user typed them. */
+function usageMessage(err: CommanderError, typed: ReadonlyMap<string, string>): string {
+  let message = err.message.replace(/^error: /, '').replace(/\n\(Did you mean (.*)\)$/s, ' (did you mean $1)');
+  for (const [long, spelled] of typed) message = message.replaceAll(`'${long}'`, `'${spelled}'`);
+  return message.replace(/\s*\n\s*/g, ' ');
+}
+
+interface Context {
+  readonly program: Command;
+  /** Canonical long flag -> the spelling typed. */
+  readonly typed: ReadonlyMap<string, string>;
+  /** Commander attribute of each global option -> its setting. */
+  readonly globals: ReadonlyMap<string, SettingKey>;
+}
+
+function givenFlags(opts: Record<string, unknown>, keyOf: ReadonlyMap<string, SettingKey>, typed: ReadonlyMap<string, string>): GivenFlag[] {
+  const given: GivenFlag[] = [];
+  for (const [attribute, value] of Object.entries(opts)) {
+    const key = keyOf.get(attribute);
+    if (key === undefined || value === undefined) continue;
+    const long = flagParts(specOf(key).flag).long;
+    given.push({ key, spelling: typed.get(long) ?? long, value });
+  }
+  return given;
+}
+
+/**
+ * Adds a command whose options are its settings from the table. `run` gets the settings read and checked once
+ * (flags, and the environment for `serve`) and the -v count.
+ */
+function defineCommand<C extends CommandName>(ctx: Context, name: C, description: string, run: (s: SettingsOf<C>, verbose: number) => Promise<void>): Command {
+  const cmd = ctx.program.command(name).description(description).addHelpText('after', SPELLINGS_NOTE);
+  const keyOf = new Map<string, SettingKey>();
+  for (const key of keysOf(name)) {
+    const option = new Option(specOf(key).flag, describeSetting(key, name));
+    keyOf.set(option.attributeName(), key);
+    cmd.addOption(option);
+  }
+  addVerbose(cmd);
+  cmd.exitOverride((err) => {
+    if (err.exitCode === 0) throw err;
+    throw new UsageError(usageMessage(err, ctx.typed), name);
+  });
+  cmd.action(async (opts: Record<string, unknown>) => {
+    const globals = ctx.program.opts<Record<string, unknown>>();
+    // Global options given before the command first: the same flag after the command wins.
+    const given = [...givenFlags(globals, ctx.globals, ctx.typed), ...givenFlags(opts, keyOf, ctx.typed)];
+    const loaded = loadSettings(name, READS_ENVIRONMENT.includes(name) ? process.env : {}, given);
+    if (!loaded.ok) throw new UsageError(loaded.error.message, name);
+    await run(loaded.value, Math.max(Number(opts['verbose'] ?? 0), Number(globals['verbose'] ?? 0)));
+  });
+  return cmd;
+}
+
+async function loadOrExit(dir: string, node: string, log: Logger): Promise<LoadedConfig> {
+  const loaded = await loadConfigDir(dir, { node });
   if (!loaded.ok) throw new ExitError(`invalid config: ${loaded.error}`, 1);
   const c = loaded.value;
   log.info('config loaded', {
     dir,
+    ...(node !== '' ? { node } : {}),
     directives: c.directives.length,
     disabledDirectives: c.disabledDirectives,
     assets: c.assets.length,
     intelSources: c.intelSources.length,
     vulnSources: c.vulnSources.length,
+    files: c.files,
   });
   logConfigWarnings(c, log);
   return c;
 }
 
-export function buildProgram(): Command {
-  const program = new Command('dsiem-backend')
-    .description('Dsiem backend: OSSIM-style correlation of normalized events into alarms')
-    .version('0.1.0')
-    .exitOverride()
-    .showHelpAfterError()
-    // The seed's global options, given before the command (`dsiem-backend -j serve`); each command takes them too.
-    .option('-j, --json', 'log JSON lines instead of text')
-    .option('-v, --verbose', 'more logs (-v debug, -vv trace)', (_v: string, prev: number) => prev + 1, 0)
-    .option('--debug', 'debug logs (same as -v)')
-    .option('--trace', 'trace logs (same as -vv)');
-  /** Command options merged with the global ones given before the command. */
-  const withGlobals = <T extends object>(opts: T): T => {
-    const g = program.opts<{ json?: boolean; verbose?: number; debug?: boolean; trace?: boolean }>();
-    const own = opts as { json?: boolean; verbose?: number };
-    const verbose = Math.max(own.verbose ?? 0, g.verbose ?? 0, g.debug === true ? 1 : 0, g.trace === true ? 2 : 0);
-    return { ...opts, json: own.json ?? g.json, verbose, ...(g.debug === true ? { debug: true } : {}), ...(g.trace === true ? { trace: true } : {}) };
-  };
-
-  addReplayOptions(
-    addLogOptions(
-      addCorrelationOptions(
-        program
-          .command('replay')
-          .description('correlate a JSON-lines events file offline, with the clock driven by event time')
-          .requiredOption('--config <dir>', 'folder with directives_*.json, assets_*.json (and intel_/vuln_ files)')
-          .requiredOption('--events <file>', 'JSON-lines file of normalized events')
-          .requiredOption('--logs <dir>', 'folder for siem_alarms.json and siem_alarm_events.json')
-          .option('--drain', 'after the last event, let every open backlog expire'),
-      ),
-    ),
-  ).action(async (given: CommanderCorrelationFlags & LogFlags & ReplayFlags & { config: string; events: string; logs: string; drain?: boolean }) => {
-    const opts = withGlobals(given);
-    const log = createLogger({ json: opts.json === true, level: levelOf(opts), stream: 'stderr' });
-    const correlation = parseCorrelationFlags(fromCommander(opts));
-    if (!correlation.ok) throw new ExitError(correlation.error, 2);
-    const replayFlags = parseReplayFlags(opts);
-    if (!replayFlags.ok) throw new ExitError(replayFlags.error, 2);
-    const config = await loadOrExit(opts.config, log);
-    const readable = await checkEventsFile(opts.events);
-    if (!readable.ok) throw new ExitError(readable.error.message, 1);
+function addReplay(ctx: Context): Command {
+  return defineCommand(ctx, 'replay', 'correlate a JSON-lines events file offline, with the clock driven by event time', async (s, verbose) => {
+    const log = createLogger({ json: s.json, level: levelOf(s, verbose), stream: 'stderr' });
+    const config = await loadOrExit(s.configDir, s.node, log);
+    const readable = await checkEventsFile(s.events);
+    if (!readable.ok) throw new ExitError(readable.error.message, 1, { cause: readable.error });
     const summary = await runReplay({
       config,
-      eventsFile: opts.events,
-      logsDir: opts.logs,
-      drain: opts.drain === true,
-      correlation: correlation.value,
+      eventsFile: s.events,
+      logsDir: s.logsDir,
+      drain: s.drain,
+      correlation: correlationOf(s),
       log,
-      ...replayFlags.value,
+      append: s.append,
+      ...(s.seed !== '' ? { seed: s.seed } : {}),
+      enrichment: { cacheMinutes: s.cache, intelPrivateIp: s.intelPrivateIp },
     });
-    process.stdout.write(opts.json === true ? `${JSON.stringify(summaryJson(summary))}\n` : `${formatSummary(summary)}\n`);
-    const unusable = noValidEvent(opts.events, summary);
+    process.stdout.write(s.json ? `${JSON.stringify(summaryJson(summary))}\n` : `${formatSummary(summary)}\n`);
+    const unusable = noValidEvent(s.events, summary);
     if (unusable !== undefined) throw new ExitError(unusable, 1);
   });
+}
 
-  addLogOptions(
-    program
-      .command('validate')
-      .description('load and check every config file; print every problem (file:line:column), then a count')
-      .requiredOption('--config <dir>', 'folder with directives_*.json, assets_*.json, intel_*.json, vuln_*.json')
-      .option('-n, --node <name>', 'check only directives_{node}_*.json, as serve --node reads them'),
-  ).action(async (given: LogFlags & { config: string; node?: string }) => {
-    const opts = withGlobals(given);
-    const outcome = await runValidate({
-      config: opts.config,
-      ...(opts.node === undefined ? {} : { node: opts.node }),
-      json: opts.json === true,
-      write: (line) => process.stdout.write(`${line}\n`),
-    });
+function addPublish(ctx: Context): Command {
+  const description = 'publish a JSON-lines events file on dsiem_events as the Dsiem frontend does (rcvd_time set)';
+  return defineCommand(ctx, 'publish', description, async (s, verbose) => {
+    const log = createLogger({ json: s.json, level: levelOf(s, verbose), stream: 'stderr' });
+    let nats;
+    try {
+      nats = natsOptions(s.msq, '', '');
+    } catch (err) {
+      throw new UsageError(`--msq: not a NATS URL: "${redactUrl(s.msq)}" (${(err as Error).message})`, 'publish');
+    }
+    const readable = await checkEventsFile(s.events);
+    if (!readable.ok) throw new ExitError(readable.error.message, 1, { cause: readable.error });
+    const target = { eventsFile: s.events, server: redactUrl(s.msq) };
+    const done = await runPublish({ ...target, nats, now: s.now, ...(s.rate !== '' ? { rate: s.rate } : {}), log });
+    if (!done.ok) throw new ExitError(done.error.message, 1, { cause: done.error });
+    const d = done.value;
+    const json = { events_file: s.events, server: target.server, published: d.published, skipped: d.skipped, unshifted: d.unshifted, shift_seconds: d.shiftSeconds, seconds: d.seconds };
+    process.stdout.write(s.json ? `${JSON.stringify(json)}\n` : `${formatPublishSummary(target, d)}\n`);
+    if (d.published === 0) throw new ExitError(`nothing published: no line of ${s.events} is a JSON object`, 1);
+  });
+}
+
+function addValidate(ctx: Context): Command {
+  return defineCommand(ctx, 'validate', 'load and check every config file; print every problem (file:line:column), then a count', async (s) => {
+    const outcome = await runValidate({ config: s.configDir, node: s.node, json: s.json, write: (line) => process.stdout.write(`${line}\n`) });
     if ('fatal' in outcome) throw new ExitError(`invalid config: ${outcome.fatal}`, 1);
     if (outcome.code !== 0) throw new ExitError('', outcome.code);
   });
+}
 
-  addLogOptions(
-    program
-      .command('migrate')
-      .description("write a Go Dsiem config folder's silent load-time corrections out explicitly, with a report of every change")
-      .requiredOption('--config <dir>', 'folder with the Go Dsiem config files')
-      .requiredOption('--out <dir>', 'new or empty folder for the corrected files and migration-report.jsonl')
-      .option('-n, --node <name>', 'migrate only directives_{node}_*.json'),
-  ).action(async (given: LogFlags & { config: string; out: string; node?: string }) => {
-    const opts = withGlobals(given);
-    const outcome = await runMigrate({
-      config: opts.config,
-      out: opts.out,
-      ...(opts.node === undefined ? {} : { node: opts.node }),
-      json: opts.json === true,
-      write: (line) => process.stdout.write(`${line}\n`),
-    });
+function addMigrate(ctx: Context): Command {
+  const description = "write a Go Dsiem config folder's silent load-time corrections out explicitly, with a report of every change";
+  return defineCommand(ctx, 'migrate', description, async (s) => {
+    const outcome = await runMigrate({ config: s.configDir, out: s.out, node: s.node, json: s.json, write: (line) => process.stdout.write(`${line}\n`) });
     if (outcome.fatal !== undefined) throw new ExitError(outcome.fatal, 1);
     if (outcome.code !== 0) throw new ExitError('', outcome.code);
   });
+}
 
-  addLogOptions(
-    program
-      .command('publish')
-      .description('publish a JSON-lines events file on dsiem_events as the Dsiem frontend does (rcvd_time set)')
-      .requiredOption('--events <file>', 'JSON-lines file of normalized events')
-      .option('--msq <url>', 'NATS server URL [env DSIEM_MSQ]', process.env['DSIEM_MSQ'] ?? serveSchema.msq.default)
-      .option('--now', 'shift timestamps so that the first event is now, keeping the gaps between events')
-      .option('--rate <n>', 'events per second at most (default: as fast as NATS takes them)'),
-  ).action(async (given: LogFlags & { events: string; msq: string; now?: boolean; rate?: string }) => {
-    const opts = withGlobals(given);
-    const log = createLogger({ json: opts.json === true, level: levelOf(opts), stream: 'stderr' });
-    const rate = opts.rate === undefined ? undefined : Number(opts.rate);
-    if (rate !== undefined && !(Number.isFinite(rate) && rate > 0)) throw new ExitError(`--rate: must be a number of events per second above 0, got "${opts.rate}"`, 2);
-    let nats;
+function addServe(ctx: Context): Command {
+  return defineCommand(ctx, 'serve', 'run the backend: events from NATS, configs from the frontend (or --config), alarms to --logs', async (s, verbose) => {
+    const log = createLogger({ json: s.json, level: levelOf(s, verbose), stream: 'stdout' });
+    let code: number;
     try {
-      nats = natsOptions(opts.msq, '', '');
-    } catch {
-      throw new ExitError(`--msq: not a NATS URL: "${redactUrl(opts.msq)}"`, 2);
-    }
-    const readable = await checkEventsFile(opts.events);
-    if (!readable.ok) throw new ExitError(readable.error.message, 1);
-    const target = { eventsFile: opts.events, server: redactUrl(opts.msq) };
-    const done = await runPublish({ ...target, nats, now: opts.now === true, ...(rate !== undefined ? { rate } : {}), log });
-    if (!done.ok) throw new ExitError(done.error.message, 1);
-    process.stdout.write(opts.json === true ? `${JSON.stringify({ events_file: opts.events, server: target.server, published: done.value.published, skipped: done.value.skipped, unshifted: done.value.unshifted, shift_seconds: done.value.shiftSeconds, seconds: done.value.seconds })}\n` : `${formatPublishSummary(target, done.value)}\n`);
-    if (done.value.published === 0) throw new ExitError(`nothing published: no line of ${opts.events} is a JSON object`, 1);
-  });
-
-  const serve = program
-    .command('serve')
-    .description('run the backend: events from NATS, configs from the frontend (or --config-dir), alarms to --logs');
-  const attributeToKey = new Map<string, ServeKey>();
-  for (const [key, spec] of Object.entries(serveSchema) as Array<[ServeKey, (typeof serveSchema)[ServeKey]]>) {
-    const option = new Option(spec.flag, `${spec.doc} [env ${spec.env}, default ${JSON.stringify(spec.default)}]`);
-    attributeToKey.set(option.attributeName(), key);
-    serve.addOption(option);
-  }
-  serve.option('-v, --verbose', 'more logs (-v debug, -vv trace)', (_v: string, prev: number) => prev + 1, 0);
-  serve.action(async (given: Record<string, unknown>) => {
-    const opts = withGlobals(given);
-    const cli: Partial<Record<ServeKey, unknown>> = {};
-    for (const [attribute, value] of Object.entries(opts)) {
-      const key = attributeToKey.get(attribute);
-      if (key !== undefined) cli[key] = value;
-    }
-    const loaded = loadServeConfig(process.env, cli);
-    if (!loaded.ok) throw new ExitError(`invalid configuration: ${loaded.error}`, 1);
-    const c = loaded.config;
-    const verbosity = c.debug ? 1 : c.trace ? 2 : Number(opts['verbose'] ?? 0);
-    const log = createLogger({ json: c.json, level: levelOf({ verbose: verbosity }), stream: 'stdout' });
-    try {
-      const code = await runServe(c, log);
-      if (code !== 0) throw new ExitError('serve stopped with errors (see the log)', code);
+      code = await runServe(s, log);
     } catch (err) {
-      if (err instanceof StartupError) {
-        log.error(err.message);
-        throw new ExitError(err.message, 1);
-      }
-      throw err;
+      if (!(err instanceof StartupError)) throw err;
+      log.error(err.message);
+      throw new ExitError(err.message, 1, { cause: err });
     }
+    if (code !== 0) throw new ExitError('serve stopped with errors (see the log)', code);
   });
+}
 
+export function buildProgram(typed: ReadonlyMap<string, string> = new Map()): Command {
+  const program = new Command('dsiem-backend')
+    .description('Dsiem backend: OSSIM-style correlation of normalized events into alarms')
+    .version(packageVersion())
+    .configureOutput({ outputError: () => undefined })
+    .exitOverride((err) => {
+      if (err.exitCode === 0 || err.code === 'commander.help') throw err;
+      throw new UsageError(usageMessage(err, typed), undefined);
+    });
+  // The seed's global options, given before the command (`dsiem-backend -j serve`); each command takes them too.
+  const globals = new Map<string, SettingKey>();
+  for (const [key, spec] of Object.entries(serveSchema) as Array<[SettingKey, (typeof serveSchema)[SettingKey]]>) {
+    if (!('global' in spec)) continue;
+    const option = new Option(spec.flag, spec.doc);
+    globals.set(option.attributeName(), key);
+    program.addOption(option);
+  }
+  addVerbose(program);
+  const ctx: Context = { program, typed, globals };
+  addReplay(ctx);
+  addValidate(ctx);
+  addMigrate(ctx);
+  addServe(ctx);
+  addPublish(ctx);
   return program;
 }
 
 export async function main(argv: readonly string[]): Promise<number> {
-  const program = buildProgram();
+  const { args, typed } = canonicalArgs(argv);
+  const program = buildProgram(typed);
   try {
-    await program.parseAsync([...argv], { from: 'user' });
+    await program.parseAsync(args, { from: 'user' });
     return 0;
   } catch (err) {
+    if (err instanceof UsageError) {
+      process.stderr.write(`dsiem-backend: ${err.message}\nsee dsiem-backend ${err.command !== undefined ? `${err.command} ` : ''}--help\n`);
+      return 2;
+    }
     if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2;
     if (err instanceof ExitError) {
+      // An empty message: the command has already said everything (validate's report).
       if (err.message !== '') process.stderr.write(`dsiem-backend: ${err.message}\n`);
       return err.code;
     }
@@ -277,4 +261,3 @@ export async function main(argv: readonly string[]): Promise<number> {
     return 1;
   }
 }
-

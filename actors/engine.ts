@@ -10,7 +10,7 @@ import { createRuleBook } from '../src/rule/rule-book.js';
 import type { Directive } from '../src/directive/directive.js';
 import { buildNetworkAssets, type NetworkAssets } from '../src/asset/network-assets.js';
 import type { LoadedConfig } from '../src/config-files/config-dir.js';
-import type { RiskThresholds } from '../src/risk/risk.js';
+import type { CorrelationOptions } from '../src/shared/correlation-options.js';
 import type { Clock } from '../src/shared/time.js';
 import { randomIds, type IdSource } from '../src/shared/ids.js';
 import { createEnricher } from '../src/enrichment/enricher.js';
@@ -22,14 +22,7 @@ import type { SupervisorMsg, TimedEvent } from './messages.js';
 import { applyNactPatch } from './nact-patch.js';
 import { spawnSupervisor, type SupervisorStats } from './supervisor-actor.js';
 
-export interface CorrelationOptions {
-  /** `-l/--min-alarm-lifetime`, minutes. */
-  readonly minAlarmLifetimeMinutes: number;
-  readonly thresholds: RiskThresholds;
-  /** First entries of `--status` and `--tags`. */
-  readonly status: string;
-  readonly tag: string;
-}
+export type { CorrelationOptions };
 
 export interface EngineOptions {
   readonly config: LoadedConfig;

@@ -18,12 +18,16 @@ import type { BacklogState } from '../src/backlog/state.js';
 import { takeSnapshot, writeSnapshots } from '../src/backlog/snapshot-files.js';
 import { initialOverload, onLateEvent, onOverloadTick, type OverloadState, type OverloadStep } from '../src/overload/overload.js';
 import { systemClock, type Clock } from '../src/shared/time.js';
+import { correlationOf } from '../config/correlation-flags.js';
 import type { ServeConfig } from '../config/schema.js';
+import { redactUrl } from '../src/shared/redact-url.js';
 import { startEngine, type Engine } from './engine.js';
 import type { Logger } from './logger.js';
+import { checkLogsFolder } from './logs-folder.js';
 import { startNatsIngress, type Ingress } from './nats-ingress.js';
 import { watchNatsStatus, type NatsConnectionStats } from './nats-status.js';
 import { settleWithin } from './settle-within.js';
+import { packageVersion } from './version.js';
 
 export const OVERLOAD_SUBJECT = 'dsiem_overload_signals';
 /** Request/reply subject answering the backend's counters as JSON (monitoring, benchmarks, tests). */
@@ -39,11 +43,8 @@ const CORRELATION_WAIT_MS = 4_000;
 const NATS_CLOSE_WAIT_MS = 1_000;
 const EXIT_GRACE_MS = 1_000;
 
-export class StartupError extends Error {}
-
-/** A NATS URL without its credentials, for logs. */
-export function redactUrl(url: string): string {
-  return url.replace(/\/\/[^@/]*@/g, '//***@');
+export class StartupError extends Error {
+  override readonly name = 'StartupError';
 }
 
 /** nats.js connection options from `--msq` (credentials in the URL become options, never logged). */
@@ -68,7 +69,7 @@ export function natsOptions(msq: string, creds: string, tlsCa: string): Connecti
 
 async function loadConfigs(c: ServeConfig, log: Logger): Promise<LoadedConfig> {
   if (c.configDir !== '') {
-    const loaded = await loadConfigDir(c.configDir);
+    const loaded = await loadConfigDir(c.configDir, { node: c.node });
     if (!loaded.ok) throw new StartupError(`invalid config: ${loaded.error}`);
     return loaded.value;
   }
@@ -252,22 +253,34 @@ export async function runServe(c: ServeConfig, log: Logger, clock: Clock = syste
     log.info('no alarm files open yet: nothing to reopen');
   };
   const uninstallReopen = reopenOnSignals(log, () => reopen());
-  log.info(`starting dsiem backend server with frontend ${c.configDir !== '' ? `(local folder ${c.configDir})` : c.frontend} and message queue ${redactUrl(c.msq)}`);
+  const source = c.configDir !== '' ? `(local folder ${c.configDir})` : redactUrl(c.frontend);
+  const logs = path.resolve(c.logsDir);
+  log.info(`starting dsiem backend server with frontend ${source} and message queue ${redactUrl(c.msq)}`, {
+    version: packageVersion(),
+    node: c.node,
+    config: source,
+    logs,
+    msq: redactUrl(c.msq),
+  });
+  const writable = await checkLogsFolder(logs);
+  if (!writable.ok) throw new StartupError(writable.error.message, { cause: writable.error });
   const config = await loadConfigs(c, log);
   logConfigWarnings(config, log);
-  log.info('config loaded', { directives: config.directives.length, assets: config.assets.length, intelSources: config.intelSources.length, vulnSources: config.vulnSources.length });
+  log.info('config loaded', {
+    directives: config.directives.length,
+    disabledDirectives: config.disabledDirectives,
+    assets: config.assets.length,
+    intelSources: config.intelSources.length,
+    vulnSources: config.vulnSources.length,
+    files: config.files,
+  });
   const restored = await restoreBacklogs(c, config, log);
 
   let nc: NatsConnection | undefined;
   const overload = overloadSignals(() => nc, c.holdDuration, log);
   const engine = startEngine({
     config,
-    correlation: {
-      minAlarmLifetimeMinutes: c.minAlarmLifetime,
-      thresholds: { mediumMin: c.medRiskMin, mediumMax: c.medRiskMax },
-      status: c.status.split(',')[0] ?? 'Open',
-      tag: c.tags.split(',')[0] ?? 'Identified Threat',
-    },
+    correlation: correlationOf(c),
     logsDir: c.logsDir,
     clock,
     log,

@@ -1,12 +1,13 @@
-/** The README's configuration table, generated from the convict schema (`npm run -s config-table`). */
+/** The README's configuration table of `serve`, generated from the settings table (`npm run -s config-table`). */
 
-import { serveSchema } from './schema.js';
+import { keysOf, specOf } from './schema.js';
 
 export function renderConfigTable(): string {
-  const rows = Object.values(serveSchema).map((s) => {
-    const flag = s.flag;
-    const def = typeof s.default === 'string' ? (s.default === '' ? '(empty)' : `\`${s.default}\``) : `\`${String(s.default)}\``;
-    return `| \`${s.env}\` | \`${flag}\` | ${def} | ${s.doc} |`;
+  const rows = keysOf('serve').flatMap((key) => {
+    const s = specOf(key);
+    if (s.env === undefined) return [];
+    const def = s.default === '' ? '(empty)' : `\`${String(s.default)}\``;
+    return [`| \`${s.env}\` | \`${s.flag}\` | ${def} | ${s.doc} |`];
   });
   return ['| env | flag | default | meaning |', '|---|---|---|---|', ...rows].join('\n');
 }

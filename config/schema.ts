@@ -1,58 +1,41 @@
 /**
- * The `serve` configuration: one convict schema, every key with its `DSIEM_*` environment variable, doc, format
- * and default (flag names from the seed, dsiem-backend.md section 1; D8). Precedence: command-line flag >
- * environment > default. The README's configuration table is generated from this schema (a test checks it).
+ * Every setting of every command, in one table: its flag, its `DSIEM_*` environment variable, doc, format and
+ * default (flag names from the seed, dsiem-backend.md section 1; D8). The command line, the convict schema, the
+ * settings' types, the `--help` texts and the README's configuration table all come from this table: adding a
+ * flag is adding one entry. Precedence: command-line flag > environment > default.
  */
 
-import convict from 'convict';
 import { DEFAULT_MAX_UNWRITTEN_MB } from '../src/alarm/write-retry.js';
-import { checkRiskBounds, firstOfList } from './correlation-flags.js';
+import type { FormatName, ValueOf } from './formats.js';
 
-/** D8: booleans accept true/false/1/0 in any case. */
-convict.addFormat({
-  name: 'dsiem-bool',
-  validate: (v: unknown) => {
-    if (typeof v !== 'boolean') throw new Error('must be true, false, 1 or 0');
-  },
-  coerce: (v: unknown) => {
-    const s = String(v).trim().toLowerCase();
-    if (s === 'true' || s === '1') return true;
-    if (s === 'false' || s === '0') return false;
-    return v;
-  },
-});
+export const COMMANDS = ['serve', 'replay', 'validate', 'migrate', 'publish'] as const;
+export type CommandName = (typeof COMMANDS)[number];
 
-convict.addFormat({
-  name: 'whole-number',
-  validate: (v: unknown) => {
-    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) throw new Error('must be a whole number >= 0');
-  },
-  coerce: (v: unknown) => (typeof v === 'string' && /^\s*\d+\s*$/.test(v) ? Number(v) : v),
-});
+export interface SettingSpec {
+  readonly doc: string;
+  readonly format: FormatName;
+  readonly default: string | number | boolean;
+  /** Commander flags, canonical spelling: `-e, --max_eps <n>` (`<v>` a value, `[v]` an optional value). */
+  readonly flag: string;
+  /** Read by the commands that read the environment (`serve`). */
+  readonly env?: string;
+  /** A second variable, read when `env` is not set. */
+  readonly alsoEnv?: string;
+  /** Other spellings accepted (Go Dsiem's); `-`, `_` and camelCase forms of every spelling are accepted too. */
+  readonly aliases?: readonly string[];
+  /** The commands that take it (default: serve only). */
+  readonly commands?: readonly CommandName[];
+  /** Commands where it must be given. */
+  readonly requiredIn?: readonly CommandName[];
+  /** Also accepted before the command, as the seed's global options (`dsiem-backend -j serve`). */
+  readonly global?: boolean;
+  /** Never shown in logs or messages as it is (credentials). */
+  readonly sensitive?: boolean;
+}
 
-convict.addFormat({
-  name: 'positive-number',
-  validate: (v: unknown) => {
-    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 1) throw new Error('must be a whole number >= 1 (0 is refused: it would divide by zero or spin)');
-  },
-  coerce: (v: unknown) => (typeof v === 'string' && /^\s*-?\d+\s*$/.test(v) ? Number(v) : v),
-});
-
-convict.addFormat({
-  name: 'nats-url',
-  validate: (v: unknown) => {
-    if (typeof v !== 'string' || v.split(',').some((u) => !/^(nats|tls|wss?):\/\/\S+$/.test(u.trim()))) {
-      throw new Error('must be one or more comma-separated nats://[user:pass@]host:port URLs');
-    }
-  },
-});
-
-convict.addFormat({
-  name: 'http-url-or-empty',
-  validate: (v: unknown) => {
-    if (typeof v !== 'string' || (v !== '' && !/^https?:\/\/\S+$/.test(v))) throw new Error('must be an http(s) URL');
-  },
-});
+const ALL: readonly CommandName[] = ['serve', 'replay', 'validate', 'migrate', 'publish'];
+const CORRELATION: readonly CommandName[] = ['serve', 'replay'];
+const CONFIGS: readonly CommandName[] = ['serve', 'replay', 'validate', 'migrate'];
 
 export const serveSchema = {
   frontend: {
@@ -70,25 +53,82 @@ export const serveSchema = {
     flag: '--frontend-retries <n>',
   },
   configDir: {
-    doc: 'Read configs from this local folder instead of downloading them from the frontend',
-    format: String,
+    doc: 'Folder of config files (assets_*.json, directives_*.json, intel_*.json, vuln_*.json); for serve, instead of downloading them from --frontend',
+    format: 'text',
     default: '',
     env: 'DSIEM_CONFIG_DIR',
-    flag: '--config-dir <dir>',
+    flag: '--config <dir>',
+    aliases: ['--config-dir'],
+    commands: CONFIGS,
+    requiredIn: ['replay', 'validate', 'migrate'],
   },
   node: {
-    doc: 'Node name: selects the directives_{node}_*.json files to download',
-    format: String,
+    doc: 'Node name: only the directives_{node}_*.json files are taken (downloaded, or read from --config)',
+    format: 'text',
     default: '',
     env: 'DSIEM_NODE',
     flag: '-n, --node <name>',
+    commands: CONFIGS,
+  },
+  out: {
+    doc: 'New or empty folder for the corrected files and migration-report.jsonl',
+    format: 'text',
+    default: '',
+    flag: '--out <dir>',
+    commands: ['migrate'],
+    requiredIn: ['migrate'],
   },
   logsDir: {
-    doc: 'Folder for siem_alarms.json, siem_alarm_events.json and saved backlogs (backlogs/)',
-    format: String,
+    doc: 'Folder for siem_alarms.json and siem_alarm_events.json (serve also saves backlogs there, in backlogs/)',
+    format: 'text',
     default: './logs',
     env: 'DSIEM_LOGS_DIR',
     flag: '--logs <dir>',
+    commands: CORRELATION,
+    requiredIn: ['replay'],
+  },
+  events: {
+    doc: 'JSON-lines file of normalized events',
+    format: 'text',
+    default: '',
+    flag: '--events <file>',
+    commands: ['replay', 'publish'],
+    requiredIn: ['replay', 'publish'],
+  },
+  drain: {
+    doc: 'After the last event, let every open backlog expire',
+    format: 'dsiem-bool',
+    default: false,
+    flag: '--drain',
+    commands: ['replay'],
+  },
+  append: {
+    doc: 'Append to the alarm files instead of starting them empty',
+    format: 'dsiem-bool',
+    default: false,
+    flag: '--append',
+    commands: ['replay'],
+  },
+  seed: {
+    doc: 'Reproducible alarm ids from this seed (0 to 4294967295), so that two runs can be diffed; random ids when empty',
+    format: 'seed',
+    default: '',
+    flag: '--seed <n>',
+    commands: ['replay'],
+  },
+  now: {
+    doc: 'Shift timestamps so that the first event is now, keeping the gaps between events',
+    format: 'dsiem-bool',
+    default: false,
+    flag: '--now',
+    commands: ['publish'],
+  },
+  rate: {
+    doc: 'Events per second at most; as fast as NATS takes them when empty',
+    format: 'rate',
+    default: '',
+    flag: '--rate <n>',
+    commands: ['publish'],
   },
   minAlarmLifetime: {
     doc: 'Minutes a backlog lives at least (added to every stage timeout)',
@@ -96,41 +136,48 @@ export const serveSchema = {
     default: 0,
     env: 'DSIEM_MINALARMLIFETIME',
     flag: '-l, --min-alarm-lifetime <minutes>',
+    commands: CORRELATION,
   },
   status: {
     doc: 'Alarm status values (comma list); the first one is used for new alarms',
-    format: String,
+    format: 'list',
     default: 'Open,In-Progress,Closed',
     env: 'DSIEM_STATUS',
     flag: '-s, --status <list>',
+    commands: CORRELATION,
   },
   tags: {
     doc: 'Alarm tag values (comma list); the first one is used for new alarms',
-    format: String,
+    format: 'list',
     default: 'Identified Threat,False Positive,Valid Threat,Security Incident',
     env: 'DSIEM_TAGS',
     flag: '-t, --tags <list>',
+    commands: CORRELATION,
   },
   medRiskMin: {
     doc: 'Lowest risk classified Medium (2 to 9, below med_risk_max)',
-    format: 'whole-number',
+    format: 'risk-level',
     default: 3,
     env: 'DSIEM_MEDRISKMIN',
     flag: '--med_risk_min <n>',
+    commands: CORRELATION,
   },
   medRiskMax: {
     doc: 'Highest risk classified Medium (2 to 9, above med_risk_min)',
-    format: 'whole-number',
+    format: 'risk-level',
     default: 6,
     env: 'DSIEM_MEDRISKMAX',
     flag: '--med_risk_max <n>',
+    commands: CORRELATION,
   },
   maxEps: {
     doc: 'Target events/s: the watchdog warns when processing falls behind it (also read from MAX_EPS)',
     format: 'positive-number',
     default: 1000,
     env: 'DSIEM_MAXEPS',
+    alsoEnv: 'MAX_EPS',
     flag: '-e, --max_eps <n>',
+    aliases: ['--maxEPS'],
   },
   msq: {
     doc: 'NATS server URL(s); credentials may be given as nats://user:pass@host:port (never logged)',
@@ -139,17 +186,18 @@ export const serveSchema = {
     env: 'DSIEM_MSQ',
     flag: '--msq <url>',
     sensitive: true,
+    commands: ['serve', 'publish'],
   },
   natsCreds: {
     doc: 'Path of a NATS credentials file (JWT + nkey seed), for servers that require one',
-    format: String,
+    format: 'text',
     default: '',
     env: 'DSIEM_NATS_CREDS',
     flag: '--nats-creds <file>',
   },
   natsTlsCa: {
     doc: 'Path of a CA certificate for TLS connections to NATS (tls:// URLs)',
-    format: String,
+    format: 'text',
     default: '',
     env: 'DSIEM_NATS_TLS_CA',
     flag: '--nats-tls-ca <file>',
@@ -160,6 +208,8 @@ export const serveSchema = {
     default: 10,
     env: 'DSIEM_CACHEDURATION',
     flag: '-c, --cache <minutes>',
+    aliases: ['--cacheDuration'],
+    commands: CORRELATION,
   },
   maxQueue: {
     doc: 'Events waiting for correlation before new ones are dropped (counted and logged); 0 means 1,000,000',
@@ -202,6 +252,8 @@ export const serveSchema = {
     default: false,
     env: 'DSIEM_INTELPRIVATEIP',
     flag: '--intel_private_ip',
+    aliases: ['--intelPrivateIP'],
+    commands: CORRELATION,
   },
   reloadBacklogs: {
     doc: 'Save live backlogs on SIGTERM/SIGINT and reload them at start',
@@ -216,6 +268,8 @@ export const serveSchema = {
     default: false,
     env: 'DSIEM_JSON',
     flag: '-j, --json',
+    commands: ALL,
+    global: true,
   },
   debug: {
     doc: 'Debug logs (same as -v)',
@@ -223,6 +277,8 @@ export const serveSchema = {
     default: false,
     env: 'DSIEM_DEBUG',
     flag: '--debug',
+    commands: ALL,
+    global: true,
   },
   trace: {
     doc: 'Trace logs (same as -vv); --debug wins when both are set',
@@ -230,78 +286,29 @@ export const serveSchema = {
     default: false,
     env: 'DSIEM_TRACE',
     flag: '--trace',
+    commands: ALL,
+    global: true,
   },
-} as const;
+} as const satisfies Record<string, SettingSpec>;
 
 export type ServeKey = keyof typeof serveSchema;
+export type SettingKey = ServeKey;
 
-function convictSchema() {
-  const out: Record<string, { doc: string; format: unknown; default: unknown; env: string; sensitive?: boolean }> = {};
-  for (const [key, spec] of Object.entries(serveSchema)) {
-    out[key] = { doc: spec.doc, format: spec.format, default: spec.default, env: spec.env, ...('sensitive' in spec ? { sensitive: true } : {}) };
-  }
-  return out;
+type Table = typeof serveSchema;
+type CommandsOf<S> = S extends { readonly commands: readonly (infer C)[] } ? C : 'serve';
+
+/** The keys a command takes. */
+export type KeysOf<C extends CommandName> = { [K in SettingKey]: C extends CommandsOf<Table[K]> ? K : never }[SettingKey];
+
+/** A command's settings, typed from the table (no second, hand-written definition). */
+export type SettingsOf<C extends CommandName> = { readonly [K in KeysOf<C>]: ValueOf<Table[K]['format']> };
+
+export type ServeConfig = SettingsOf<'serve'>;
+
+export function specOf(key: SettingKey): SettingSpec {
+  return serveSchema[key];
 }
 
-export interface ServeConfig {
-  frontend: string;
-  frontendRetries: number;
-  configDir: string;
-  node: string;
-  logsDir: string;
-  minAlarmLifetime: number;
-  status: string;
-  tags: string;
-  medRiskMin: number;
-  medRiskMax: number;
-  maxEps: number;
-  msq: string;
-  natsCreds: string;
-  natsTlsCa: string;
-  cache: number;
-  maxQueue: number;
-  maxUnwrittenMb: number;
-  natsPendingMb: number;
-  holdDuration: number;
-  maxDelay: number;
-  intelPrivateIp: boolean;
-  reloadBacklogs: boolean;
-  json: boolean;
-  debug: boolean;
-  trace: boolean;
-}
-
-export type LoadedServeConfig = { ok: true; config: ServeConfig; describe: () => string } | { ok: false; error: string };
-
-/**
- * Builds the configuration from the environment and the flags given on the command line (`cli`, keyed by
- * schema key; only flags actually given). Validates strictly.
- */
-export function loadServeConfig(env: NodeJS.ProcessEnv, cli: Partial<Record<ServeKey, unknown>>): LoadedServeConfig {
-  const effectiveEnv: Record<string, string> = {};
-  for (const [k, v] of Object.entries(env)) if (typeof v === 'string') effectiveEnv[k] = v;
-  // D8: --max_eps reads DSIEM_MAXEPS and also MAX_EPS (the seed's name).
-  if (effectiveEnv['DSIEM_MAXEPS'] === undefined && effectiveEnv['MAX_EPS'] !== undefined) effectiveEnv['DSIEM_MAXEPS'] = effectiveEnv['MAX_EPS'];
-  try {
-    const cfg = convict(convictSchema(), { env: effectiveEnv, args: [] });
-    for (const [key, value] of Object.entries(cli)) if (value !== undefined) cfg.set(key, value);
-    cfg.validate({ allowed: 'strict' });
-    const config = cfg.getProperties() as unknown as ServeConfig;
-    const problem = crossCheck(config);
-    if (problem !== undefined) return { ok: false, error: problem };
-    return { ok: true, config, describe: () => cfg.toString() };
-  } catch (err) {
-    return { ok: false, error: (err as Error).message };
-  }
-}
-
-function crossCheck(c: ServeConfig): string | undefined {
-  if (c.configDir === '' && c.frontend === '') return 'either --frontend (DSIEM_FRONTEND) or --config-dir (DSIEM_CONFIG_DIR) is needed';
-  if (c.configDir === '' && c.node === '') return '--node (DSIEM_NODE) is required when configs come from the frontend';
-  const bounds = checkRiskBounds(c.medRiskMin, c.medRiskMax);
-  if (bounds !== undefined) return bounds;
-  const status = firstOfList('--status', c.status);
-  if (!status.ok) return status.error;
-  const tags = firstOfList('--tags', c.tags);
-  return tags.ok ? undefined : tags.error;
+export function keysOf<C extends CommandName>(command: C): Array<KeysOf<C>> {
+  return (Object.keys(serveSchema) as SettingKey[]).filter((k) => (specOf(k).commands ?? ['serve']).includes(command)) as Array<KeysOf<C>>;
 }

@@ -11,6 +11,7 @@ import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { copyFile, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -47,8 +48,14 @@ interface Run {
 }
 
 function cli(...args: string[]): Promise<Run> {
+  return cliWith({}, ...args);
+}
+
+/** The environment of the test without its DSIEM_* variables (a developer's shell may set some), plus `env`. */
+function cliWith(env: Record<string, string>, ...args: string[]): Promise<Run> {
+  const inherited = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('DSIEM_') && k !== 'MAX_EPS'));
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['bin/dsiem-backend.js', ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['bin/dsiem-backend.js', ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...inherited, ...env } });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));
@@ -56,6 +63,22 @@ function cli(...args: string[]): Promise<Run> {
     child.on('error', reject);
     child.on('close', (code) => resolve({ code, stdout, stderr }));
   });
+}
+
+/** A loopback port nobody listens on (bound, then released). */
+function closedPort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+function escape(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
 function show(run: Run): string {
@@ -315,62 +338,73 @@ describe('replay as a tool people script', () => {
 describe('usage errors and help', () => {
   const replayArgs = ['replay', '--config', PING, '--events', `${PING}/events.jsonl`];
 
-  it('--med_risk_min 7 --med_risk_max 6: exit 2 naming the flags, nothing written', async () => {
-    const logs = path.join(await tempDir(), 'logs');
-    const run = await cli(...replayArgs, '--logs', logs, '--med_risk_min', '7', '--med_risk_max', '6');
+  /** A usage error: exit 2, nothing on stdout, the one-line message and the hint to the command's help. */
+  function usageError(run: Run, message: string | RegExp, command?: string): void {
     assert.equal(run.code, 2, show(run));
     assert.equal(run.stdout, '');
-    assert.match(run.stderr, /^dsiem-backend: --med_risk_min 7 \/ --med_risk_max 6: invalid/);
+    const [first, hint, ...rest] = lines(run.stderr);
+    if (typeof message === 'string') assert.equal(first, `dsiem-backend: ${message}`);
+    else assert.match(first ?? '', message);
+    assert.equal(hint, `see dsiem-backend ${command !== undefined ? `${command} ` : ''}--help`);
+    assert.deepEqual(rest, [], 'more than one line and a hint (the whole help?)');
+  }
+
+  it('--med_risk_min 7 --med_risk_max 6: exit 2 naming both flags, nothing written', async () => {
+    const logs = path.join(await tempDir(), 'logs');
+    const run = await cli(...replayArgs, '--logs', logs, '--med_risk_min', '7', '--med_risk_max', '6');
+    usageError(run, '--med_risk_min 7 and --med_risk_max 6: the Medium range needs med_risk_min < med_risk_max (both from 2 to 9)', 'replay');
     assert.equal(existsSync(logs), false);
   });
 
   it('--med_risk_max 10: exit 2 naming the flag', async () => {
     const run = await cli(...replayArgs, '--logs', await tempDir(), '--med_risk_max', '10');
-    assert.equal(run.code, 2, show(run));
-    assert.match(run.stderr, /--med_risk_max 10/);
+    usageError(run, '--med_risk_max: must be a whole number from 2 to 9, got "10"', 'replay');
   });
 
-  it('a lifetime that is not a whole number: exit 2 naming the flag', async () => {
+  it('a lifetime that is not a whole number: exit 2 naming the flag as typed', async () => {
     const run = await cli(...replayArgs, '--logs', await tempDir(), '-l', 'abc');
-    assert.equal(run.code, 2, show(run));
-    assert.equal(run.stderr, 'dsiem-backend: --min-alarm-lifetime: "abc" is not a whole number\n');
+    usageError(run, '-l (--min-alarm-lifetime): must be a whole number >= 0, got "abc"', 'replay');
   });
 
   it('a status list with an empty first entry: exit 2 naming the flag', async () => {
     const run = await cli(...replayArgs, '--logs', await tempDir(), '--status', ',Open');
-    assert.equal(run.code, 2, show(run));
-    assert.match(run.stderr, /^dsiem-backend: --status: /);
+    usageError(run, /^dsiem-backend: --status: /, 'replay');
   });
 
-  it('an unknown option: exit 2 (replay and validate)', async () => {
-    for (const args of [[...replayArgs, '--logs', 'x', '--bogus'], ['validate', '--config', PING, '--bogus']]) {
-      const run = await cli(...args);
-      assert.equal(run.code, 2, show(run));
-      assert.equal(run.stdout, '');
-      assert.match(run.stderr, /^error: unknown option '--bogus'/);
+  it('an unknown option: exit 2, one line and the hint (replay, validate, serve)', async () => {
+    for (const [args, command] of [[[...replayArgs, '--logs', 'x', '--bogus'], 'replay'], [['validate', '--config', PING, '--bogus'], 'validate'], [['serve', '--bogus'], 'serve']] as const) {
+      usageError(await cli(...args), /^dsiem-backend: unknown option '--bogus'/, command);
     }
+  });
+
+  it('a flag of another command is named as the user typed it', async () => {
+    usageError(await cli(...replayArgs, '--logs', 'x', '--maxEPS', '5'), "unknown option '--maxEPS'", 'replay');
   });
 
   it('an unknown command: exit 2', async () => {
-    const run = await cli('bogus');
-    assert.equal(run.code, 2, show(run));
-    assert.match(run.stderr, /^error: unknown command 'bogus'/);
+    usageError(await cli('bogus'), "unknown command 'bogus'");
   });
 
   it('a missing required --config: exit 2 (replay and validate)', async () => {
-    for (const args of [['validate'], ['replay', '--events', 'e.jsonl', '--logs', 'l']]) {
-      const run = await cli(...args);
-      assert.equal(run.code, 2, show(run));
-      assert.match(run.stderr, /^error: required option '--config <dir>' not specified/);
-    }
+    usageError(await cli('validate'), 'required option --config <dir> not given', 'validate');
+    usageError(await cli('replay', '--events', 'e.jsonl', '--logs', 'l'), 'required option --config <dir> not given', 'replay');
   });
 
   it('a missing required --events or --logs: exit 2', async () => {
-    for (const [args, flag] of [[['replay', '--config', PING, '--logs', 'l'], '--events <file>'], [['replay', '--config', PING, '--events', 'e'], '--logs <dir>']] as const) {
-      const run = await cli(...args);
-      assert.equal(run.code, 2, show(run));
-      assert.ok(run.stderr.startsWith(`error: required option '${flag}' not specified`), run.stderr);
-    }
+    usageError(await cli('replay', '--config', PING, '--logs', 'l'), 'required option --events <file> not given', 'replay');
+    usageError(await cli('replay', '--config', PING, '--events', 'e'), 'required option --logs <dir> not given', 'replay');
+  });
+
+  it('serve: a bad variable exits 2 naming the variable and its flag, before anything starts', async () => {
+    const run = await cli('serve', '--config', PING, '--msq', 'nats://127.0.0.1:1');
+    assert.notEqual(run.code, 2, 'the baseline run must not be a usage error');
+    const bad = await cliWith({ DSIEM_MAXEPS: '0' }, 'serve', '--config', PING, '--msq', 'nats://127.0.0.1:1');
+    usageError(bad, 'DSIEM_MAXEPS (--max_eps): must be a whole number >= 1, got "0"', 'serve');
+  });
+
+  it('serve: a bad flag exits 2 naming the flag as typed', async () => {
+    usageError(await cli('serve', '--config', PING, '--holdDuration', '0'), '--holdDuration (--hold_duration): must be a whole number >= 1, got "0"', 'serve');
+    usageError(await cli('serve', '--config', PING, '--msq', 'http://u:s3cret@h:1'), /^dsiem-backend: --msq: must be .* got "http:\/\/\*\*\*@h:1"$/, 'serve');
   });
 
   it('replay --help: exit 0, lists its options', async () => {
@@ -378,7 +412,7 @@ describe('usage errors and help', () => {
     assert.equal(run.code, 0, show(run));
     assert.match(run.stdout, /^Usage: dsiem-backend replay \[options\]/);
     for (const option of ['--config <dir>', '--events <file>', '--logs <dir>', '--drain', '-l, --min-alarm-lifetime <minutes>',
-      '--med_risk_min <n>', '--med_risk_max <n>', '-s, --status <list>', '-t, --tags <list>', '-j, --json', '-v, --verbose', '-h, --help']) {
+      '--med_risk_min <n>', '--med_risk_max <n>', '-s, --status <list>', '-t, --tags <list>', '-n, --node <name>', '-j, --json', '-v, --verbose', '-h, --help']) {
       assert.ok(run.stdout.includes(option), `replay --help does not list ${option}`);
     }
   });
@@ -387,16 +421,127 @@ describe('usage errors and help', () => {
     const run = await cli('validate', '--help');
     assert.equal(run.code, 0, show(run));
     assert.match(run.stdout, /^Usage: dsiem-backend validate \[options\]/);
-    for (const option of ['--config <dir>', '-j, --json', '-v, --verbose', '-h, --help']) {
+    for (const option of ['--config <dir>', '-n, --node <name>', '-j, --json', '-v, --verbose', '-h, --help']) {
       assert.ok(run.stdout.includes(option), `validate --help does not list ${option}`);
     }
     assert.ok(!run.stdout.includes('--events'), 'validate --help lists replay options');
   });
 
-  it('--version prints the version', async () => {
+  it('--help shows one spelling per flag, and says the others are accepted', async () => {
+    const run = await cli('serve', '--help');
+    assert.equal(run.code, 0, show(run));
+    const optionLines = run.stdout.split('\n').filter((l) => /^ {2}-/.test(l));
+    assert.ok(optionLines.length > 20, run.stdout);
+    for (const other of ['--maxEPS', '--max-eps', '--config-dir', '--medRiskMin', '--med-risk-min', '--cacheDuration']) {
+      assert.ok(!optionLines.some((l) => l.includes(other)), `serve --help lists ${other} as an option`);
+    }
+    assert.match(run.stdout, /camelCase between its words, as Go Dsiem spells them/);
+  });
+
+  it('-l has one description in every command', async () => {
+    const describe = async (command: string) => {
+      const help = (await cli(command, '--help')).stdout.replace(/\s+/g, ' ');
+      return /-l, --min-alarm-lifetime <minutes> ([^[]+)\[/.exec(help)?.[1];
+    };
+    const serve = await describe('serve');
+    assert.ok(serve !== undefined && serve.length > 20, String(serve));
+    assert.equal(await describe('replay'), serve);
+  });
+
+  it('--version prints the version of package.json', async () => {
     const run = await cli('--version');
     assert.equal(run.code, 0, show(run));
-    assert.match(run.stdout, /^\d+\.\d+\.\d+\n$/);
+    const pkg = JSON.parse(await readFile(path.join(ROOT, 'package.json'), 'utf8')) as { version: string };
+    assert.equal(run.stdout, `${pkg.version}\n`);
+  });
+});
+
+// ---- spellings, --config-dir, --node --------------------------------------------------------------------------
+
+describe('the names users already type', () => {
+  it("replay takes Go Dsiem's spellings and --config-dir, with the same result", async () => {
+    const logs = await tempDir();
+    const run = await cli('replay', '--config-dir', PING, '--events', `${PING}/events.jsonl`, '--logs', logs, '--minAlarmLifetime', NO_EXPIRY, '--medRiskMin', '4', '--med-risk-max', '7');
+    assert.equal(run.code, 0, show(run));
+    assert.match(run.stdout, /^alarms: +1 /m);
+    const alarm = JSON.parse(lines(await readFile(path.join(logs, 'siem_alarms.json'), 'utf8'))[0] ?? '{}') as { risk_class?: string; risk?: number };
+    assert.equal(typeof alarm.risk, 'number');
+  });
+
+  it('validate takes --config-dir', async () => {
+    const run = await cli('validate', '--config-dir', PING);
+    assert.equal(run.code, 0, show(run));
+    assert.match(run.stdout, /^config ok: 1 directives/);
+  });
+
+  it('replay and validate read flags only: a DSIEM_* variable of a deployment does not change them', async () => {
+    const run = await cliWith({ DSIEM_MEDRISKMIN: '99', DSIEM_CONFIG_DIR: '/nonexistent' }, 'validate', '--config', PING);
+    assert.equal(run.code, 0, show(run));
+  });
+
+  it('--node with --config takes only directives_{node}_*.json (trailing underscore, as a download does) and logs the files', async () => {
+    const dir = await tempDir();
+    const source = path.join(ROOT, 'test/fixtures/rust-port/sample-deployment');
+    const names = await readdir(source);
+    const directives = names.filter((n) => n.startsWith('directives_'));
+    assert.ok(directives.length >= 1, names.join());
+    for (const n of names.filter((x) => !x.startsWith('directives_'))) await copyFile(path.join(source, n), path.join(dir, n));
+    // The same directives under three node names: b-1 must not take b-10's.
+    await copyFile(path.join(source, directives[0] ?? ''), path.join(dir, 'directives_b-1_main.json'));
+    await copyFile(path.join(source, directives[0] ?? ''), path.join(dir, 'directives_b-10_main.json'));
+    await copyFile(path.join(source, directives[0] ?? ''), path.join(dir, 'directives_other.json'));
+    const valid = await cli('validate', '--config', dir, '--node', 'b-1');
+    assert.equal(valid.code, 0, show(valid));
+    // serve logs the files it loaded, then stops: no NATS here.
+    const run = await cli('serve', '--config', dir, '--node', 'b-1', '--logs', await tempDir(), '--msq', `nats://127.0.0.1:${await closedPort()}`, '--json');
+    assert.equal(run.code, 1, show(run));
+    const loaded = lines(run.stdout).map((l) => JSON.parse(l) as { message: string; files?: string[] }).find((r) => r.message === 'config loaded');
+    assert.deepEqual(loaded?.files?.filter((f) => f.startsWith('directives_')), ['directives_b-1_main.json'], show(run));
+    // Without --node every directive file is read (the three copies clash on their ids).
+    const all = await cli('validate', '--config', dir);
+    assert.equal(all.code, 1, show(all));
+    // A node without files names the pattern it looked for.
+    const none = await cli('validate', '--config', dir, '--node', 'b-2');
+    assert.equal(none.code, 1, show(none));
+    assert.match(none.stdout + none.stderr, /no enabled directive in .*directives_b-2_\*\.json/);
+  });
+});
+
+// ---- serve start-up --------------------------------------------------------------------------------------------
+
+describe('serve start-up', () => {
+  it('logs version, node, config source, logs folder and NATS URL without credentials, then the files loaded', async () => {
+    const logs = await tempDir();
+    const port = await closedPort();
+    const run = await cli('serve', '--config', PING, '--node', 'go', '--logs', logs, '--msq', `nats://dsiem:s3cr3t@127.0.0.1:${port}`, '--json');
+    // NATS is not there: start-up fails after the configs are loaded.
+    assert.equal(run.code, 1, show(run));
+    assert.ok(!`${run.stdout}${run.stderr}`.includes('s3cr3t'), 'the password is in the output');
+    const records = lines(run.stdout).map((l) => JSON.parse(l) as Record<string, unknown>);
+    const pkg = JSON.parse(await readFile(path.join(ROOT, 'package.json'), 'utf8')) as { version: string };
+    const start = records.find((r) => String(r['message']).startsWith('starting dsiem backend server'));
+    assert.deepEqual(
+      { version: start?.['version'], node: start?.['node'], config: start?.['config'], logs: start?.['logs'], msq: start?.['msq'] },
+      { version: pkg.version, node: 'go', config: `(local folder ${PING})`, logs, msq: `nats://***@127.0.0.1:${port}` },
+    );
+    const loaded = records.find((r) => r['message'] === 'config loaded');
+    assert.deepEqual(
+      { directives: loaded?.['directives'], assets: loaded?.['assets'], intel: loaded?.['intelSources'], vuln: loaded?.['vulnSources'], files: loaded?.['files'] },
+      { directives: 1, assets: 5, intel: 0, vuln: 0, files: ['assets_main.json', 'directives_go_backend1.json'] },
+    );
+    assert.match(run.stderr, /^dsiem-backend: cannot connect to NATS at nats:\/\/\*\*\*@127\.0\.0\.1/);
+  });
+
+  it('refuses a logs folder it cannot make: exit 1, one line naming the path and the user id', async () => {
+    const dir = await tempDir();
+    await writeFile(path.join(dir, 'file'), '');
+    const logs = path.join(dir, 'file', 'logs');
+    const run = await cli('serve', '--config', PING, '--logs', logs, '--msq', 'nats://127.0.0.1:1');
+    assert.equal(run.code, 1, show(run));
+    const uid = process.getuid?.() ?? -1;
+    assert.equal(lines(run.stderr).length, 1, run.stderr);
+    assert.match(run.stderr, new RegExp(`^dsiem-backend: logs folder ${escape(logs)} is not writable by uid ${uid} \\(gid \\d+\\): ENOTDIR`));
+    assert.ok(!run.stdout.includes('config loaded'), 'it went on to load the configs');
   });
 });
 

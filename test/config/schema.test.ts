@@ -1,36 +1,46 @@
-// The serve configuration (convict): env names, precedence, D8 booleans, values refused at start-up.
+// The settings (one table, read through convict): env names, precedence, D8 booleans, values refused at
+// start-up, and messages that name what the user set (the variable or the flag as typed), never a schema key.
 
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { loadServeConfig } from '../../config/schema.js';
+import { FORMATS } from '../../config/formats.js';
+import { loadSettings, type GivenFlag } from '../../config/load-settings.js';
+import { keysOf, serveSchema, specOf, type CommandName, type SettingKey } from '../../config/schema.js';
 
 const base = { DSIEM_NODE: 'node-1' };
 
-function ok(env: Record<string, string>, cli: Record<string, unknown> = {}) {
-  const r = loadServeConfig({ ...base, ...env }, cli);
-  assert.ok(r.ok, r.ok ? '' : r.error);
-  return r.config;
+function flag(key: SettingKey, value: unknown, spelling?: string): GivenFlag {
+  return { key, value, spelling: spelling ?? (/--[\w-]+/.exec(specOf(key).flag)?.[0] ?? '') };
 }
 
-function refused(env: Record<string, string>, cli: Record<string, unknown> = {}): string {
-  const r = loadServeConfig({ ...base, ...env }, cli);
-  assert.equal(r.ok, false);
-  return r.ok ? '' : r.error;
+function ok(env: Record<string, string>, flags: GivenFlag[] = []) {
+  const r = loadSettings('serve', { ...base, ...env }, flags);
+  assert.ok(r.ok, r.ok ? '' : r.error.message);
+  return r.value;
 }
 
-describe('serve configuration', () => {
+function refused(env: Record<string, string>, flags: GivenFlag[] = [], command: CommandName = 'serve'): string {
+  const r = loadSettings(command, { ...base, ...env }, flags);
+  assert.equal(r.ok, false, `accepted: ${JSON.stringify(env)} ${JSON.stringify(flags)}`);
+  if (r.ok) return '';
+  assert.equal(r.error.name, 'SettingsError');
+  return r.error.message;
+}
+
+describe('settings of serve', () => {
   it('has the seed defaults', () => {
     const c = ok({});
     assert.equal(c.frontend, 'http://frontend:8080');
     assert.equal(c.msq, 'nats://dsiem-nats:4222');
     assert.deepEqual([c.medRiskMin, c.medRiskMax, c.maxEps, c.maxQueue, c.holdDuration, c.maxDelay, c.cache], [3, 6, 1000, 25000, 10, 180, 10]);
     assert.equal(c.reloadBacklogs, true);
+    assert.equal(c.logsDir, './logs');
     assert.equal(c.status.split(',')[0], 'Open');
     assert.equal(c.tags.split(',')[0], 'Identified Threat');
   });
 
   it('reads DSIEM_* variables, and a flag wins over its variable', () => {
-    const c = ok({ DSIEM_MAXQUEUE: '100', DSIEM_MINALARMLIFETIME: '5', DSIEM_FRONTEND: 'http://fe:1' }, { maxQueue: '7' });
+    const c = ok({ DSIEM_MAXQUEUE: '100', DSIEM_MINALARMLIFETIME: '5', DSIEM_FRONTEND: 'http://fe:1' }, [flag('maxQueue', '7')]);
     assert.equal(c.maxQueue, 7);
     assert.equal(c.minAlarmLifetime, 5);
     assert.equal(c.frontend, 'http://fe:1');
@@ -40,8 +50,9 @@ describe('serve configuration', () => {
     for (const [text, value] of [['TRUE', true], ['1', true], ['False', false], ['0', false]] as const) {
       assert.equal(ok({ DSIEM_RELOAD_BACKLOGS: text }).reloadBacklogs, value, text);
       assert.equal(ok({ DSIEM_JSON: text }).json, value, text);
+      assert.equal(ok({}, [flag('reloadBacklogs', text)]).reloadBacklogs, value, text);
     }
-    assert.match(refused({ DSIEM_DEBUG: 'yes' }), /debug/);
+    assert.equal(refused({ DSIEM_DEBUG: 'yes' }), 'DSIEM_DEBUG (--debug): must be true, false, 1 or 0, got "yes"');
   });
 
   it('reads --max_eps from DSIEM_MAXEPS, else MAX_EPS', () => {
@@ -49,28 +60,86 @@ describe('serve configuration', () => {
     assert.equal(ok({ MAX_EPS: '300', DSIEM_MAXEPS: '400' }).maxEps, 400);
   });
 
-  it('refuses the values that crashed the Rust port, and risk bounds out of range', () => {
-    assert.match(refused({ DSIEM_MAXEPS: '0' }), /maxEps/);
-    assert.match(refused({ DSIEM_HOLDDURATION: '0' }), /holdDuration/);
-    assert.match(refused({ DSIEM_MEDRISKMIN: '1' }), /med_risk_min 1/);
-    assert.match(refused({ DSIEM_MEDRISKMAX: '10' }), /med_risk_max 10/);
-    assert.match(refused({ DSIEM_MEDRISKMIN: '6', DSIEM_MEDRISKMAX: '6' }), /med_risk_min 6/);
-    assert.match(refused({ DSIEM_MAXQUEUE: 'lots' }), /maxQueue/);
+  it('names the variable and its flag when a variable is refused', () => {
+    assert.equal(refused({ DSIEM_MAXEPS: '0' }), 'DSIEM_MAXEPS (--max_eps): must be a whole number >= 1, got "0"');
+    assert.equal(refused({ MAX_EPS: '0' }), 'MAX_EPS (--max_eps): must be a whole number >= 1, got "0"');
+    assert.equal(refused({ DSIEM_HOLDDURATION: '0' }), 'DSIEM_HOLDDURATION (--hold_duration): must be a whole number >= 1, got "0"');
+    assert.equal(refused({ DSIEM_MAXQUEUE: 'lots' }), 'DSIEM_MAXQUEUE (--max_queue): must be a whole number >= 0, got "lots"');
+    assert.equal(refused({ DSIEM_MEDRISKMIN: '1' }), 'DSIEM_MEDRISKMIN (--med_risk_min): must be a whole number from 2 to 9, got "1"');
+    assert.equal(refused({ DSIEM_MEDRISKMAX: '10' }), 'DSIEM_MEDRISKMAX (--med_risk_max): must be a whole number from 2 to 9, got "10"');
+  });
+
+  it('names the flag as typed when a flag is refused', () => {
+    assert.equal(refused({}, [flag('maxEps', '0')]), '--max_eps: must be a whole number >= 1, got "0"');
+    assert.equal(refused({}, [flag('maxEps', '0', '--maxEPS')]), '--maxEPS (--max_eps): must be a whole number >= 1, got "0"');
+    assert.equal(refused({}, [flag('maxEps', 'x', '-e')]), '-e (--max_eps): must be a whole number >= 1, got "x"');
+    // A flag wins over its variable, in messages too.
+    assert.match(refused({ DSIEM_MAXEPS: '5' }, [flag('maxEps', '0')]), /^--max_eps: /);
+  });
+
+  it('says how each bound was set when the Medium range is empty', () => {
+    assert.equal(
+      refused({ DSIEM_MEDRISKMIN: '6' }),
+      'DSIEM_MEDRISKMIN=6 and --med_risk_max 6 (default): the Medium range needs med_risk_min < med_risk_max (both from 2 to 9)',
+    );
+    assert.match(refused({}, [flag('medRiskMin', '7'), flag('medRiskMax', '6', '--medRiskMax')]), /^--med_risk_min 7 and --medRiskMax 6: /);
+  });
+
+  it('reports every refused value, one per line', () => {
+    assert.deepEqual(refused({ DSIEM_MAXEPS: '0', DSIEM_STATUS: ',Open' }).split('\n'), [
+      'DSIEM_STATUS (--status): must be a comma-separated list whose first entry is not empty, got ",Open"',
+      'DSIEM_MAXEPS (--max_eps): must be a whole number >= 1, got "0"',
+    ]);
   });
 
   it('needs a node name when configs come from the frontend, not with a local folder', () => {
-    assert.match(refused({ DSIEM_NODE: '' }), /--node/);
+    assert.equal(refused({ DSIEM_NODE: '' }), '--node (DSIEM_NODE) is required when configs come from the frontend');
     assert.equal(ok({ DSIEM_NODE: '', DSIEM_CONFIG_DIR: '/etc/dsiem' }).configDir, '/etc/dsiem');
   });
 
-  it('refuses a NATS URL that is not one, and keeps the URL out of its description', () => {
-    assert.match(refused({ DSIEM_MSQ: 'http://x:1' }), /msq/);
-    const r = loadServeConfig({ ...base, DSIEM_MSQ: 'nats://u:topsecret@h:4222' }, {});
-    assert.ok(r.ok);
-    assert.ok(!r.describe().includes('topsecret'));
+  it('refuses a NATS URL that is not one, without showing its credentials', () => {
+    const message = refused({ DSIEM_MSQ: 'http://u:topsecret@h:1' });
+    assert.match(message, /^DSIEM_MSQ \(--msq\): must be one or more comma-separated nats:/);
+    assert.ok(message.endsWith('got "http://***@h:1"'), message);
+    assert.ok(!message.includes('topsecret'));
   });
 
   it('ignores unknown DSIEM_* variables such as DSIEM_MODE', () => {
     assert.equal(ok({ DSIEM_MODE: 'cluster-backend' }).node, 'node-1');
+  });
+});
+
+describe('settings of the offline commands', () => {
+  it('replay takes the correlation settings with the same defaults and checks as serve', () => {
+    const r = loadSettings('replay', {}, [flag('configDir', 'c'), flag('events', 'e.jsonl'), flag('logsDir', 'l')]);
+    assert.ok(r.ok, r.ok ? '' : r.error.message);
+    const serve = ok({});
+    assert.deepEqual(
+      [r.value.minAlarmLifetime, r.value.medRiskMin, r.value.medRiskMax, r.value.status, r.value.tags],
+      [serve.minAlarmLifetime, serve.medRiskMin, serve.medRiskMax, serve.status, serve.tags],
+    );
+    assert.equal(r.value.drain, false);
+    const bad = loadSettings('replay', {}, [flag('configDir', 'c'), flag('events', 'e'), flag('logsDir', 'l'), flag('minAlarmLifetime', 'abc', '-l')]);
+    assert.equal(bad.ok ? '' : bad.error.message, '-l (--min-alarm-lifetime): must be a whole number >= 0, got "abc"');
+  });
+
+  it('says which required flags are missing', () => {
+    assert.deepEqual(refused({}, [], 'replay').split('\n'), [
+      'required option --config <dir> not given',
+      'required option --logs <dir> not given',
+      'required option --events <file> not given',
+    ]);
+    assert.equal(refused({}, [], 'validate'), 'required option --config <dir> not given');
+  });
+});
+
+describe('the settings table', () => {
+  it('gives every setting a default its own format accepts, and a DSIEM_* variable when serve takes it', () => {
+    const serveKeys: readonly SettingKey[] = keysOf('serve');
+    for (const key of Object.keys(serveSchema) as SettingKey[]) {
+      const s = specOf(key);
+      assert.ok(FORMATS[s.format].check(s.default), `${key}: default ${JSON.stringify(s.default)} is not ${FORMATS[s.format].expects}`);
+      if (serveKeys.includes(key)) assert.ok(s.env?.startsWith('DSIEM_'), `${key} has no DSIEM_* variable`);
+    }
   });
 });
