@@ -1,5 +1,6 @@
 // The dependency direction of the layout: src/ is the pure domain. No file under src/ imports from actors/ or
 // config/, or imports nact, nats, winston or convict (the lint config says the same; this test needs no lint).
+// config/ (the settings) is read by actors/ and imports nothing from it.
 
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -18,8 +19,8 @@ function sourceFiles(dir: string): string[] {
 
 const IMPORT = /(?:import|export)\s[^'"]*?from\s*['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)|require\(\s*['"]([^'"]+)['"]\s*\)/g;
 
-function importsOf(file: string): string[] {
-  const text = readFileSync(file, 'utf8');
+function importsOf(file: string, extra = ''): string[] {
+  const text = readFileSync(file, 'utf8') + extra;
   return [...text.matchAll(IMPORT)].map((m) => m[1] ?? m[2] ?? m[3] ?? '');
 }
 
@@ -45,4 +46,24 @@ describe('layout', () => {
     }
     assert.deepEqual(offending, []);
   });
+
+  it('keeps config/ free of actors/', () => {
+    const configFiles = sourceFiles(path.join(root, 'config'));
+    assert.ok(configFiles.some((f) => f.endsWith('schema.ts')), 'config/schema.ts not found');
+    assert.deepEqual(actorImports(configFiles), []);
+  });
+
+  it('notices a config/ file that imports actors/', () => {
+    const file = path.join(root, 'config', 'schema.ts');
+    assert.deepEqual(actorImports([file], `import type { Engine } from '../actors/engine.js';\n`), ['config/schema.ts imports ../actors/engine.js']);
+  });
 });
+
+/** Imports of actors/ by the given files (`extra` is added to each file's text, to check the check). */
+function actorImports(files: readonly string[], extra = ''): string[] {
+  return files.flatMap((file) =>
+    importsOf(file, extra)
+      .filter((spec) => spec.startsWith('.') && path.relative(root, path.resolve(path.dirname(file), spec)).startsWith('actors'))
+      .map((spec) => `${path.relative(root, file)} imports ${spec}`),
+  );
+}
