@@ -1,12 +1,19 @@
 # dsiem-backend (TypeScript): a drop-in replacement for the Dsiem backend container.
-# Configured only by DSIEM_* environment variables (see README); alarms and saved backlogs go to /logs.
+# Configured by DSIEM_* environment variables (see README). Alarms and saved backlogs go to /dsiem/logs, the folder
+# and volume of Dsiem's own images, which Filebeat reads.
 #
 #   docker build -t dsiem-backend-ts .
-#   docker run -e DSIEM_NODE=dsiem-backend-0 -e DSIEM_FRONTEND=http://dsiem-frontend:8080 \
-#              -e DSIEM_MSQ=nats://dsiem-nats:4222 -v dsiem-logs:/logs dsiem-backend-ts
+#   docker run -e DSIEM_NODE=dsiem-backend-0 -e DSIEM_FRONTEND=http://dsiem:8080 \
+#              -e DSIEM_MSQ=nats://dsiem-nats:4222 -v dsiem-log:/dsiem/logs dsiem-backend-ts
+#
+# The container starts as root only for bin/docker-entrypoint.sh, which hands /dsiem/logs to the node user
+# (uid 1000; DSIEM_UID/DSIEM_GID change it) and then runs the backend as that user.
+
+# Node 26, the active LTS line (LTS since 2026-10-28). The code also runs on Node 20.19+ and 22.
+ARG NODE_IMAGE=node:26-trixie-slim
 
 # ---- build: compile TypeScript with the dev dependencies ----
-FROM node:20-bookworm-slim AS build
+FROM ${NODE_IMAGE} AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --ignore-scripts
@@ -17,25 +24,25 @@ COPY config ./config
 RUN npx tsc -p tsconfig.build.json
 
 # ---- production dependencies only ----
-FROM node:20-bookworm-slim AS deps
+FROM ${NODE_IMAGE} AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --ignore-scripts && npm cache clean --force
 
 # ---- runtime ----
-FROM node:20-bookworm-slim
+FROM ${NODE_IMAGE}
 ENV NODE_ENV=production \
-    DSIEM_LOGS_DIR=/logs
+    DSIEM_LOGS_DIR=/dsiem/logs
 WORKDIR /app
 COPY --from=deps /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY package.json ./
 COPY bin ./bin
-# The node image ships an unprivileged "node" user (uid 1000); /logs belongs to it.
-RUN mkdir -p /logs && chown node:node /logs
-USER node
-VOLUME ["/logs"]
-# SIGTERM saves live backlogs to /logs/backlogs before exiting; give it time (docker stop -t 60).
+# A fresh named volume takes this folder's owner: the node user.
+RUN mkdir -p /dsiem/logs && chown node:node /dsiem/logs && chmod 0755 /app/bin/docker-entrypoint.sh
+VOLUME ["/dsiem/logs"]
+# SIGTERM saves live backlogs to /dsiem/logs/backlogs before exiting; give it time (docker stop -t 60,
+# stop_grace_period in compose).
 STOPSIGNAL SIGTERM
-ENTRYPOINT ["node", "bin/dsiem-backend.js"]
+ENTRYPOINT ["/app/bin/docker-entrypoint.sh"]
 CMD ["serve"]
