@@ -274,9 +274,14 @@ export async function runServe(c: ServeConfig, log: Logger, clock: Clock = syste
     vulnSources: config.vulnSources.length,
     files: config.files,
   });
+  let nc: NatsConnection;
+  try {
+    nc = await connect(natsOptions(c.msq, c.natsCreds, c.natsTlsCa));
+  } catch (err) {
+    throw new StartupError(`cannot connect to NATS at ${redactUrl(c.msq)}: ${(err as Error).message}`);
+  }
+  // D9: saved backlogs are taken (read and deleted) only once nothing else can fail the start.
   const restored = await restoreBacklogs(c, config, log);
-
-  let nc: NatsConnection | undefined;
   const overload = overloadSignals(() => nc, c.holdDuration, log);
   const engine = startEngine({
     config,
@@ -291,12 +296,6 @@ export async function runServe(c: ServeConfig, log: Logger, clock: Clock = syste
   });
   engine.output.maxUnwrittenBytes = c.maxUnwrittenMb * 1024 * 1024;
   reopen = () => engine.output.reopen();
-  try {
-    nc = await connect(natsOptions(c.msq, c.natsCreds, c.natsTlsCa));
-  } catch (err) {
-    engine.stop();
-    throw new StartupError(`cannot connect to NATS at ${redactUrl(c.msq)}: ${(err as Error).message}`);
-  }
   const conn = nc;
   const natsStats = watchNatsStatus(conn, log);
 

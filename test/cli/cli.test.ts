@@ -10,7 +10,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { copyFile, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -530,6 +530,17 @@ describe('serve start-up', () => {
       { directives: 1, assets: 5, intel: 0, vuln: 0, files: ['assets_main.json', 'directives_go_backend1.json'] },
     );
     assert.match(run.stderr, /^dsiem-backend: cannot connect to NATS at nats:\/\/\*\*\*@127\.0\.0\.1/);
+  });
+
+  it('keeps the saved backlogs when the start fails on NATS (D9: taken only once nothing else can fail)', async () => {
+    const logs = await tempDir();
+    await mkdir(path.join(logs, 'backlogs'));
+    const saved = path.join(logs, 'backlogs', '2.json');
+    await writeFile(saved, '{"version":1,"directive_id":2,"backlogs":[]}\n');
+    const run = await cli('serve', '--config', PING, '--logs', logs, '--msq', `nats://127.0.0.1:${await closedPort()}`);
+    assert.equal(run.code, 1, show(run));
+    assert.match(run.stderr, /cannot connect to NATS/);
+    assert.ok(existsSync(saved), 'the saved backlogs were deleted by a start that failed');
   });
 
   it('refuses a logs folder it cannot make: exit 1, one line naming the path and the user id', async () => {
