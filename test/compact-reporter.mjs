@@ -65,7 +65,7 @@ export default async function* compactReporter(source) {
         const skipped = counts.skip > 0 ? `, ${counts.skip} skipped` : '';
         yield counts.fail > 0
           ? `FAIL ${relative(data.file)}  ${counts.pass} passed, ${counts.fail} failed${skipped}  ${seconds} s\n`
-          : `ok   ${relative(data.file)}  ${counts.pass} test${counts.pass === 1 ? "" : "s"}${skipped}  ${seconds} s\n`;
+          : `ok   ${relative(data.file)}  ${counts.pass} test${counts.pass === 1 ? '' : 's'}${skipped}  ${seconds} s\n`;
         break;
       }
       case 'test:stdout':
