@@ -10,7 +10,7 @@
 
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import got, { HTTPError, RequestError } from 'got';
+import got, { HTTPError, ParseError, RequestError } from 'got';
 import type { LoadResult } from '../shared/decode.js';
 
 export interface DownloadOptions {
@@ -42,21 +42,38 @@ function describe(url: string, err: unknown): string {
   return `${url}: ${(err as Error).message}`;
 }
 
+const RETRIED_STATUS = new Set([408, 429, 500, 502, 503, 504]);
+
+/** Worth another attempt: no answer at all (refused, reset, timed out), or an answer that says "later". */
+function retryable(err: unknown): boolean {
+  if (err instanceof HTTPError) return RETRIED_STATUS.has(err.response.statusCode);
+  return err instanceof RequestError && !(err instanceof ParseError) && err.response === undefined;
+}
+
+/**
+ * Retries with exponential backoff (1 s, 2 s, 4 s, 8 s at most) done here, not by got: since Node 24.20 / 26.7 a
+ * refused connection makes got 14 reject after its first attempt (its retry goes on unseen; got issue #2469).
+ */
+async function withRetries<T>(url: string, o: DownloadOptions, attempt: () => Promise<T>): Promise<T> {
+  const retries = o.retries ?? 5;
+  for (let n = 0; ; n++) {
+    try {
+      return await attempt();
+    } catch (err) {
+      if (n >= retries || !retryable(err)) throw err;
+      o.onRetry?.(url, n + 1, (err as Error).message);
+      await new Promise((resolve) => setTimeout(resolve, Math.min(1000 * 2 ** n, 8_000)));
+    }
+  }
+}
+
 export async function downloadConfig(o: DownloadOptions): Promise<LoadResult<string[]>> {
   const base = o.frontend.replace(/\/+$/, '');
-  const client = got.extend({
-    timeout: { request: o.timeoutMs ?? 10_000 },
-    retry: { limit: o.retries ?? 5, methods: ['GET'], statusCodes: [408, 429, 500, 502, 503, 504], backoffLimit: 8_000 },
-    hooks: {
-      beforeRetry: [
-        (error, count) => o.onRetry?.(error.options.url?.toString() ?? base, count, error.message),
-      ],
-    },
-  });
+  const client = got.extend({ timeout: { request: o.timeoutMs ?? 10_000 }, retry: { limit: 0 } });
   const listUrl = `${base}/config/`;
   let listing: unknown;
   try {
-    listing = await client.get(listUrl).json();
+    listing = await withRetries(listUrl, o, () => client.get(listUrl).json());
   } catch (err) {
     return { ok: false, error: `cannot get the list of config files: ${describe(listUrl, err)}` };
   }
@@ -74,7 +91,7 @@ export async function downloadConfig(o: DownloadOptions): Promise<LoadResult<str
     const url = `${base}/config/${encodeURIComponent(name)}`;
     let body: string;
     try {
-      body = await client.get(url).text();
+      body = await withRetries(url, o, () => client.get(url).text());
     } catch (err) {
       return { ok: false, error: `cannot download a config file: ${describe(url, err)}` };
     }
