@@ -8,14 +8,14 @@
 
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { copyFile, mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
-import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { normaliseAlarmFiles } from '../helpers/normalise.js';
+import { closedPort, runCommand, showFinished, type Finished } from '../helpers/run-command.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const CORE = 'test/fixtures/conformance/core';
@@ -41,49 +41,21 @@ async function tempDir(): Promise<string> {
   return dir;
 }
 
-interface Run {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
+type Run = Finished;
 
 function cli(...args: string[]): Promise<Run> {
   return cliWith({}, ...args);
 }
 
-/** The environment of the test without its DSIEM_* variables (a developer's shell may set some), plus `env`. */
 function cliWith(env: Record<string, string>, ...args: string[]): Promise<Run> {
-  const inherited = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('DSIEM_') && k !== 'MAX_EPS'));
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['bin/dsiem-backend.js', ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...inherited, ...env } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));
-    child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
-
-/** A loopback port nobody listens on (bound, then released). */
-function closedPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
+  return runCommand([process.execPath, 'bin/dsiem-backend.js', ...args], { cwd: ROOT, env });
 }
 
 function escape(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
-function show(run: Run): string {
-  return `exit ${run.code}\n--- stdout\n${run.stdout}--- stderr\n${run.stderr}`;
-}
+const show = showFinished;
 
 function lines(text: string): string[] {
   return text.split('\n').filter((l) => l.trim() !== '');
@@ -396,9 +368,10 @@ describe('usage errors and help', () => {
   });
 
   it('serve: a bad variable exits 2 naming the variable and its flag, before anything starts', async () => {
-    const run = await cli('serve', '--config', PING, '--msq', 'nats://127.0.0.1:1');
-    assert.notEqual(run.code, 2, 'the baseline run must not be a usage error');
-    const bad = await cliWith({ DSIEM_MAXEPS: '0' }, 'serve', '--config', PING, '--msq', 'nats://127.0.0.1:1');
+    const args = ['serve', '--config', PING, '--logs', await tempDir(), '--msq', `nats://127.0.0.1:${await closedPort()}`];
+    const run = await cli(...args);
+    assert.equal(run.code, 1, `the same start without the variable fails on NATS only: ${show(run)}`);
+    const bad = await cliWith({ DSIEM_MAXEPS: '0' }, ...args);
     usageError(bad, 'DSIEM_MAXEPS (--max_eps): must be a whole number >= 1, got "0"', 'serve');
   });
 
