@@ -42,7 +42,7 @@ function describe(url: string, err: unknown): string {
   return `${url}: ${(err as Error).message}`;
 }
 
-const RETRIED_STATUS = new Set([408, 429, 500, 502, 503, 504]);
+const RETRIED_STATUS: ReadonlySet<number> = new Set([408, 429, 500, 502, 503, 504]);
 
 /** Worth another attempt: no answer at all (refused, reset, timed out), or an answer that says "later". */
 function retryable(err: unknown): boolean {
