@@ -11,6 +11,8 @@ import type { NormalizedEvent } from '../event/normalized-event.js';
 export interface TimedEvent {
   readonly event: NormalizedEvent;
   readonly now: number;
+  /** Its sequence in the JetStream stream it came from (absent or 0: not from a stream). */
+  readonly seq?: number;
 }
 
 /** One input for a backlog, numbered by its directive (`seq` grows with every event the directive handles). */

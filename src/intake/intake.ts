@@ -32,6 +32,8 @@ export interface AcceptedEvent {
   readonly event: NormalizedEvent;
   /** The clock time (ms) at which the event entered the system. */
   readonly now: number;
+  /** Its sequence in the JetStream stream it came from (0: not from a stream). */
+  readonly seq: number;
 }
 
 export interface InvalidEvent {
@@ -44,8 +46,8 @@ export type IntakeOutcome = AcceptedEvent | InvalidEvent | { readonly kind: 'whi
 
 export interface Intake {
   readonly tally: IntakeTally;
-  /** One raw event (a NATS payload, a line of a file) at clock time `nowMs`. */
-  take(raw: Uint8Array, nowMs: number): IntakeOutcome;
+  /** One raw event (a NATS payload, a line of a file) at clock time `nowMs`; `seq`: its stream sequence, if any. */
+  take(raw: Uint8Array, nowMs: number, seq?: number): IntakeOutcome;
 }
 
 export interface IntakeOptions {
@@ -69,7 +71,7 @@ export function createIntake(o: IntakeOptions): Intake {
     tally.invalidByReason[reason] = (tally.invalidByReason[reason] ?? 0) + 1;
     return { kind: 'invalid', reason, detail };
   };
-  const take = (raw: Uint8Array, nowMs: number): IntakeOutcome => {
+  const take = (raw: Uint8Array, nowMs: number, seq = 0): IntakeOutcome => {
     if (raw.length > MAX_EVENT_BYTES) return refuse('too-large', `bigger than ${MAX_EVENT_BYTES} bytes`);
     let text: string;
     try {
@@ -85,7 +87,7 @@ export function createIntake(o: IntakeOptions): Intake {
       return WHITELISTED;
     }
     const now = o.clock === 'event-time' && event.time * 1000 > nowMs ? event.time * 1000 : nowMs;
-    return { kind: 'accepted', event, now };
+    return { kind: 'accepted', event, now, seq };
   };
   return { tally, take };
 }
