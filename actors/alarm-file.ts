@@ -13,6 +13,8 @@ export interface AppendFile {
   write(buffer: Buffer, offset: number, length: number): Promise<{ bytesWritten: number }>;
   read(buffer: Buffer, offset: number, length: number, position: number): Promise<{ bytesRead: number }>;
   stat(): Promise<{ dev: number; ino: number; size: number; nlink: number }>;
+  /** Makes what was written durable (fsync); absent in test doubles that keep nothing. */
+  sync?(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -62,11 +64,18 @@ export class AlarmFile {
   private lines = 0;
   private partial = 0;
   private wanted: Reopen | undefined = 'first';
+  /** A cut last line that lines made again will complete (JetStream recovery): not ended at the first open. */
+  private cutLineExpected = false;
 
   constructor(
     readonly file: string,
     private readonly openFile: OpenForAppend,
   ) {}
+
+  /** At the first open, leave a cut last line as it is: the lines that follow complete it (see regenerated-lines.ts). */
+  expectCutLine(): void {
+    this.cutLineExpected = true;
+  }
 
   /** True when the next flush must open the file even with nothing to write. */
   get wantsOpen(): boolean {
@@ -98,7 +107,8 @@ export class AlarmFile {
         this.partial = 0;
       }
       // Our own cut line is completed by the write that follows; any other one is ended here.
-      const endedCutLine = ours && this.partial > 0 ? undefined : await endCutLine(handle, st.size);
+      const keep = (ours && this.partial > 0) || (this.cutLineExpected && why === 'first');
+      const endedCutLine = keep ? undefined : await endCutLine(handle, st.size);
       this.handle = handle;
       this.identity = identity;
       this.size = st.size + (endedCutLine !== undefined ? 1 : 0);
@@ -134,6 +144,11 @@ export class AlarmFile {
       }
       chunks.shift();
     }
+  }
+
+  /** Makes what was written durable (a checkpoint records positions only after this). */
+  async sync(): Promise<void> {
+    await this.handle?.sync?.();
   }
 
   position(): FilePosition {

@@ -14,6 +14,7 @@ import { dispatch, spawn, type Ref } from 'nact';
 import type { BacklogEffect } from '../src/backlog/transitions.js';
 import { alarmEventLine, alarmEventLineMaxBytes, writeAlarmEventLine } from '../src/alarm/alarm.js';
 import { bytesLeftIn, linesIn, LineQueue, type Chunk } from '../src/alarm/line-queue.js';
+import type { RegeneratedLines } from '../src/alarm/regenerated-lines.js';
 import { DEFAULT_MAX_UNWRITTEN_MB, retryDelayMs } from '../src/alarm/write-retry.js';
 import { AlarmFile, openForAppend, type FilePosition, type OpenForAppend, type Prepared } from './alarm-file.js';
 import type { AlarmWriterMsg } from './messages.js';
@@ -63,6 +64,8 @@ export class AlarmOutput {
   private bound = false;
   private readonly boundListeners = new Set<(atBound: boolean) => void>();
   private reopenWanted = false;
+  /** After a crash: the lines each file already holds past the checkpoint, skipped when made again. */
+  private regenerated: { events?: RegeneratedLines; alarms?: RegeneratedLines } = {};
   /** Lines taken by the writer and not on disk yet, and their bytes. */
   writing = 0;
   writingBytes = 0;
@@ -110,10 +113,56 @@ export class AlarmOutput {
     this.files = files;
   }
 
+  /**
+   * JetStream recovery: lines made again that the files already hold are skipped, and a cut last line is
+   * completed (see regenerated-lines.ts) until `finishRegenerated`. Set before anything is written.
+   */
+  skipRegenerated(events: RegeneratedLines | undefined, alarms: RegeneratedLines | undefined): void {
+    this.regenerated = { ...(events !== undefined ? { events } : {}), ...(alarms !== undefined ? { alarms } : {}) };
+  }
+
+  /** Correlation caught up: stops skipping; a cut line never completed is ended. Says what happened. */
+  finishRegenerated(): { skipped: number; endedCutLines: number; neverMadeAgain: number } {
+    const out = { skipped: 0, endedCutLines: 0, neverMadeAgain: 0 };
+    for (const [queue, guard] of [[this.events, this.regenerated.events], [this.alarms, this.regenerated.alarms]] as const) {
+      if (guard === undefined) continue;
+      const end = guard.finish();
+      out.skipped += guard.skipped;
+      out.endedCutLines += end.endedCutLine ? 1 : 0;
+      out.neverMadeAgain += end.neverMadeAgain;
+      for (const line of end.lines) queue.add(line);
+    }
+    this.regenerated = {};
+    this.requestFlush();
+    return out;
+  }
+
+  /** Which files end in a cut line that lines made again are to complete. */
+  get regeneratedCutLines(): { events: boolean; alarms: boolean } {
+    return { events: this.regenerated.events?.cutLine !== undefined, alarms: this.regenerated.alarms?.cutLine !== undefined };
+  }
+
+  /** The lines still expected to be made again (0: nothing to skip any more). */
+  get regeneratedPending(): number {
+    return (this.regenerated.events?.pending ?? 0) + (this.regenerated.alarms?.pending ?? 0);
+  }
+
+  /** A line made again goes through its file's guard (the slow path: recovery only). */
+  private addGuarded(queue: LineQueue, guard: RegeneratedLines, line: string): void {
+    const decision = guard.decide(line);
+    if (decision.kind === 'write') for (const l of decision.lines) queue.add(l);
+  }
+
   /** Queues the lines of a transition's effects, in order. */
   write(effects: readonly BacklogEffect[]): void {
+    const guards = this.regenerated;
     for (const effect of effects) {
-      if (effect.type === 'alarm-event') {
+      if (guards.events !== undefined && effect.type === 'alarm-event') {
+        this.addGuarded(this.events, guards.events, alarmEventLine(effect.record));
+      } else if (guards.alarms !== undefined && effect.type === 'alarm') {
+        this.addGuarded(this.alarms, guards.alarms, JSON.stringify(effect.alarm));
+        this.alarmDirectives.set(effect.alarm.alarm_id, effect.directiveId);
+      } else if (effect.type === 'alarm-event') {
         const q = this.events;
         const end = writeAlarmEventLine(effect.record, q.room(alarmEventLineMaxBytes(effect.record)), q.used);
         if (end >= 0) q.commit(end);
@@ -124,6 +173,10 @@ export class AlarmOutput {
       }
     }
     if (!this.bound && this.unwrittenBytes >= this.maxUnwrittenBytes) this.setBound(true);
+    this.requestFlush();
+  }
+
+  private requestFlush(): void {
     if (!this.flushRequested && (this.alarms.count > 0 || this.events.count > 0) && this.writer !== undefined) {
       this.flushRequested = true;
       dispatch(this.writer, { type: 'flush' });
@@ -202,6 +255,9 @@ export function spawnAlarmWriter(
 ): Ref<AlarmWriterMsg> {
   const events = new AlarmFile(path.join(logsDir, ALARM_EVENTS_FILE), openFile);
   const alarms = new AlarmFile(path.join(logsDir, ALARMS_FILE), openFile);
+  // A cut last line that lines made again will complete (JetStream recovery) is not ended at open.
+  if (output.regeneratedCutLines.events) events.expectCutLine();
+  if (output.regeneratedCutLines.alarms) alarms.expectCutLine();
   const retry: Retry = { failures: 0, since: 0, lastLogged: 0, timer: undefined };
 
   const report = (file: AlarmFile, p: Prepared) => {
@@ -310,7 +366,14 @@ export function spawnAlarmWriter(
   const writer = spawn(
     parent,
     async (state: number, msg: AlarmWriterMsg) => {
-      const error = await flush();
+      let error = await flush();
+      if (msg.type === 'sync' && error === undefined) {
+        // What a checkpoint records as on disk must survive a crash of the machine too.
+        error = await Promise.all([events.sync(), alarms.sync()]).then(
+          () => undefined,
+          (err: Error) => err,
+        );
+      }
       if (msg.type === 'close') {
         clearTimeout(retry.timer);
         retry.timer = undefined;

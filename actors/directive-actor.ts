@@ -20,6 +20,8 @@ export type { DirectiveStats } from '../src/correlation/directive-runtime.js';
 export interface DirectiveDeps extends BacklogDeps {
   /** New backlog ids (alarm ids). */
   readonly newId: () => string;
+  /** JetStream mode: the id of a backlog from the stream position of its first event (the same after a crash). */
+  readonly streamId?: (directiveId: number, seq: number, salt: number) => string;
   readonly stats: BacklogDeps['stats'] & DirectiveStats;
   /** `--max_delay` in seconds (0: off) and what to call for a late event. */
   readonly maxDelaySec: number;
@@ -42,7 +44,7 @@ export function spawnDirective(
     send: (ref, items) => dispatch(ref, { type: 'items', items }),
     stop: (ref) => stop(ref),
     write: (effects) => deps.output.write(effects),
-    newId: deps.newId,
+    newId: (first, attempt) => (deps.streamId !== undefined && first.seq !== undefined && first.seq > 0 ? deps.streamId(directive.id, first.seq, attempt) : deps.newId()),
     now: () => deps.clock.now(),
     maxDelaySec: deps.maxDelaySec,
     onLate: deps.onLate,

@@ -7,6 +7,7 @@ import { start, stop, dispatch, type Ref } from 'nact';
 import { stepBatch } from '../src/backlog/batch.js';
 import type { BacklogState } from '../src/backlog/state.js';
 import { createRuleBook } from '../src/rule/rule-book.js';
+import type { RegeneratedLines } from '../src/alarm/regenerated-lines.js';
 import type { Directive } from '../src/directive/directive.js';
 import { buildNetworkAssets, type NetworkAssets } from '../src/asset/network-assets.js';
 import type { LoadedConfig } from '../src/config-files/config-dir.js';
@@ -31,6 +32,10 @@ export interface EngineOptions {
   readonly clock: Clock;
   readonly log: Logger;
   readonly newId?: IdSource;
+  /** JetStream recovery: the lines the alarm files hold past the checkpoint, skipped when made again. */
+  readonly regenerated?: { readonly events?: RegeneratedLines; readonly alarms?: RegeneratedLines };
+  /** JetStream mode: backlog ids from the stream position of their first event (`streamAlarmId`). */
+  readonly streamId?: (directiveId: number, seq: number, salt: number) => string;
   readonly budget?: RestartBudget;
   readonly restored?: ReadonlyMap<number, readonly BacklogState[]>;
   /** Replaceable for fault-injection tests. */
@@ -58,7 +63,7 @@ export interface Engine {
   barrier(): Promise<void>;
   /** Live backlogs per directive id (call after a barrier). */
   snapshot(): Promise<ReadonlyMap<number, readonly BacklogState[]>>;
-  /** Writes every queued alarm line; rejects when the files cannot be written. */
+  /** Writes every queued alarm line and makes the files durable (fsync); rejects when they cannot be written. */
   flush(): Promise<void>;
   /** Writes every queued alarm line and closes the alarm files. */
   close(): Promise<void>;
@@ -70,6 +75,7 @@ export function startEngine(o: EngineOptions): Engine {
   const system = start();
   const assets = buildNetworkAssets(o.config.assets);
   const output = new AlarmOutput();
+  if (o.regenerated !== undefined) output.skipRegenerated(o.regenerated.events, o.regenerated.alarms);
   const writer = spawnAlarmWriter(system, o.logsDir, output, o.log);
   const stats: EngineStats = {
     eventsRouted: 0,
@@ -103,6 +109,7 @@ export function startEngine(o: EngineOptions): Engine {
       log: o.log,
       stats,
       newId: o.newId ?? randomIds(),
+      ...(o.streamId !== undefined ? { streamId: o.streamId } : {}),
       maxDelaySec: o.maxDelaySec ?? 0,
       onLate: o.onLate ?? (() => undefined),
       enricher: createEnricher({

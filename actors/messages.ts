@@ -35,5 +35,6 @@ export type BacklogMsg =
 
 export type AlarmWriterMsg =
   | { readonly type: 'flush' }
+  /** Writes every queued line and makes both files durable (fsync). */
   | { readonly type: 'sync'; readonly reply: (error?: Error) => void }
   | { readonly type: 'close'; readonly reply: (error?: Error) => void };

@@ -14,8 +14,6 @@ import { connect, credsAuthenticator, type ConnectionOptions, type NatsConnectio
 import { loadConfigDir, type LoadedConfig } from '../src/config-files/config-dir.js';
 import { downloadConfig } from '../src/config-files/frontend.js';
 import { logConfigWarnings } from './validate-command.js';
-import type { BacklogState } from '../src/backlog/state.js';
-import { takeSnapshot, writeSnapshots } from '../src/backlog/snapshot-files.js';
 import { initialOverload, onLateEvent, onOverloadTick, type OverloadState, type OverloadStep } from '../src/overload/overload.js';
 import { systemClock, type Clock } from '../src/shared/time.js';
 import { correlationOf } from '../config/correlation-flags.js';
@@ -24,7 +22,11 @@ import { redactUrl } from '../src/shared/redact-url.js';
 import { startEngine, type Engine } from './engine.js';
 import type { Logger } from './logger.js';
 import { checkLogsFolder } from './logs-folder.js';
+import { liveBacklogs, regeneratedLines, restoreCheckpoint, retireRestored, saveCheckpoint, startCheckpoints, type Checkpointer } from './checkpoints.js';
+import { durableName, JetStreamError, placeConsumer, prepareStream, startJetStreamIngress, type ConsumerStart, type JetStreamIngress, type StreamIdentity } from './jetstream-ingress.js';
 import { startNatsIngress, type Ingress } from './nats-ingress.js';
+import { StopRequested, watchStopSignals, type StopSignals } from './stop-signals.js';
+import { streamAlarmId } from '../src/shared/ids.js';
 import { watchNatsStatus, type NatsConnectionStats } from './nats-status.js';
 import { settleWithin } from './settle-within.js';
 import { packageVersion } from './version.js';
@@ -42,6 +44,12 @@ const SHUTDOWN_DEADLINE_MS = 60_000;
 const CORRELATION_WAIT_MS = 4_000;
 const NATS_CLOSE_WAIT_MS = 1_000;
 const EXIT_GRACE_MS = 1_000;
+/**
+ * JetStream mode, caught up with the stream: expiry follows the wall clock less this margin, so that an event the
+ * server stored just before a tick but not yet fetched is still correlated before the tick (as it would be after
+ * a crash, when the stream's own times drive expiry).
+ */
+const CAUGHT_UP_SLACK_MS = 2_000;
 
 export class StartupError extends Error {
   override readonly name = 'StartupError';
@@ -93,23 +101,6 @@ async function loadConfigs(c: ServeConfig, log: Logger): Promise<LoadedConfig> {
   }
 }
 
-async function restoreBacklogs(c: ServeConfig, config: LoadedConfig, log: Logger): Promise<Map<number, BacklogState[]>> {
-  const restored = new Map<number, BacklogState[]>();
-  if (!c.reloadBacklogs) return restored;
-  for (const d of config.directives) {
-    const r = await takeSnapshot(c.logsDir, d);
-    if (r.kind === 'none') continue;
-    if (r.kind === 'unreadable') {
-      log.error('saved backlogs unreadable, ignored (file deleted)', { directiveId: d.id, file: r.file, error: r.error });
-      continue;
-    }
-    for (const x of r.value.dropped) log.error('saved backlog not restored', { directiveId: d.id, backlogId: x.id, reason: x.reason });
-    if (r.value.backlogs.length > 0) restored.set(d.id, r.value.backlogs);
-    log.info('saved backlogs reloaded', { directiveId: d.id, backlogs: r.value.backlogs.length, file: r.file });
-  }
-  return restored;
-}
-
 interface Overload {
   late(nowMs: number): void;
   tick(nowMs: number): void;
@@ -139,7 +130,7 @@ function overloadSignals(nc: () => NatsConnection | undefined, holdSec: number, 
 }
 
 /** The counters of a running backend (the `dsiem_backend_stats` reply). */
-export function statsOf(engine: Engine, ingress: Ingress, nats: NatsConnectionStats) {
+export function statsOf(engine: Engine, ingress: Ingress, nats: NatsConnectionStats, js?: JetStreamIngress, checkpoints?: Checkpointer) {
   const s = engine.stats;
   return {
     received: ingress.stats.received,
@@ -166,7 +157,25 @@ export function statsOf(engine: Engine, ingress: Ingress, nats: NatsConnectionSt
     intake_paused: engine.output.atBound,
     intake_pauses: engine.output.stats.boundReached,
     nats_slow_consumer_cuts: nats.slowConsumerCuts,
+    jetstream: js === undefined ? null : jetstreamFigures(js, checkpoints),
     ...memoryFigures(),
+  };
+}
+
+/** JetStream mode's part of the stats reply: where the backend stands in the stream, and its checkpoints. */
+function jetstreamFigures(js: JetStreamIngress, checkpoints: Checkpointer | undefined) {
+  return {
+    taken_seq: js.stream.taken,
+    acked_seq: js.stream.acked,
+    caught_up: js.caughtUp,
+    redelivered: js.stream.redelivered,
+    fetch_errors: js.stream.fetchErrors,
+    lost_events: js.stream.lost,
+    checkpoints_written: checkpoints?.stats.written ?? 0,
+    checkpoints_failed: checkpoints?.stats.failed ?? 0,
+    last_checkpoint_seq: checkpoints?.stats.lastSeq ?? 0,
+    last_checkpoint_ms: checkpoints?.stats.lastMs ?? 0,
+    last_checkpoint_bytes: checkpoints?.stats.lastBytes ?? 0,
   };
 }
 
@@ -248,11 +257,47 @@ function pauseIntakeAtBound(engine: Engine, ingress: Ingress, c: ServeConfig, lo
   });
 }
 
+/** The engine's clock for expiry ticks: the wall clock; in JetStream mode the stream's while catching up (see README). */
+function tickClock(clock: Clock, js: JetStreamIngress | undefined): () => number {
+  if (js === undefined) return () => clock.now();
+  return () => (js.caughtUp ? Math.max(js.streamClockMs, clock.now() - CAUGHT_UP_SLACK_MS) : js.streamClockMs);
+}
+
+/**
+ * JetStream recovery: once correlation has caught up with the stream, no line can be made again any more; the
+ * writer stops skipping (and ends a cut line that nothing completed).
+ */
+function finishRecoveryWhenCaughtUp(engine: Engine, js: JetStreamIngress, log: Logger): () => void {
+  if (engine.output.regeneratedPending === 0 && !engine.output.regeneratedCutLines.events && !engine.output.regeneratedCutLines.alarms) return () => undefined;
+  const timer = setInterval(() => {
+    if (!js.caughtUp || js.load() > 0 || engine.stats.inFlightItems > 0) return;
+    clearInterval(timer);
+    const done = engine.output.finishRegenerated();
+    log.info('caught up with the stream after a restart', { skippedLines: done.skipped, cutLinesEnded: done.endedCutLines, linesNotMadeAgain: done.neverMadeAgain });
+  }, 500);
+  timer.unref();
+  return () => clearInterval(timer);
+}
+
 export async function runServe(c: ServeConfig, log: Logger, clock: Clock = systemClock): Promise<number> {
+  const stops = watchStopSignals(log);
   let reopen: () => void = () => {
     log.info('no alarm files open yet: nothing to reopen');
   };
   const uninstallReopen = reopenOnSignals(log, () => reopen());
+  try {
+    return await serveUntilStopped(c, log, clock, stops, (f) => (reopen = f));
+  } catch (err) {
+    if (!(err instanceof StopRequested)) throw err;
+    log.info('stopped during start-up: nothing was taken from the saved backlogs', { signal: err.signal });
+    return 0;
+  } finally {
+    stops.uninstall();
+    uninstallReopen();
+  }
+}
+
+async function serveUntilStopped(c: ServeConfig, log: Logger, clock: Clock, stops: StopSignals, setReopen: (f: () => void) => void): Promise<number> {
   const source = c.configDir !== '' ? `(local folder ${c.configDir})` : redactUrl(c.frontend);
   const logs = path.resolve(c.logsDir);
   log.info(`starting dsiem backend server with frontend ${source} and message queue ${redactUrl(c.msq)}`, {
@@ -261,10 +306,11 @@ export async function runServe(c: ServeConfig, log: Logger, clock: Clock = syste
     config: source,
     logs,
     msq: redactUrl(c.msq),
+    mode: c.jetstream ? `jetstream (stream ${c.jsStream})` : 'core nats',
   });
   const writable = await checkLogsFolder(logs);
   if (!writable.ok) throw new StartupError(writable.error.message, { cause: writable.error });
-  const config = await loadConfigs(c, log);
+  const config = await stops.during(loadConfigs(c, log));
   logConfigWarnings(config, log);
   log.info('config loaded', {
     directives: config.directives.length,
@@ -276,98 +322,156 @@ export async function runServe(c: ServeConfig, log: Logger, clock: Clock = syste
   });
   let nc: NatsConnection;
   try {
-    nc = await connect(natsOptions(c.msq, c.natsCreds, c.natsTlsCa));
+    nc = await stops.during(connect(natsOptions(c.msq, c.natsCreds, c.natsTlsCa)));
   } catch (err) {
+    if (err instanceof StopRequested) throw err;
     throw new StartupError(`cannot connect to NATS at ${redactUrl(c.msq)}: ${(err as Error).message}`);
   }
-  // D9: saved backlogs are taken (read and deleted) only once nothing else can fail the start.
-  const restored = await restoreBacklogs(c, config, log);
-  const overload = overloadSignals(() => nc, c.holdDuration, log);
+  const conn = nc;
+  try {
+    return await serveConnected(c, log, clock, stops, setReopen, config, conn);
+  } finally {
+    // A start that fails after the connection (a JetStream stream refused, ...) must not keep the process alive.
+    if (!conn.isClosed()) await settleWithin(conn.close(), NATS_CLOSE_WAIT_MS);
+  }
+}
+
+async function serveConnected(
+  c: ServeConfig,
+  log: Logger,
+  clock: Clock,
+  stops: StopSignals,
+  setReopen: (f: () => void) => void,
+  config: LoadedConfig,
+  conn: NatsConnection,
+): Promise<number> {
+  // Saved backlogs are read here, once nothing but the stream can fail the start; they are not removed before the
+  // running backend holds them (D9), so a start that fails keeps them.
+  const restored = c.reloadBacklogs ? await restoreCheckpoint(c.logsDir, config.directives, log) : undefined;
+  let jetstream: { stream: StreamIdentity; durable: string; start: ConsumerStart } | undefined;
+  if (c.jetstream) {
+    const { jsm, info } = await stops.during(
+      prepareStream(conn, { name: c.jsStream, maxAgeSec: c.jsMaxAge * 3600, maxBytes: c.jsMaxBytes, durable: durableName(c.node) }, log).catch((err: unknown) => {
+        throw err instanceof JetStreamError ? new StartupError(err.message, { cause: err }) : err;
+      }),
+    );
+    const stream: StreamIdentity = { name: info.config.name, created: info.created };
+    const saved = restored?.header?.stream;
+    const checkpointSeq = saved !== null && saved !== undefined && saved.name === stream.name && saved.created === stream.created ? saved.seq : undefined;
+    if (saved !== null && saved !== undefined && checkpointSeq === undefined) {
+      log.warn('the checkpoint is of another stream (made anew since?): its position is not used', { checkpointStream: `${saved.name} created ${saved.created}`, stream: `${stream.name} created ${stream.created}` });
+    }
+    const durable = durableName(c.node);
+    const start = await stops.during(placeConsumer(jsm, info, durable, checkpointSeq));
+    if (start.lost > 0) {
+      log.error('the stream no longer holds events the backend had not correlated (its limits dropped them while the backend was down)', { stream: stream.name, lost: start.lost, firstKept: start.seq, maxAgeSec: info.config.max_age / 1e9, maxBytes: info.config.max_bytes });
+    }
+    log.info('jetstream consumer placed', { stream: stream.name, consumer: durable, firstSeq: start.seq, from: start.from, pending: Math.max(0, info.state.last_seq - start.seq + 1) });
+    jetstream = { stream, durable, start };
+  }
+  const regenerated = jetstream !== undefined && restored?.header?.stream !== null && restored?.header !== undefined ? await regeneratedLines(c.logsDir, restored.header, log) : undefined;
+  if (stops.signal !== undefined) throw new StopRequested(stops.signal);
+
+  const overload = overloadSignals(() => conn, c.holdDuration, log);
+  const streamKey = jetstream === undefined ? undefined : `${jetstream.stream.name}@${jetstream.stream.created}`;
   const engine = startEngine({
     config,
     correlation: correlationOf(c),
     logsDir: c.logsDir,
     clock,
     log,
-    restored,
+    restored: restored?.backlogs ?? new Map(),
     maxDelaySec: c.maxDelay,
     enrichment: { cacheMinutes: c.cache, intelPrivateIp: c.intelPrivateIp },
     onLate: (now) => overload.late(now),
+    ...(regenerated !== undefined ? { regenerated } : {}),
+    ...(streamKey !== undefined ? { streamId: (directiveId: number, seq: number, salt: number) => streamAlarmId(streamKey, directiveId, seq, salt) } : {}),
   });
   engine.output.maxUnwrittenBytes = c.maxUnwrittenMb * 1024 * 1024;
-  reopen = () => engine.output.reopen();
-  const conn = nc;
+  setReopen(() => engine.output.reopen());
   const natsStats = watchNatsStatus(conn, log);
 
   const system = start();
-  const ingress = startNatsIngress({
-    nc: conn,
-    engine,
-    clock,
-    maxQueue: c.maxQueue === 0 ? 1_000_000 : c.maxQueue,
-    maxPendingBytes: c.natsPendingMb * 1024 * 1024,
-    log,
-    parent: system,
-    onDrop: (now) => overload.late(now),
-    paused: () => engine.output.atBound,
-  });
+  const maxQueue = c.maxQueue === 0 ? 1_000_000 : c.maxQueue;
+  const js =
+    jetstream === undefined
+      ? undefined
+      : startJetStreamIngress({ nc: conn, stream: jetstream.stream.name, durable: jetstream.durable, start: jetstream.start, engine, clock, maxQueue, log, parent: system, paused: () => engine.output.atBound });
+  const ingress: Ingress =
+    js ??
+    startNatsIngress({
+      nc: conn,
+      engine,
+      clock,
+      maxQueue,
+      maxPendingBytes: c.natsPendingMb * 1024 * 1024,
+      log,
+      parent: system,
+      onDrop: (now) => overload.late(now),
+      paused: () => engine.output.atBound,
+    });
   pauseIntakeAtBound(engine, ingress, c, log, () => overload.late(clock.now()));
+  const saveOptions = { logsDir: c.logsDir, engine, directives: config.directives, node: c.node, log };
+  const checkpoints =
+    js === undefined || jetstream === undefined
+      ? undefined
+      : startCheckpoints({ intervalMs: c.checkpointInterval * 1000, source: js, save: saveOptions, stream: jetstream.stream, now: () => clock.now() });
+  const stopRecovery = js === undefined ? () => undefined : finishRecoveryWhenCaughtUp(engine, js, log);
   conn.subscribe(STATS_SUBJECT, {
     callback: (err, m) => {
-      if (err === null) m.respond(new TextEncoder().encode(JSON.stringify(statsOf(engine, ingress, natsStats))));
+      if (err === null) m.respond(new TextEncoder().encode(JSON.stringify(statsOf(engine, ingress, natsStats, js, checkpoints))));
     },
   });
   await conn.flush();
+  // Core NATS: the running backend holds the restored backlogs now, and saves them again on stop (D9).
+  if (js === undefined && restored !== undefined) await retireRestored(c.logsDir, restored, log);
   log.info('listening for new events', {
     subject: 'dsiem_events',
     directives: config.directives.length,
-    restoredBacklogs: [...restored.values()].reduce((n, b) => n + b.length, 0),
-    pendingLimits: `${c.maxQueue === 0 ? 1_000_000 : c.maxQueue} events (--max_queue), ${c.natsPendingMb} MB (--nats-pending-mb)`,
+    restoredBacklogs: restored?.count ?? 0,
+    pendingLimits: js === undefined ? `${maxQueue} events (--max_queue), ${c.natsPendingMb} MB (--nats-pending-mb)` : `${maxQueue} events (--max_queue; the stream holds the rest)`,
   });
 
+  const ticks = tickClock(clock, js);
   const report = watchdog(engine, ingress, natsStats, c.maxEps, log);
-  engine.tick(clock.now());
+  engine.tick(ticks());
   report();
   const reportTimer = setInterval(() => {
-    engine.tick(clock.now());
+    engine.tick(ticks());
     report();
   }, REPORT_EVERY_MS);
   const overloadTimer = setInterval(() => overload.tick(clock.now()), 1000);
 
-  const signal = await new Promise<NodeJS.Signals>((resolve) => {
-    process.once('SIGTERM', () => resolve('SIGTERM'));
-    process.once('SIGINT', () => resolve('SIGINT'));
-  });
+  const signal = await stops.received;
+  stops.shuttingDown();
   log.info('shutting down', { signal });
-  // A second signal must not cut the save short (the default action would kill the process).
-  const again = (sig: NodeJS.Signals) => log.warn('shutdown already in progress, signal ignored', { signal: sig });
-  process.on('SIGTERM', again);
-  process.on('SIGINT', again);
   clearInterval(reportTimer);
   clearInterval(overloadTimer);
+  stopRecovery();
   const deadline = setTimeout(() => {
     log.error('shutdown did not finish in time, exiting without a complete save', { deadlineMs: SHUTDOWN_DEADLINE_MS });
     process.exit(1);
   }, SHUTDOWN_DEADLINE_MS);
-  await ingress.stop();
-  const correlated = await settleWithin(engine.barrier(), CORRELATION_WAIT_MS);
-  if (correlated !== 'done') {
-    log.warn('received events or lookups still in flight at the save; the save holds the backlogs as they are', {
-      waitedMs: CORRELATION_WAIT_MS,
-      queueLength: ingress.load(),
-      backlogItemsInFlight: engine.stats.inFlightItems,
-    });
-  }
   let code = 0;
-  if (c.reloadBacklogs) {
-    const live = await engine.snapshot();
-    const count = [...live.values()].reduce((n, b) => n + b.length, 0);
-    try {
-      const files = await writeSnapshots(c.logsDir, config.directives, live, clock.now());
-      log.info('backlogs saved', { backlogs: count, files: files.length });
-    } catch (err) {
-      code = 1;
-      log.error('cannot save backlogs: they are lost', { backlogs: count, dir: c.logsDir, error: (err as Error).message });
+  if (checkpoints !== undefined) {
+    await checkpoints.stop();
+    // The last checkpoint, with intake stopped for good: the stream keeps everything after it.
+    if (c.reloadBacklogs && !(await checkpoints.checkpoint('shutdown', false))) code = 1;
+    await ingress.stop();
+  } else {
+    await ingress.stop();
+    const correlated = await settleWithin(engine.barrier(), CORRELATION_WAIT_MS);
+    if (correlated !== 'done') {
+      log.warn('received events or lookups still in flight at the save; the save holds the backlogs as they are', {
+        waitedMs: CORRELATION_WAIT_MS,
+        queueLength: ingress.load(),
+        backlogItemsInFlight: engine.stats.inFlightItems,
+      });
+    }
+    if (c.reloadBacklogs) {
+      const live = await liveBacklogs(engine, log);
+      const saved = live === undefined ? undefined : await saveCheckpoint({ ...saveOptions, reason: 'shutdown', stream: null, now: clock.now() }, live, engine.output.onDisk());
+      if (saved === undefined) code = 1;
     }
   }
   try {
@@ -383,7 +487,6 @@ export async function runServe(c: ServeConfig, log: Logger, clock: Clock = syste
   const closed = await settleWithin(conn.close(), NATS_CLOSE_WAIT_MS);
   if (closed !== 'done') log.warn('nats connection not closed cleanly', { error: closed === 'timeout' ? `no answer within ${NATS_CLOSE_WAIT_MS} ms` : closed.message });
   clearTimeout(deadline);
-  uninstallReopen();
   log.info('backlog manager exiting');
   // A connection to a hung server may keep a socket open: the process exits anyway once everything is saved.
   setTimeout(() => process.exit(code), EXIT_GRACE_MS).unref();

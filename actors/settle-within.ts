@@ -12,3 +12,16 @@ export async function settleWithin(p: Promise<unknown>, ms: number): Promise<'do
     clearTimeout(timer);
   }
 }
+
+/** The promise's value when it settles in time, its error when it rejects, 'timeout' otherwise. */
+export async function valueWithin<T>(p: Promise<T>, ms: number): Promise<{ readonly value: T } | 'timeout' | Error> {
+  let timer: NodeJS.Timeout | undefined;
+  const limit = new Promise<'timeout'>((resolve) => {
+    timer = setTimeout(() => resolve('timeout'), ms);
+  });
+  try {
+    return await Promise.race([p.then((value) => ({ value }), (err: unknown) => (err instanceof Error ? err : new Error(String(err)))), limit]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -52,8 +52,8 @@ export interface DirectiveHost<P> {
   stop(port: P): void;
   /** Hands effects (alarm lines) to the writer, in order. */
   write(effects: readonly BacklogEffect[]): void;
-  /** A new backlog (alarm) id. */
-  newId(): string;
+  /** A new backlog (alarm) id for a backlog whose first event is `first`; `attempt` > 0 when the last one was taken. */
+  newId(first: TimedEvent, attempt: number): string;
   /** Wall clock, ms (latency, late events). */
   now(): number;
   /** `--max_delay` in seconds (0: off), and what to call for an event that waited longer. */
@@ -346,8 +346,8 @@ export class DirectiveRuntime<P> {
   }
 
   private create(timed: TimedEvent): void {
-    let id = this.host.newId();
-    while (this.entries.has(id)) id = this.host.newId();
+    let id = this.host.newId(timed, 0);
+    for (let attempt = 1; this.entries.has(id); attempt++) id = this.host.newId(timed, attempt);
     const s = startBacklog(this.directive, timed.event, this.ctx, id, timed.now);
     this.host.write(s.effects);
     this.stats.backlogsCreated++;

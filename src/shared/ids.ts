@@ -1,6 +1,6 @@
 /** Alarm ids: 9 characters from `_-0-9a-zA-Z`, like Dsiem's short ids. The source is injected where ids are made. */
 
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 
 export type IdSource = () => string;
 
@@ -48,6 +48,20 @@ export function seededIds(seed: number): IdSource {
     for (let i = 0; i < 4; i++) id += ALPHABET[(b >>> (6 * i)) & 63];
     return id;
   };
+}
+
+/**
+ * The id of a backlog whose first event came from a JetStream stream, made from where that event stands in it:
+ * the stream (its name and creation time: a stream deleted and made again starts its sequences anew), the
+ * directive and the sequence. Correlating the same events again after a crash gives the same ids, so an alarm
+ * keeps its id. `salt` > 0 gives other ids for the same place (never needed: one event starts at most one backlog
+ * per directive; kept so that a collision cannot stop a directive).
+ */
+export function streamAlarmId(stream: string, directiveId: number, seq: number, salt = 0): string {
+  const digest = createHash('sha256').update(`${stream}\u0000${directiveId}\u0000${seq}\u0000${salt}`).digest();
+  let id = '';
+  for (let i = 0; i < 9; i++) id += ALPHABET[(digest[i] ?? 0) & 63];
+  return id;
 }
 
 /** Deterministic ids for tests: prefix-1, prefix-2, ... */

@@ -75,7 +75,7 @@ export function simulate(
         const id = first?.type === 'alarm-event' ? first.record.alarm_id : first?.type === 'alarm' ? first.alarm.alarm_id : undefined;
         if (id !== undefined) record(id, list);
       },
-      newId,
+      newId: () => newId(),
       now: () => 0,
       maxDelaySec: 0,
       onLate: () => undefined,

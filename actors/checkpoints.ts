@@ -1,0 +1,280 @@
+/**
+ * Saving and restoring live backlogs, the same mechanism for both modes: a checkpoint file (src/state) written
+ * at SIGTERM/SIGINT and, in JetStream mode, every `--checkpoint-interval` seconds; read at start.
+ *
+ * Core NATS (D9): the checkpoint restored at start is retired only once the running backend holds it and would
+ * save it again on stop, so a start that fails before that keeps it. JetStream: checkpoints are never retired,
+ * each is replaced by the next; the stream is acknowledged up to a checkpoint's sequence only once it is on disk.
+ */
+
+import { open, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { RegeneratedLines } from '../src/alarm/regenerated-lines.js';
+import type { BacklogState } from '../src/backlog/state.js';
+import type { Directive } from '../src/directive/directive.js';
+import { encodeCheckpoint, type CheckpointHeader } from '../src/state/checkpoint.js';
+import { checkpointDir, readCheckpoints, retireCheckpoints, writeCheckpoint } from '../src/state/checkpoint-files.js';
+import { ALARM_EVENTS_FILE, ALARMS_FILE, type OnDisk } from './alarm-writer-actor.js';
+import type { Engine } from './engine.js';
+import type { Logger } from './logger.js';
+import { settleWithin, valueWithin } from './settle-within.js';
+
+export interface Restoration {
+  readonly backlogs: ReadonlyMap<number, readonly BacklogState[]>;
+  /** The header of the checkpoint restored (its stream position and alarm file positions), if one was. */
+  readonly header: CheckpointHeader | undefined;
+  /** Files of the earlier format that were read (retired with the checkpoint). */
+  readonly legacyFiles: readonly string[];
+  readonly count: number;
+}
+
+export class CheckpointError extends Error {
+  override readonly name = 'CheckpointError';
+}
+
+const NOTHING: Restoration = { backlogs: new Map(), header: undefined, legacyFiles: [], count: 0 };
+
+/** Reads the newest usable checkpoint for the directives loaded now and says in the log what was kept, dropped and why. */
+export async function restoreCheckpoint(logsDir: string, directives: readonly Directive[], log: Logger): Promise<Restoration> {
+  const dir = checkpointDir(logsDir);
+  const read = await readCheckpoints(dir, directives);
+  // A folder that cannot be read must not be overwritten by the next save: refuse to start.
+  if (!read.ok) throw new CheckpointError(read.error);
+  const r = read.value;
+  for (const file of r.removedTemp) log.warn('removed the temp file of a save that did not finish (the previous save is used)', { file });
+  for (const f of r.refused) log.error('saved backlogs refused', { file: f.file, reason: f.reason });
+  if (r.restored === undefined) {
+    if (r.refused.length > 0) log.error('no saved backlogs could be restored: starting without them', { dir });
+    return NOTHING;
+  }
+  const c = r.restored.value;
+  for (const d of c.dropped) log.error('saved backlog not restored', { file: r.restored.file, line: d.line, directiveId: d.directiveId, backlogId: d.backlogId, reason: d.reason });
+  for (const u of c.unknownDirectives) {
+    log.warn('saved backlogs of a directive that is not loaded now, not restored', { directiveId: u.id, directiveName: u.name, backlogs: u.backlogs });
+  }
+  const count = [...c.backlogs.values()].reduce((n, list) => n + list.length, 0);
+  log.info('saved backlogs restored', {
+    file: r.restored.file,
+    savedAt: c.header.saved_at,
+    backlogs: count,
+    directives: c.backlogs.size,
+    dropped: c.dropped.length,
+    ofUnknownDirectives: c.unknownDirectives.reduce((n, u) => n + u.backlogs, 0),
+    ...(c.header.stream !== null ? { streamSeq: c.header.stream.seq } : {}),
+  });
+  return { backlogs: c.backlogs, header: c.header, legacyFiles: r.legacyFiles, count };
+}
+
+/** Core NATS: the restored state is held by the running backend now; the files go (D9). */
+export async function retireRestored(logsDir: string, restored: Restoration, log: Logger): Promise<void> {
+  if (restored.count === 0 && restored.header === undefined && restored.legacyFiles.length === 0) return;
+  try {
+    await retireCheckpoints(checkpointDir(logsDir), restored.legacyFiles);
+  } catch (err) {
+    log.warn('could not remove the restored checkpoint; it is replaced at the next save', { dir: checkpointDir(logsDir), error: (err as Error).message });
+  }
+}
+
+export interface SaveOptions {
+  readonly logsDir: string;
+  readonly engine: Engine;
+  readonly directives: readonly Directive[];
+  readonly node: string;
+  readonly reason: CheckpointHeader['reason'];
+  readonly stream: CheckpointHeader['stream'];
+  readonly log: Logger;
+  readonly now: number;
+}
+
+/** Bound of the wait for the engine's snapshot (a stuck actor must not hold a save for ever). */
+const SNAPSHOT_WAIT_MS = 10_000;
+
+/** The engine's live backlogs, or undefined (logged) when it gives none in time (a stuck actor). */
+export async function liveBacklogs(engine: Engine, log: Logger): Promise<ReadonlyMap<number, readonly BacklogState[]> | undefined> {
+  const snapshot = await valueWithin(engine.snapshot(), SNAPSHOT_WAIT_MS);
+  if (snapshot === 'timeout' || snapshot instanceof Error) {
+    log.error('the engine gave no snapshot of its backlogs', { waitedMs: SNAPSHOT_WAIT_MS, error: snapshot instanceof Error ? snapshot.message : snapshot });
+    return undefined;
+  }
+  return snapshot.value;
+}
+
+/**
+ * Writes a checkpoint: the live backlogs (taken after a barrier: those of every event taken) and the alarm files'
+ * positions taken with them (`files`: what was on disk then). Returns the bytes written, or undefined when it could
+ * not be written (logged with the path).
+ */
+export async function saveCheckpoint(o: SaveOptions, backlogs: ReadonlyMap<number, readonly BacklogState[]>, files: OnDisk | undefined): Promise<number | undefined> {
+  const started = Date.now();
+  const written = await writeCheckpoint(
+    checkpointDir(o.logsDir),
+    encodeCheckpoint({
+      header: {
+        saved_at: new Date(o.now).toISOString(),
+        reason: o.reason,
+        node: o.node,
+        stream: o.stream,
+        alarm_files: files === undefined ? null : { alarms: { identity: files.alarms.identity, bytes: files.alarms.bytes }, events: { identity: files.events.identity, bytes: files.events.bytes } },
+      },
+      directives: o.directives.map((d) => ({ id: d.id, name: d.name, backlogs: backlogs.get(d.id) ?? [] })),
+    }),
+    process.pid,
+  );
+  const count = [...backlogs.values()].reduce((n, list) => n + list.length, 0);
+  if (!written.ok) {
+    o.log.error(o.reason === 'shutdown' ? 'cannot save backlogs: they are lost' : 'cannot write a checkpoint: the previous one stays', { backlogs: count, error: written.error });
+    return undefined;
+  }
+  const fields = { backlogs: count, file: written.value.file, bytes: written.value.bytes, ms: Date.now() - started, ...(o.stream !== null ? { streamSeq: o.stream.seq } : {}) };
+  if (o.reason === 'shutdown') o.log.info('backlogs saved', fields);
+  else o.log.debug('checkpoint written', fields);
+  return written.value.bytes;
+}
+
+/** The lines an alarm file holds past the checkpoint's position, if it is still the file the checkpoint saw. */
+async function tailSince(file: string, at: { identity: string; bytes: number }, log: Logger): Promise<RegeneratedLines | undefined> {
+  let st;
+  try {
+    st = await stat(file);
+  } catch {
+    return undefined;
+  }
+  if (`${st.dev}:${st.ino}` !== at.identity || st.size < at.bytes) {
+    log.warn('alarm file replaced since the last checkpoint (rotated?): lines written between the checkpoint and the stop may be written again', { file, checkpointBytes: at.bytes, size: st.size });
+    return undefined;
+  }
+  if (st.size === at.bytes) return undefined;
+  const handle = await open(file, 'r');
+  try {
+    const tail = Buffer.alloc(st.size - at.bytes);
+    await handle.read(tail, 0, tail.length, at.bytes);
+    return new RegeneratedLines(tail);
+  } finally {
+    await handle.close();
+  }
+}
+
+/**
+ * After a stop that was not a clean one (a crash, `kill -9`), the events after the checkpoint are correlated
+ * again and make lines the files already hold: those past the checkpoint's positions, read here.
+ */
+export async function regeneratedLines(logsDir: string, header: CheckpointHeader | undefined, log: Logger): Promise<{ events?: RegeneratedLines; alarms?: RegeneratedLines }> {
+  const at = header?.alarm_files;
+  if (at === null || at === undefined) return {};
+  const events = await tailSince(path.join(logsDir, ALARM_EVENTS_FILE), at.events, log);
+  const alarms = await tailSince(path.join(logsDir, ALARMS_FILE), at.alarms, log);
+  const pending = (events?.pending ?? 0) + (alarms?.pending ?? 0);
+  if (pending > 0) log.info('alarm lines written after the last checkpoint: skipped when made again', { alarmEventLines: events?.pending ?? 0, alarmLines: alarms?.pending ?? 0, cutLine: events?.cutLine !== undefined || alarms?.cutLine !== undefined });
+  return { ...(events !== undefined ? { events } : {}), ...(alarms !== undefined ? { alarms } : {}) };
+}
+
+/** What the periodic checkpoints need of the JetStream intake. */
+export interface CheckpointSource {
+  pause(): Promise<void>;
+  resume(): void;
+  position(): { readonly seq: number; readonly ack: () => void };
+}
+
+export interface CheckpointStats {
+  written: number;
+  failed: number;
+  lastMs: number;
+  lastBytes: number;
+  /** Stream sequence of the last checkpoint on disk (every event up to it fully applied). */
+  lastSeq: number;
+}
+
+export interface Checkpointer {
+  readonly stats: CheckpointStats;
+  /** One checkpoint now (`resume`: intake goes on after it; false for the one at shutdown). */
+  checkpoint(reason: CheckpointHeader['reason'], resume: boolean): Promise<boolean>;
+  stop(): Promise<void>;
+}
+
+/** Bounds of the waits while intake is paused for a checkpoint (a stuck actor must not stop intake for long). */
+const BARRIER_WAIT_MS = 10_000;
+const FLUSH_WAIT_MS = 10_000;
+
+/**
+ * Checkpoints every `intervalMs` in JetStream mode. Each one: intake paused (the stream holds what comes), every
+ * event taken fully correlated (a barrier), the live backlogs taken and the alarm lines of those events written
+ * and fsynced, their positions noted; then intake resumes, the checkpoint is written (fsync, rename) and the
+ * stream acknowledged up to its sequence. A step that does not finish in time skips this checkpoint (the
+ * previous one stays); alarm files that cannot be written skip it too (acknowledging would lose their lines).
+ */
+export function startCheckpoints(o: {
+  readonly intervalMs: number;
+  readonly source: CheckpointSource;
+  readonly save: Omit<SaveOptions, 'reason' | 'stream' | 'now'>;
+  readonly stream: { readonly name: string; readonly created: string };
+  readonly now: () => number;
+}): Checkpointer {
+  const stats: CheckpointStats = { written: 0, failed: 0, lastMs: 0, lastBytes: 0, lastSeq: 0 };
+  const log = o.save.log;
+  let running: Promise<boolean> | undefined;
+
+  const cycle = async (reason: CheckpointHeader['reason'], resume: boolean): Promise<boolean> => {
+    const started = Date.now();
+    await o.source.pause();
+    let resumed = false;
+    const goOn = () => {
+      if (resume && !resumed) {
+        resumed = true;
+        o.source.resume();
+      }
+    };
+    try {
+      const position = o.source.position();
+      const settled = await settleWithin(o.save.engine.barrier(), BARRIER_WAIT_MS);
+      if (settled !== 'done') {
+        log.warn('checkpoint skipped: correlation did not settle in time', { waitedMs: BARRIER_WAIT_MS, reason });
+        return false;
+      }
+      const live = await liveBacklogs(o.save.engine, log);
+      if (live === undefined) return false;
+      const flushed = await settleWithin(o.save.engine.flush(), FLUSH_WAIT_MS);
+      if (flushed !== 'done') {
+        log.error('checkpoint skipped: the alarm lines cannot be made durable (the stream keeps the events)', { error: flushed === 'timeout' ? `no answer within ${FLUSH_WAIT_MS} ms` : flushed.message, reason });
+        return false;
+      }
+      const files = o.save.engine.output.onDisk();
+      goOn();
+      const bytes = await saveCheckpoint({ ...o.save, reason, stream: { ...o.stream, seq: position.seq }, now: o.now() }, live, files);
+      if (bytes === undefined) return false;
+      position.ack();
+      stats.written++;
+      stats.lastMs = Date.now() - started;
+      stats.lastBytes = bytes;
+      stats.lastSeq = position.seq;
+      return true;
+    } finally {
+      goOn();
+    }
+  };
+
+  const run = (reason: CheckpointHeader['reason'], resume: boolean): Promise<boolean> => {
+    const previous = running ?? Promise.resolve(true);
+    const next = previous.then(() => cycle(reason, resume)).then((ok) => {
+      if (!ok) stats.failed++;
+      return ok;
+    });
+    const tracked: Promise<boolean> = next.finally(() => {
+      if (running === tracked) running = undefined;
+    });
+    running = tracked;
+    return next;
+  };
+
+  const timer = setInterval(() => {
+    if (running === undefined) void run('interval', true);
+  }, o.intervalMs);
+  timer.unref();
+  return {
+    stats,
+    checkpoint: run,
+    stop: async () => {
+      clearInterval(timer);
+      await running;
+    },
+  };
+}

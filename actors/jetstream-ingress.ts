@@ -1,0 +1,290 @@
+/**
+ * JetStream mode (`--jetstream`): events are kept by NATS until the backend has them in a checkpoint.
+ *
+ * - The stream (`--js-stream`, default DSIEM_EVENTS) captures `dsiem_events`, so the unchanged Go frontend's
+ *   plain publishes are kept: made when missing (file storage, limits `--js-max-age`, `--js-max-bytes`), used as
+ *   it is when present, refused at start when it does not capture that subject.
+ * - A durable pull consumer per node (`dsiem-backend-<node>`) is placed at start where the checkpoint left off
+ *   (or, without one, where its last acknowledgement left off), so events published while the backend was down
+ *   are correlated once it is back; events the stream dropped meanwhile (its limits) are counted and reported.
+ * - Messages are fetched only while the engine has room (`--max_queue`): nothing is dropped for a full queue, the
+ *   stream holds what the backend has not taken. Each event carries its stream sequence and the time the server
+ *   stored it, which is its correlation time (the same when it is correlated again after a crash).
+ * - Acknowledgements go up to a checkpoint's sequence once the checkpoint is on disk (acknowledge-all policy).
+ */
+
+import type { Ref } from 'nact';
+import {
+  AckPolicy,
+  DeliverPolicy,
+  DiscardPolicy,
+  RetentionPolicy,
+  StorageType,
+  nanos,
+  type JetStreamManager,
+  type JsMsg,
+  type NatsConnection,
+  type StreamInfo,
+} from 'nats';
+import type { Clock } from '../src/shared/time.js';
+import type { Engine } from './engine.js';
+import { startIngressPipeline, type IngressStats } from './ingress-pipeline.js';
+import type { Logger } from './logger.js';
+import { EVENTS_SUBJECT, type Ingress } from './nats-ingress.js';
+
+/** Messages asked for in one fetch at most, and how long a fetch waits for them when fewer are there. */
+const FETCH_MAX = 2_000;
+const FETCH_EXPIRES_MS = 200;
+/** Unacknowledged messages the server lets the consumer hold: enough for many checkpoint intervals at full speed. */
+const MAX_ACK_PENDING = 5_000_000;
+/** Redelivery of a message not acknowledged in this time (ignored here by its sequence; acks come with checkpoints). */
+const ACK_WAIT_MS = 10 * 60_000;
+const RETRY_MAX_MS = 2_000;
+
+export class JetStreamError extends Error {
+  override readonly name = 'JetStreamError';
+}
+
+export interface StreamSettings {
+  readonly name: string;
+  readonly maxAgeSec: number;
+  /** 0: no bound. */
+  readonly maxBytes: number;
+  readonly durable: string;
+}
+
+/** The stream as the checkpoints know it: its name and creation time (sequences are only meaningful in it). */
+export interface StreamIdentity {
+  readonly name: string;
+  readonly created: string;
+}
+
+/** A consumer name from the node name: NATS names cannot hold `.`, `*`, `>`, `/`, `\` or white space. */
+export function durableName(node: string): string {
+  const safe = node.replace(/[.*>/\\\s]/g, '_');
+  return `dsiem-backend-${safe === '' ? 'default' : safe}`;
+}
+
+function isNotFound(err: unknown): boolean {
+  const e = err as { code?: unknown; api_error?: { err_code?: number }; message?: string };
+  return e.code === '404' || e.api_error?.err_code === 10059 || e.api_error?.err_code === 10014 || /not found/i.test(e.message ?? '');
+}
+
+/** The stream that captures `dsiem_events`: made when missing, used as it is when present, refused when it captures other subjects. */
+export async function prepareStream(nc: NatsConnection, s: StreamSettings, log: Logger): Promise<{ jsm: JetStreamManager; info: StreamInfo }> {
+  let jsm: JetStreamManager;
+  try {
+    jsm = await nc.jetstreamManager();
+  } catch (err) {
+    throw new JetStreamError(
+      `--jetstream (DSIEM_JETSTREAM) needs JetStream on the NATS server, which answered: ${(err as Error).message}. Run nats-server 2.x with -js (Dsiem's compose ships nats 1.x: upgrade the NATS service)`,
+      { cause: err },
+    );
+  }
+  try {
+    const info = await jsm.streams.info(s.name);
+    const subjects = info.config.subjects ?? [];
+    if (!subjects.includes(EVENTS_SUBJECT)) {
+      throw new JetStreamError(
+        `JetStream stream ${s.name} (--js-stream) exists with subjects ${JSON.stringify(subjects)}, which do not capture ${EVENTS_SUBJECT}: give another stream name, or add the subject to that stream`,
+      );
+    }
+    log.info('jetstream stream found, used as it is', { stream: s.name, subjects, maxAgeSec: info.config.max_age / 1e9, maxBytes: info.config.max_bytes, messages: info.state.messages });
+    return { jsm, info };
+  } catch (err) {
+    if (err instanceof JetStreamError || !isNotFound(err)) throw err instanceof JetStreamError ? err : new JetStreamError(`cannot read JetStream stream ${s.name}: ${(err as Error).message}`, { cause: err });
+  }
+  try {
+    const info = await jsm.streams.add({
+      name: s.name,
+      subjects: [EVENTS_SUBJECT],
+      storage: StorageType.File,
+      retention: RetentionPolicy.Limits,
+      discard: DiscardPolicy.Old,
+      max_age: nanos(s.maxAgeSec * 1000),
+      max_bytes: s.maxBytes > 0 ? s.maxBytes : -1,
+    });
+    log.info('jetstream stream created', { stream: s.name, subject: EVENTS_SUBJECT, maxAgeSec: s.maxAgeSec, maxBytes: s.maxBytes > 0 ? s.maxBytes : 'no bound' });
+    return { jsm, info };
+  } catch (err) {
+    throw new JetStreamError(`cannot create JetStream stream ${s.name} for ${EVENTS_SUBJECT}: ${(err as Error).message}`, { cause: err });
+  }
+}
+
+export interface ConsumerStart {
+  /** The first sequence the consumer delivers. */
+  readonly seq: number;
+  /** Events the stream no longer holds between where the backend stood and its first message (limits). */
+  readonly lost: number;
+  readonly from: 'checkpoint' | 'consumer' | 'stream start';
+}
+
+/**
+ * Places the node's durable consumer: after the checkpoint's sequence when there is one (for this stream), else
+ * after its last acknowledgement, else at the stream's start. The consumer is made anew each time, so its
+ * settings are always these.
+ */
+export async function placeConsumer(jsm: JetStreamManager, stream: StreamInfo, durable: string, checkpointSeq: number | undefined): Promise<ConsumerStart> {
+  let acked: number | undefined;
+  try {
+    acked = (await jsm.consumers.info(stream.config.name, durable)).ack_floor.stream_seq;
+  } catch (err) {
+    if (!isNotFound(err)) throw new JetStreamError(`cannot read JetStream consumer ${durable}: ${(err as Error).message}`, { cause: err });
+  }
+  const from: ConsumerStart['from'] = checkpointSeq !== undefined ? 'checkpoint' : acked !== undefined ? 'consumer' : 'stream start';
+  const wanted = checkpointSeq !== undefined ? checkpointSeq + 1 : acked !== undefined ? acked + 1 : 1;
+  const first = Math.max(stream.state.first_seq, 1);
+  const seq = Math.max(wanted, first);
+  const lost = from === 'stream start' ? 0 : Math.max(0, first - wanted);
+  if (acked !== undefined) await jsm.consumers.delete(stream.config.name, durable);
+  await jsm.consumers.add(stream.config.name, {
+    durable_name: durable,
+    filter_subject: EVENTS_SUBJECT,
+    ack_policy: AckPolicy.All,
+    deliver_policy: DeliverPolicy.StartSequence,
+    opt_start_seq: seq,
+    max_ack_pending: MAX_ACK_PENDING,
+    ack_wait: nanos(ACK_WAIT_MS),
+  });
+  return { seq, lost, from };
+}
+
+export interface JetStreamStats {
+  /** Messages delivered again that the backend had taken already (ignored). */
+  redelivered: number;
+  /** Fetches that failed (a NATS restart, a leader change), retried. */
+  fetchErrors: number;
+  /** Highest stream sequence taken. */
+  taken: number;
+  /** Highest stream sequence acknowledged. */
+  acked: number;
+  /** Messages the stream had dropped before the backend could take them (reported at start). */
+  lost: number;
+}
+
+export interface JetStreamIngress extends Ingress {
+  readonly stream: JetStreamStats;
+  /**
+   * Stops taking messages (they wait in the stream) until `resume`; resolves once the fetch in progress, if any,
+   * has ended and everything taken is handed to the engine (then `position` stays put).
+   */
+  pause(): Promise<void>;
+  resume(): void;
+  /** The highest sequence taken so far, and a token to acknowledge up to it later. */
+  position(): { readonly seq: number; readonly ack: () => void };
+  /** The stream held nothing more than what was taken, at the last fetch. */
+  readonly caughtUp: boolean;
+  /** The latest time (ms) the server stored a message taken: the correlation clock while catching up. */
+  readonly streamClockMs: number;
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+export function startJetStreamIngress(o: {
+  readonly nc: NatsConnection;
+  readonly stream: string;
+  readonly durable: string;
+  readonly start: ConsumerStart;
+  readonly engine: Engine;
+  readonly clock: Clock;
+  readonly maxQueue: number;
+  readonly log: Logger;
+  readonly parent: Ref<unknown>;
+  /** Asked before each fetch: true while intake is paused (alarm lines that cannot be written). */
+  readonly paused?: () => boolean;
+}): JetStreamIngress {
+  const pipeline = startIngressPipeline({ engine: o.engine, clock: o.clock, log: o.log, parent: o.parent, name: 'jetstream-ingress' });
+  const stats: IngressStats = pipeline.stats;
+  const js: JetStreamStats = { redelivered: 0, fetchErrors: 0, taken: o.start.seq - 1, acked: 0, lost: o.start.lost };
+  let last: JsMsg | undefined;
+  let running = true;
+  let pausedHere = false;
+  /** Told when the loop stands still at a pause. */
+  let stillWaiters: Array<() => void> = [];
+  let caughtUp = false;
+  let streamClockMs = 0;
+
+  const loop = async () => {
+    const consumer = await o.nc.jetstream().consumers.get(o.stream, o.durable);
+    let failures = 0;
+    while (running) {
+      const room = o.maxQueue - pipeline.load();
+      if (pausedHere && stillWaiters.length > 0) {
+        const waiters = stillWaiters;
+        stillWaiters = [];
+        for (const w of waiters) w();
+      }
+      if (pausedHere || o.paused?.() === true || room <= 0) {
+        await sleep(5);
+        continue;
+      }
+      try {
+        const messages = await consumer.fetch({ max_messages: Math.min(FETCH_MAX, room), expires: FETCH_EXPIRES_MS });
+        let got = 0;
+        for await (const m of messages) {
+          got++;
+          const seq = m.info.streamSequence;
+          if (seq <= js.taken) {
+            js.redelivered++;
+            continue;
+          }
+          js.taken = seq;
+          last = m;
+          caughtUp = m.info.pending === 0;
+          const timeMs = Math.floor(m.info.timestampNanos / 1e6);
+          if (timeMs > streamClockMs) streamClockMs = timeMs;
+          stats.received++;
+          pipeline.push(m.data, { seq, timeMs });
+        }
+        if (got === 0) caughtUp = true;
+        failures = 0;
+      } catch (err) {
+        js.fetchErrors++;
+        failures++;
+        if (failures === 1 || failures % 50 === 0) o.log.warn('jetstream fetch failed, retrying', { stream: o.stream, consumer: o.durable, error: (err as Error).message, failures });
+        await sleep(Math.min(RETRY_MAX_MS, 50 * 2 ** Math.min(failures, 6)));
+      }
+    }
+  };
+  const done = loop().catch((err: Error) => {
+    o.log.error('jetstream intake stopped', { stream: o.stream, consumer: o.durable, error: err.message });
+  });
+
+  return {
+    stats,
+    stream: js,
+    load: pipeline.load,
+    pause: async () => {
+      pausedHere = true;
+      await Promise.race([new Promise<void>((resolve) => stillWaiters.push(resolve)), done]);
+      await pipeline.settle();
+    },
+    resume: () => {
+      pausedHere = false;
+    },
+    position: () => {
+      const seq = js.taken;
+      const msg = last;
+      return {
+        seq,
+        ack: () => {
+          if (msg === undefined || seq <= js.acked) return;
+          msg.ack();
+          js.acked = seq;
+        },
+      };
+    },
+    get caughtUp() {
+      return caughtUp;
+    },
+    get streamClockMs() {
+      return streamClockMs;
+    },
+    stop: async () => {
+      running = false;
+      // A fetch in progress ends within its expiry; a hung server is not waited for beyond that.
+      await Promise.race([done, sleep(FETCH_EXPIRES_MS * 5)]);
+      await pipeline.settle();
+    },
+  };
+}
