@@ -212,6 +212,12 @@ export function startCheckpoints(o: {
   const stats: CheckpointStats = { written: 0, failed: 0, lastMs: 0, lastBytes: 0, lastSeq: 0 };
   const log = o.save.log;
   let running: Promise<boolean> | undefined;
+  /** What the engine had done at the last checkpoint: an interval with nothing new writes none. */
+  let lastWork = '';
+  const workDone = () => {
+    const e = o.save.engine;
+    return `${o.source.position().seq}/${e.stats.handled}/${e.stats.backlogsCreated}/${e.stats.activeBacklogs}/${e.output.stats.alarmLines}/${e.output.stats.alarmEventLines}`;
+  };
 
   const cycle = async (reason: CheckpointHeader['reason'], resume: boolean): Promise<boolean> => {
     const started = Date.now();
@@ -238,10 +244,12 @@ export function startCheckpoints(o: {
         return false;
       }
       const files = o.save.engine.output.onDisk();
+      const work = workDone();
       goOn();
       const bytes = await saveCheckpoint({ ...o.save, reason, stream: { ...o.stream, seq: position.seq }, now: o.now() }, live, files);
       if (bytes === undefined) return false;
       position.ack();
+      lastWork = work;
       stats.written++;
       stats.lastMs = Date.now() - started;
       stats.lastBytes = bytes;
@@ -266,7 +274,8 @@ export function startCheckpoints(o: {
   };
 
   const timer = setInterval(() => {
-    if (running === undefined) void run('interval', true);
+    if (running !== undefined || workDone() === lastWork) return;
+    void run('interval', true);
   }, o.intervalMs);
   timer.unref();
   return {

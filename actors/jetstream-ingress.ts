@@ -32,9 +32,14 @@ import { startIngressPipeline, type IngressStats } from './ingress-pipeline.js';
 import type { Logger } from './logger.js';
 import { EVENTS_SUBJECT, type Ingress } from './nats-ingress.js';
 
-/** Messages asked for in one fetch at most, and how long a fetch waits for them when fewer are there. */
+/**
+ * Messages asked for in one fetch at most, and how long a fetch waits for them when fewer are there (nats.js
+ * wants 1 s at least). A fetch returns when it has all it asked for, so the size follows the traffic: it doubles
+ * while fetches fill up, and falls to what came in one wait when they do not (an event waits at most a fraction of
+ * the expiry under a trickle, and a fetch brings thousands under load).
+ */
 const FETCH_MAX = 2_000;
-const FETCH_EXPIRES_MS = 200;
+const FETCH_EXPIRES_MS = 1_000;
 /** Unacknowledged messages the server lets the consumer hold: enough for many checkpoint intervals at full speed. */
 const MAX_ACK_PENDING = 5_000_000;
 /** Redelivery of a message not acknowledged in this time (ignored here by its sequence; acks come with checkpoints). */
@@ -192,6 +197,8 @@ export function startJetStreamIngress(o: {
   readonly parent: Ref<unknown>;
   /** Asked before each fetch: true while intake is paused (alarm lines that cannot be written). */
   readonly paused?: () => boolean;
+  /** Called once, the first time the intake has caught up with the stream. */
+  readonly onCaughtUp?: () => void;
 }): JetStreamIngress {
   const pipeline = startIngressPipeline({ engine: o.engine, clock: o.clock, log: o.log, parent: o.parent, name: 'jetstream-ingress' });
   const stats: IngressStats = pipeline.stats;
@@ -202,11 +209,13 @@ export function startJetStreamIngress(o: {
   /** Told when the loop stands still at a pause. */
   let stillWaiters: Array<() => void> = [];
   let caughtUp = false;
+  let toldCaughtUp = false;
   let streamClockMs = 0;
 
   const loop = async () => {
     const consumer = await o.nc.jetstream().consumers.get(o.stream, o.durable);
     let failures = 0;
+    let batch = 1;
     while (running) {
       const room = o.maxQueue - pipeline.load();
       if (pausedHere && stillWaiters.length > 0) {
@@ -219,7 +228,8 @@ export function startJetStreamIngress(o: {
         continue;
       }
       try {
-        const messages = await consumer.fetch({ max_messages: Math.min(FETCH_MAX, room), expires: FETCH_EXPIRES_MS });
+        const asked = Math.min(batch, room);
+        const messages = await consumer.fetch({ max_messages: asked, expires: FETCH_EXPIRES_MS });
         let got = 0;
         for await (const m of messages) {
           got++;
@@ -237,6 +247,11 @@ export function startJetStreamIngress(o: {
           pipeline.push(m.data, { seq, timeMs });
         }
         if (got === 0) caughtUp = true;
+        if (caughtUp && !toldCaughtUp) {
+          toldCaughtUp = true;
+          o.onCaughtUp?.();
+        }
+        batch = got >= asked ? Math.min(FETCH_MAX, batch * 2) : Math.max(1, Math.ceil(got / 4));
         failures = 0;
       } catch (err) {
         js.fetchErrors++;
@@ -283,7 +298,7 @@ export function startJetStreamIngress(o: {
     stop: async () => {
       running = false;
       // A fetch in progress ends within its expiry; a hung server is not waited for beyond that.
-      await Promise.race([done, sleep(FETCH_EXPIRES_MS * 5)]);
+      await Promise.race([done, sleep(FETCH_EXPIRES_MS * 2)]);
       await pipeline.settle();
     },
   };

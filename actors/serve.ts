@@ -348,7 +348,7 @@ async function serveConnected(
   // Saved backlogs are read here, once nothing but the stream can fail the start; they are not removed before the
   // running backend holds them (D9), so a start that fails keeps them.
   const restored = c.reloadBacklogs ? await restoreCheckpoint(c.logsDir, config.directives, log) : undefined;
-  let jetstream: { stream: StreamIdentity; durable: string; start: ConsumerStart } | undefined;
+  let jetstream: { stream: StreamIdentity; durable: string; start: ConsumerStart; resumesCheckpoint: boolean } | undefined;
   if (c.jetstream) {
     const { jsm, info } = await stops.during(
       prepareStream(conn, { name: c.jsStream, maxAgeSec: c.jsMaxAge * 3600, maxBytes: c.jsMaxBytes, durable: durableName(c.node) }, log).catch((err: unknown) => {
@@ -367,9 +367,10 @@ async function serveConnected(
       log.error('the stream no longer holds events the backend had not correlated (its limits dropped them while the backend was down)', { stream: stream.name, lost: start.lost, firstKept: start.seq, maxAgeSec: info.config.max_age / 1e9, maxBytes: info.config.max_bytes });
     }
     log.info('jetstream consumer placed', { stream: stream.name, consumer: durable, firstSeq: start.seq, from: start.from, pending: Math.max(0, info.state.last_seq - start.seq + 1) });
-    jetstream = { stream, durable, start };
+    jetstream = { stream, durable, start, resumesCheckpoint: checkpointSeq !== undefined };
   }
-  const regenerated = jetstream !== undefined && restored?.header?.stream !== null && restored?.header !== undefined ? await regeneratedLines(c.logsDir, restored.header, log) : undefined;
+  // After a crash, the lines written since the checkpoint are made again: those the files hold are skipped.
+  const regenerated = jetstream?.resumesCheckpoint === true ? await regeneratedLines(c.logsDir, restored?.header, log) : undefined;
   if (stops.signal !== undefined) throw new StopRequested(stops.signal);
 
   const overload = overloadSignals(() => conn, c.holdDuration, log);
@@ -396,7 +397,20 @@ async function serveConnected(
   const js =
     jetstream === undefined
       ? undefined
-      : startJetStreamIngress({ nc: conn, stream: jetstream.stream.name, durable: jetstream.durable, start: jetstream.start, engine, clock, maxQueue, log, parent: system, paused: () => engine.output.atBound });
+      : startJetStreamIngress({
+          nc: conn,
+          stream: jetstream.stream.name,
+          durable: jetstream.durable,
+          start: jetstream.start,
+          engine,
+          clock,
+          maxQueue,
+          log,
+          parent: system,
+          paused: () => engine.output.atBound,
+          // Caught up: backlogs whose deadline passed while the backend was down expire now, not at the next tick.
+          onCaughtUp: () => engine.tick(Math.max(js?.streamClockMs ?? 0, clock.now() - CAUGHT_UP_SLACK_MS)),
+        });
   const ingress: Ingress =
     js ??
     startNatsIngress({
@@ -417,6 +431,14 @@ async function serveConnected(
       ? undefined
       : startCheckpoints({ intervalMs: c.checkpointInterval * 1000, source: js, save: saveOptions, stream: jetstream.stream, now: () => clock.now() });
   const stopRecovery = js === undefined ? () => undefined : finishRecoveryWhenCaughtUp(engine, js, log);
+  if (jetstream !== undefined && !jetstream.resumesCheckpoint && c.reloadBacklogs) {
+    // No checkpoint of this stream yet: one now, before the first event, so that a crash at any moment after
+    // it knows which alarm lines were written since (the files may hold lines of earlier runs).
+    const opened = await settleWithin(engine.flush(), NATS_CLOSE_WAIT_MS * 10);
+    const files = opened === 'done' ? engine.output.onDisk() : undefined;
+    const saved = await saveCheckpoint({ ...saveOptions, reason: 'interval', stream: { ...jetstream.stream, seq: jetstream.start.seq - 1 }, now: clock.now() }, restored?.backlogs ?? new Map(), files);
+    if (saved === undefined) throw new StartupError(`cannot write the first checkpoint in ${path.join(path.resolve(c.logsDir), 'backlogs')}: JetStream mode needs one before it takes events`);
+  }
   conn.subscribe(STATS_SUBJECT, {
     callback: (err, m) => {
       if (err === null) m.respond(new TextEncoder().encode(JSON.stringify(statsOf(engine, ingress, natsStats, js, checkpoints))));

@@ -36,4 +36,12 @@ export const CROSS_CHECKS: readonly CrossCheck[] = [
     problem: (value, _said, named) =>
       value('configDir') === '' && value('node') === '' ? `${named('node')} is required when configs come from the frontend` : undefined,
   },
+  {
+    keys: ['jetstream', 'reloadBacklogs'],
+    commands: ['serve'],
+    problem: (value, said, named) =>
+      value('jetstream') === true && value('reloadBacklogs') === false
+        ? `${said('reloadBacklogs')} cannot go with ${named('jetstream')}: the checkpoints are how JetStream mode keeps its place in the stream`
+        : undefined,
+  },
 ];
