@@ -290,6 +290,8 @@ export async function runServe(c: ServeConfig, log: Logger, clock: Clock = syste
   } catch (err) {
     if (!(err instanceof StopRequested)) throw err;
     log.info('stopped during start-up: nothing was taken from the saved backlogs', { signal: err.signal });
+    // The step it stopped (a download, a connection) may still hold a socket: the process exits anyway.
+    setTimeout(() => process.exit(0), EXIT_GRACE_MS).unref();
     return 0;
   } finally {
     stops.uninstall();

@@ -266,8 +266,12 @@ describe('serve --jetstream', { timeout: 300_000 }, () => {
       JSON.stringify({ directives: [{ id: 900, name: 'Waits for SRC_IP', priority: 5, kingdom: 'k', category: 'c', rules: [rule(1, 77, {}), rule(2, 78, { from: ':1', occurrence: 2, timeout: 1 })] }] }),
     );
     await writeFile(path.join(config, 'assets_lab.json'), JSON.stringify({ assets: [{ name: 'lab', cidr: '10.0.0.0/8', value: 5 }] }));
-    const args = ['serve', '--config', config, '--node', 'late', '--logs', logs, '--msq', server.url, '--jetstream', '--js-stream', 'LATE_EVENTS', '--checkpoint-interval', '1'];
-    const lateNc = await natsClient(server.url);
+    // A server of its own: the other tests' stream already captures dsiem_events on the shared one.
+    const lateStore = await tempDir('dsiem-js-store-late-');
+    dirs.push(lateStore);
+    const lateServer = await startNatsServer({ extraArgs: ['-js', '-sd', lateStore] });
+    const args = ['serve', '--config', config, '--node', 'late', '--logs', logs, '--msq', lateServer.url, '--jetstream', '--checkpoint-interval', '1'];
+    const lateNc = await natsClient(lateServer.url);
     try {
       let proc = spawnCli(args);
       await proc.waitForLine(/listening for new events/, 30_000);
@@ -287,6 +291,7 @@ describe('serve --jetstream', { timeout: 300_000 }, () => {
       await stopCleanly(proc);
     } finally {
       await lateNc.close();
+      await lateServer.stop();
     }
   });
 });
