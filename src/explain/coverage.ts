@@ -124,7 +124,7 @@ function directiveLine(c: DirectiveCoverage): string {
 export function formatCoverage(report: { directives: readonly DirectiveCoverage[]; summary: CoverageSummary }, title = 'coverage'): string[] {
   const s = report.summary;
   const lines = [
-    `${title}: ${plural(s.events, 'event')}; ${s.reached} of ${plural(s.directives, 'directive')} reached, ${s.with_backlogs} started backlogs; ` +
+    `${title}: ${plural(s.events, 'event')}; ${s.reached} of ${plural(s.directives, 'directive')} reached, ${s.with_backlogs} with backlogs; ` +
       `${s.stages_reached} of ${plural(s.stages, 'stage')} counted an event; ${plural(s.backlogs, 'backlog')}, ${plural(s.alarms, 'alarm')}`,
   ];
   for (const c of report.directives) lines.push(`  ${directiveLine(c)}`);
