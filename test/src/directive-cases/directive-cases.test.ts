@@ -114,7 +114,7 @@ describe('the JUnit report', () => {
     assert.match(xml, /^<\?xml version="1\.0" encoding="UTF-8"\?>\n<testsuites name="dsiem-backend test" tests="3" failures="1" errors="1" time="0\.750">/);
     assert.match(xml, /<testcase classname="dsiem-backend\.directive-cases" name="cases\/ok" time="0\.500"\/>/);
     assert.match(xml, /name="cases\/&lt;bad&gt; &amp; &quot;quoted&quot;"/);
-    assert.match(xml, /<failure message="2 differences from expected\.json" type="AlarmMismatch">risk: expected 4, got 3\nab<\/failure>/);
+    assert.match(xml, /<failure message="the alarms differ from expected\.json" type="AlarmMismatch">risk: expected 4, got 3\nab<\/failure>/);
     assert.match(xml, /<error message="invalid config cases\/broken: 1 error" type="CaseError">/);
   });
 });
