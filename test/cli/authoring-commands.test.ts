@@ -66,7 +66,7 @@ describe('explain', () => {
     assert.equal(run.code, 0, show(run));
     const text = run.stdout;
     assert.match(text, /line 8: event scan-08 at 2025-06-02T09:00:07Z: plugin 2001\/1, 10\.0\.0\.9:40007 -> 192\.168\.0\.10:8080\n/);
-    assert.match(text, /    backlog 3-1 stage 3: "from" 10\.0\.0\.9 is not :1 = 203\.0\.113\.50\n    => ignored: no backlog took it, and stage 1 does not match: "from" 10\.0\.0\.9 is in HOME_NET\n/);
+    assert.match(text, / {4}backlog 3-1 stage 3: "from" 10\.0\.0\.9 is not :1 = 203\.0\.113\.50\n {4}=> ignored: no backlog took it, and stage 1 does not match: "from" 10\.0\.0\.9 is in HOME_NET\n/);
     assert.match(text, /backlog 3-1 stage 2: matched, consumed but not counted: no new sticky_different value: DST_PORT "22" was already seen in stage 2/);
     assert.match(text, /\nexplained 10 lines: 10 events correlated, 0 invalid, 0 whitelisted; 1 backlog created, 8 events counted, 1 alarm, 0 expired\n$/);
   });
@@ -106,7 +106,7 @@ describe('replay --explain and --coverage', () => {
     const run = await cli('replay', '--config', 'config/example', '--events', `${PORT_SCAN}/events.jsonl`, '--logs', await tempDir(), '--coverage');
     assert.equal(run.code, 0, show(run));
     assert.match(run.stdout, /\ncoverage: 10 events; 1 of 4 directives reached, 1 with backlogs; 3 of 12 stages counted an event; 1 backlog, 1 alarm\n/);
-    assert.match(run.stdout, /\n  never reached: directive 4, directive 1, directive 2\n$/);
+    assert.match(run.stdout, /\n {2}never reached: directive 4, directive 1, directive 2\n$/);
   });
 });
 
@@ -137,7 +137,7 @@ describe('test', () => {
     );
     const xml = await readFile(junit, 'utf8');
     assert.match(xml, /<testsuites name="dsiem-backend test" tests="1" failures="1" errors="0"/);
-    assert.match(xml, /<failure message="the alarms differ from expected\.json" type="AlarmMismatch">alarm &quot;Port scan .*\n  risk: expected 4, got 3\n  event_ids stage 3: missing &quot;scan-11&quot;; unexpected &quot;scan-10&quot;<\/failure>/);
+    assert.match(xml, /<failure message="the alarms differ from expected\.json" type="AlarmMismatch">alarm &quot;Port scan .*\n {2}risk: expected 4, got 3\n {2}event_ids stage 3: missing &quot;scan-11&quot;; unexpected &quot;scan-10&quot;<\/failure>/);
   });
 
   it('--update writes expected.json from what happens, keeping the case\'s options; without it a missing file is an error', async () => {
@@ -151,7 +151,7 @@ describe('test', () => {
     await rm(path.join(dir, 'expected.json'));
     const missing = await cli('test', dir);
     assert.equal(missing.code, 1, show(missing));
-    assert.match(missing.stdout, /^ERROR .*\n  .*expected\.json is missing: run with --update to write it from what happens\n/);
+    assert.match(missing.stdout, /^ERROR .*\n {2}.*expected\.json is missing: run with --update to write it from what happens\n/);
   });
 
   it('--coverage reports the config folder the cases use, with what they never reach', async () => {
@@ -165,7 +165,7 @@ describe('test', () => {
     const empty = await tempDir();
     const run = await cli('test', empty);
     assert.equal(run.code, 1, show(run));
-    assert.match(run.stdout, /^ERROR .*\n  .*: no test case here/);
+    assert.match(run.stdout, /^ERROR .*\n {2}.*: no test case here/);
     const dir = await copyOfCase('port-scan');
     await writeFile(path.join(dir, 'config'), 'no-such-folder\n');
     const broken = await cli('test', dir);
