@@ -5,6 +5,7 @@
  * checks that the two agree. Nothing here runs while the engine replays: with neither flag, replay is untouched.
  */
 
+import { once } from 'node:events';
 import { createReadStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -38,11 +39,22 @@ export function correlationContext(config: LoadedConfig, c: CorrelationOptions):
   };
 }
 
-/** Every line of a file, in order, split as replay splits them. */
-export async function forEachLine(file: string, visit: (line: string) => void): Promise<void> {
+/**
+ * Every line of a file, in order, split as replay splits them. `pause` is asked after each chunk (256 KB) and may
+ * return a promise to wait for (a slow reader of the output: memory stays bounded).
+ */
+export async function forEachLine(file: string, visit: (line: string) => void, pause?: () => Promise<unknown> | undefined): Promise<void> {
   const splitter = new LineSplitter();
-  for await (const chunk of createReadStream(file, { encoding: 'utf8', highWaterMark: 1 << 18 })) for (const line of splitter.push(chunk as string)) visit(line);
+  for await (const chunk of createReadStream(file, { encoding: 'utf8', highWaterMark: 1 << 18 })) {
+    for (const line of splitter.push(chunk as string)) visit(line);
+    await pause?.();
+  }
   for (const line of splitter.end()) visit(line);
+}
+
+/** Waits while stdout's reader is behind (`explain | less`), so that explanations do not pile up in memory. */
+export function stdoutReader(): Promise<unknown> | undefined {
+  return process.stdout.writableNeedDrain ? once(process.stdout, 'drain') : undefined;
 }
 
 /** `explain ... | head`: a reader that stops early ends the command quietly, not with an EPIPE stack trace. */
@@ -70,6 +82,8 @@ export interface ExplainOptions {
   readonly directive?: Directive;
   readonly json: boolean;
   readonly write: (line: string) => void;
+  /** Asked after each chunk of the events file: a promise to wait for while the output's reader is behind. */
+  readonly pause?: () => Promise<unknown> | undefined;
   /** Backlog ids (default `<directive id>-<n>`). */
   readonly ids?: TraceIds;
 }
@@ -81,7 +95,7 @@ export async function runExplain(o: ExplainOptions): Promise<ExplainSummary> {
   await forEachLine(o.eventsFile, (line) => {
     const record = session.line(line);
     if (record !== undefined) out(o.json ? [JSON.stringify(record)] : formatEventRecord(record));
-  });
+  }, o.pause);
   if (o.drain) {
     const drained = session.drain();
     if (o.json) {
@@ -123,6 +137,7 @@ export interface InsightOptions {
   readonly coverage: boolean;
   readonly json: boolean;
   readonly write: (line: string) => void;
+  readonly pause?: () => Promise<unknown> | undefined;
 }
 
 export interface InsightOutcome {
@@ -170,6 +185,7 @@ export async function runReplayWithInsight(replay: ReplayOptions, insight: Insig
       ...(insight.explain.directive === undefined ? {} : { directive: insight.explain.directive }),
       json: insight.json,
       write: insight.write,
+      ...(insight.pause === undefined ? {} : { pause: insight.pause }),
       ids: matchedIds(match, (d) => `unpaired-${unpaired(d)}`),
     });
   }

@@ -117,8 +117,8 @@ function consumedWhy(reason: ConsumedReason, state: BacklogState, idx: number, r
 }
 
 /** Which check of a matching rule stopped the count (the order of transitions.ts `onEvent`). */
-function consumedReason(state: BacklogState, idx: number, rule: RuleSpec, e: NormalizedEvent): ConsumedReason | undefined {
-  if (hasEvent(state, e.event_id)) return 'repeated-id';
+function consumedReason(state: BacklogState, idx: number, rule: RuleSpec, e: NormalizedEvent, maybeCounted: boolean): ConsumedReason | undefined {
+  if (hasEvent(state, e.event_id, maybeCounted)) return 'repeated-id';
   if (Number.isNaN(e.time)) return 'unusable-timestamp';
   if (rule.sticky_different !== '' && (idx === 0 || (state.stages[idx]?.sticky ?? []).includes(stickyValue(rule.sticky_different, e)))) {
     return 'no-new-sticky-value';
@@ -147,7 +147,7 @@ function counted(base: AnswerBase, before: BacklogState, s: Step, countedStage: 
   };
 }
 
-function classify(directive: Directive, before: BacklogState, s: Step, e: NormalizedEvent, ctx: Pick<BacklogContext, 'assets'>): BacklogAnswer {
+function classify(directive: Directive, before: BacklogState, s: Step, e: NormalizedEvent, ctx: Pick<BacklogContext, 'assets'>, maybeCounted: boolean): BacklogAnswer {
   const base: AnswerBase = { backlog_id: before.id, title: before.title, stage: before.currentStage };
   if (before.ended === '' && s.state.ended === 'expired') {
     const alarm = lastAlarm(s.effects);
@@ -160,7 +160,7 @@ function classify(directive: Directive, before: BacklogState, s: Step, e: Normal
   const stages = countedRecords(s.effects);
   if (!verdict.matched) {
     const miss = missOf(directive, idx, verdict);
-    if (hasEvent(before, e.event_id)) return { ...base, result: 'consumed', reason: 'repeated-id', why: consumedWhy('repeated-id', before, idx, rule, e) };
+    if (hasEvent(before, e.event_id, maybeCounted)) return { ...base, result: 'consumed', reason: 'repeated-id', why: consumedWhy('repeated-id', before, idx, rule, e) };
     const earlier = stages[0];
     if (earlier !== undefined) return counted(base, before, s, earlier, miss);
     const seenBefore = before.stages[idx]?.sticky.length ?? 0;
@@ -168,14 +168,17 @@ function classify(directive: Directive, before: BacklogState, s: Step, e: Normal
     const recorded = seenAfter.length > seenBefore ? seenAfter[seenAfter.length - 1] : undefined;
     return { ...base, result: 'not-matched', miss, ...(recorded === undefined ? {} : { sticky_recorded: recorded }) };
   }
-  const reason = consumedReason(before, idx, rule, e);
+  const reason = consumedReason(before, idx, rule, e, maybeCounted);
   if (reason !== undefined) return { ...base, result: 'consumed', reason, why: consumedWhy(reason, before, idx, rule, e) };
   return counted(base, before, s, before.currentStage, undefined);
 }
 
-/** The reason for one backlog's step on an event; throws `ExplainDisagreementError` if it does not fit the step. */
-export function explainAnswer(directive: Directive, before: BacklogState, s: Step, e: NormalizedEvent, ctx: Pick<BacklogContext, 'assets'>): BacklogAnswer {
-  const answer = classify(directive, before, s, e, ctx);
+/**
+ * The reason for one backlog's step on an event; throws `ExplainDisagreementError` if it does not fit the step.
+ * `maybeCounted`: false when no live backlog of the directive had counted the event's id (as the step was told).
+ */
+export function explainAnswer(directive: Directive, before: BacklogState, s: Step, e: NormalizedEvent, ctx: Pick<BacklogContext, 'assets'>, maybeCounted = true): BacklogAnswer {
+  const answer = classify(directive, before, s, e, ctx, maybeCounted);
   const countedStages = countedRecords(s.effects);
   const fits =
     answer.result === 'counted'

@@ -7,6 +7,7 @@
  * equal to.
  */
 
+import { idsToArray } from '../backlog/event-ids.js';
 import { startsBacklog } from '../backlog/predictions.js';
 import { deadlineOf, isExpired, type BacklogContext, type BacklogState } from '../backlog/state.js';
 import { startBacklog, step, UNKNOWN_MATCH, type Step } from '../backlog/transitions.js';
@@ -29,11 +30,19 @@ export interface DirectiveOffer {
   readonly consumed: boolean;
   /** The backlog the event started, when none consumed it and it matched stage 1. */
   readonly created: Step | undefined;
+  /** False when no live backlog had counted the event's id (then no backlog's id lists needed a look). */
+  readonly maybeCounted: boolean;
 }
 
 export class DirectiveTrace {
   private live: BacklogState[] = [];
   private readonly taken = new Set<string>();
+  /**
+   * How many live backlogs counted each event id. `step` is told when none did (`maybeCounted` false, D3), so it
+   * does not walk the backlogs' id lists for every event: a hint that never changes a step's result, and without
+   * which a long trace would cost the events times the events counted.
+   */
+  private readonly counted = new Map<string, number>();
   /** Earliest deadline (Unix s, before the minimum lifetime) among the live backlogs; Infinity when none. */
   private earliest = Infinity;
 
@@ -65,6 +74,7 @@ export class DirectiveTrace {
     this.live = this.live.filter((state) => {
       if (!isExpired(state, nowMs / 1000, this.ctx.minLifetimeSec)) return true;
       expired.push({ before: state, step: step(state, { type: 'expire', now: nowMs }, this.ctx) });
+      this.forget(state);
       return false;
     });
     this.earliest = earliestDeadline(this.live);
@@ -76,11 +86,16 @@ export class DirectiveTrace {
     let consumed = false;
     const answers: BacklogStep[] = [];
     const next: BacklogState[] = [];
+    const maybeCounted = this.counted.has(timed.event.event_id);
+    let earliest = Infinity;
     for (const state of this.live) {
-      const s = step(state, { type: 'event', event: timed.event, now: timed.now, maybeCounted: true, match: UNKNOWN_MATCH }, this.ctx);
+      const s = step(state, { type: 'event', event: timed.event, now: timed.now, maybeCounted, match: UNKNOWN_MATCH }, this.ctx);
       answers.push({ before: state, step: s });
       consumed ||= s.consumed;
-      if (s.state.ended === '') next.push(s.state);
+      this.note(s);
+      if (s.state.ended !== '') continue;
+      next.push(s.state);
+      earliest = Math.min(earliest, deadlineOf(s.state));
     }
     this.live = next;
     let created: Step | undefined;
@@ -89,10 +104,30 @@ export class DirectiveTrace {
       while (this.taken.has(id)) id = this.newId();
       this.taken.add(id);
       created = startBacklog(this.directive, timed.event, this.ctx, id, timed.now);
-      if (created.state.ended === '') this.live.push(created.state);
+      this.note(created);
+      if (created.state.ended === '') {
+        this.live.push(created.state);
+        earliest = Math.min(earliest, deadlineOf(created.state));
+      }
     }
-    this.earliest = earliestDeadline(this.live);
-    return { directive: this.directive, timed, answers, consumed, created };
+    this.earliest = earliest;
+    return { directive: this.directive, timed, answers, consumed, created, maybeCounted };
+  }
+
+  /** Keeps the id counts: ids a step counted, and all of a backlog's ids when it ends. */
+  private note(s: Step): void {
+    for (const e of s.effects) if (e.type === 'alarm-event') this.counted.set(e.record.event_id, (this.counted.get(e.record.event_id) ?? 0) + 1);
+    if (s.state.ended !== '') this.forget(s.state);
+  }
+
+  private forget(state: BacklogState): void {
+    for (const stage of state.stages) {
+      for (const id of idsToArray(stage.event_ids)) {
+        const n = (this.counted.get(id) ?? 0) - 1;
+        if (n <= 0) this.counted.delete(id);
+        else this.counted.set(id, n);
+      }
+    }
   }
 }
 

@@ -127,7 +127,7 @@ function stageOneCheck(d: Directive, e: NormalizedEvent, ctx: Pick<BacklogContex
 function explainOffer(offer: DirectiveOffer, ctx: Pick<BacklogContext, 'assets'>): DirectiveRecord {
   const d = offer.directive;
   const e = offer.timed.event;
-  const backlogs = offer.answers.map((a) => explainAnswer(d, a.before, a.step, e, ctx));
+  const backlogs = offer.answers.map((a) => explainAnswer(d, a.before, a.step, e, ctx, offer.maybeCounted));
   const base = { directive_id: d.id, directive: d.name, backlogs };
   if (offer.consumed) return { ...base, outcome: backlogs.some((b) => b.result === 'counted') ? 'counted' : 'consumed' };
   const stage1 = stageOneCheck(d, e, ctx);
