@@ -21,10 +21,11 @@ import { ExplainSession, type ExplainSummary } from '../src/explain/explain-sess
 import { formatDrained, formatEventRecord, formatExplainSummary } from '../src/explain/explanation-text.js';
 import { ReplayTrace } from '../src/explain/replay-trace.js';
 import { createRuleBook } from '../src/rule/rule-book.js';
-import { randomIds } from '../src/shared/ids.js';
+import { randomIds, seededIds } from '../src/shared/ids.js';
 import { LineSplitter } from '../src/shared/lines.js';
+import { MAX_EVENT_BYTES } from '../src/intake/intake.js';
 import { ALARM_EVENTS_FILE, ALARMS_FILE } from './alarm-writer-actor.js';
-import type { CorrelationOptions } from './engine.js';
+import type { CorrelationOptions } from '../src/shared/correlation-options.js';
 import { runReplay, type ReplayOptions, type ReplaySummary } from './replay.js';
 
 /** The settings correlation runs with, made from the config and the flags as the engine makes them. */
@@ -43,10 +44,11 @@ export function correlationContext(config: LoadedConfig, c: CorrelationOptions):
  * Every line of a file, in order, split as replay splits them. `pause` is asked after each chunk (256 KB) and may
  * return a promise to wait for (a slow reader of the output: memory stays bounded).
  */
-export async function forEachLine(file: string, visit: (line: string) => void, pause?: () => Promise<unknown> | undefined): Promise<void> {
-  const splitter = new LineSplitter();
-  for await (const chunk of createReadStream(file, { encoding: 'utf8', highWaterMark: 1 << 18 })) {
-    for (const line of splitter.push(chunk as string)) visit(line);
+export async function forEachLine(file: string, visit: (line: Uint8Array) => void, pause?: () => Promise<unknown> | undefined): Promise<void> {
+  // As replay reads it: a line longer than an event may be is kept only up to the bound (the intake refuses it).
+  const splitter = new LineSplitter(MAX_EVENT_BYTES);
+  for await (const chunk of createReadStream(file, { highWaterMark: 1 << 18 })) {
+    for (const line of splitter.push(chunk as Buffer)) visit(line);
     await pause?.();
   }
   for (const line of splitter.end()) visit(line);
@@ -155,7 +157,7 @@ export interface InsightOutcome {
  */
 export async function runReplayWithInsight(replay: ReplayOptions, insight: InsightOptions): Promise<InsightOutcome> {
   const drawn = new Set<string>();
-  const source = replay.engine?.newId ?? randomIds();
+  const source = replay.engine?.newId ?? (replay.seed !== undefined ? seededIds(replay.seed) : randomIds());
   const newId = () => {
     const id = source();
     drawn.add(id);

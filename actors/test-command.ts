@@ -10,7 +10,8 @@
 import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { CORRELATION_DEFAULTS, parseCorrelationFlags } from '../config/correlation-flags.js';
+import { correlationOf } from '../config/correlation-flags.js';
+import { serveSchema } from '../config/schema.js';
 import { formatProblem } from '../src/config-files/config-problem.js';
 import { loadConfigDir, type LoadedConfig } from '../src/config-files/config-dir.js';
 import { caseAlarms } from '../src/directive-cases/case-alarms.js';
@@ -24,7 +25,7 @@ import { CoverageCounter, coverageRecords, formatCoverage } from '../src/explain
 import { ReplayTrace } from '../src/explain/replay-trace.js';
 import { sequentialIds } from '../src/shared/ids.js';
 import { ALARM_EVENTS_FILE, ALARMS_FILE } from './alarm-writer-actor.js';
-import type { CorrelationOptions } from './engine.js';
+import type { CorrelationOptions } from '../src/shared/correlation-options.js';
 import { correlationContext, forEachLine } from './explain-command.js';
 import { silentLogger } from './logger.js';
 import { runReplay } from './replay.js';
@@ -78,10 +79,10 @@ async function configDirOf(caseDir: string): Promise<string> {
   return dir;
 }
 
+/** replay's defaults (risk bounds, status, tag), with the case's minimum alarm lifetime. */
 function correlationFor(options: CaseOptions): CorrelationOptions {
-  const parsed = parseCorrelationFlags({ ...CORRELATION_DEFAULTS, minAlarmLifetime: String(options.minAlarmLifetime) });
-  if (!parsed.ok) throw new CaseError(`min_alarm_lifetime: ${parsed.error}`);
-  return parsed.value;
+  const d = serveSchema;
+  return correlationOf({ minAlarmLifetime: options.minAlarmLifetime, medRiskMin: d.medRiskMin.default, medRiskMax: d.medRiskMax.default, status: d.status.default, tags: d.tags.default });
 }
 
 async function readExpected(caseDir: string, update: boolean): Promise<ExpectedCase | undefined> {

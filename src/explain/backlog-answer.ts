@@ -10,7 +10,8 @@
 import { hasEvent, type BacklogContext, type BacklogState } from '../backlog/state.js';
 import { includesId, sizeOf } from '../backlog/event-ids.js';
 import type { BacklogEffect, Step } from '../backlog/transitions.js';
-import type { Directive, RuleSpec } from '../directive/directive.js';
+import type { Directive } from '../directive/directive.js';
+import type { RuleSpec } from '../directive/rule-spec.js';
 import type { NormalizedEvent } from '../event/normalized-event.js';
 import { explainRule, type ExplainedField, type RuleVerdict } from '../rule/explain-rule.js';
 import { stickyValue } from '../rule/match-rule.js';

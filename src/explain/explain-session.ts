@@ -40,8 +40,9 @@ export class ExplainSession {
     this.trace = new ReplayTrace(only === undefined ? directives : [only], ctx, newId);
   }
 
-  line(text: string): EventRecord | undefined {
-    const traced = this.trace.next(text);
+  /** The next line of the events file (bytes as read, or text). */
+  line(raw: Uint8Array | string): EventRecord | undefined {
+    const traced = this.trace.next(raw);
     if (traced === undefined) return undefined;
     this.counts.lines++;
     const { item } = traced;

@@ -7,7 +7,8 @@
 
 import type { BacklogContext } from '../backlog/state.js';
 import type { Directive } from '../directive/directive.js';
-import type { EventRejection, NormalizedEvent } from '../event/normalized-event.js';
+import type { NormalizedEvent } from '../event/normalized-event.js';
+import type { InvalidReason } from '../intake/intake.js';
 import { explainRule } from '../rule/explain-rule.js';
 import { ExplainDisagreementError, explainAnswer, lastAlarm, type AlarmWritten, type BacklogAnswer } from './backlog-answer.js';
 import type { DirectiveExpiry, EventTrace } from './config-trace.js';
@@ -68,7 +69,7 @@ export interface EventKeys {
 }
 
 export type EventRecord =
-  | { readonly line: number; readonly skipped: EventRejection; readonly detail: string }
+  | { readonly line: number; readonly skipped: InvalidReason; readonly detail: string }
   | { readonly line: number; readonly event_id: string; readonly whitelisted: true; readonly src_ip: string }
   | {
       readonly line: number;
@@ -160,10 +161,10 @@ export function explainEvent(line: number, trace: EventTrace, ctx: Pick<BacklogC
   };
 }
 
-export function explainSkipped(line: number, reason: EventRejection, detail: string): EventRecord {
+export function explainSkipped(line: number, reason: InvalidReason, detail: string): EventRecord {
   return { line, skipped: reason, detail };
 }
 
-export function explainWhitelisted(line: number, e: NormalizedEvent): EventRecord {
-  return { line, event_id: e.event_id, whitelisted: true, src_ip: e.src_ip };
+export function explainWhitelisted(line: number, e: NormalizedEvent | undefined): EventRecord {
+  return { line, event_id: e?.event_id ?? '', whitelisted: true, src_ip: e?.src_ip ?? '' };
 }

@@ -26,8 +26,8 @@ export class ReplayTrace {
   }
 
   /** The next line of the file (undefined for a blank line). */
-  next(text: string): TracedLine | undefined {
-    const item = this.feed.next(text);
+  next(raw: Uint8Array | string): TracedLine | undefined {
+    const item = this.feed.next(raw);
     if (item === undefined) return undefined;
     if (item.kind !== 'event') return { item };
     return { item, trace: this.trace.event(item.timed) };

@@ -4,7 +4,8 @@
 
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Directive, RuleSpec } from '../../../src/directive/directive.js';
+import type { Directive } from '../../../src/directive/directive.js';
+import type { RuleSpec } from '../../../src/directive/rule-spec.js';
 import { directiveScopedIds } from '../../../src/explain/config-trace.js';
 import { ExplainSession } from '../../../src/explain/explain-session.js';
 import type { BacklogAnswer } from '../../../src/explain/backlog-answer.js';
