@@ -67,13 +67,13 @@ export function endQuietlyWhenStdoutCloses(): void {
   });
 }
 
-/** The directive `--directive <id>` names, or a message saying which ids there are. */
+/** The directive an id names, or why not (with the ids there are). */
 export function chosenDirective(config: LoadedConfig, id: number | undefined): { directive?: Directive; error?: string } {
   if (id === undefined) return {};
   const directive = config.directives.find((d) => d.id === id);
   if (directive !== undefined) return { directive };
   const ids = config.directives.map((d) => d.id);
-  return { error: `--directive ${id}: no enabled directive has this id (ids: ${ids.slice(0, 20).join(', ')}${ids.length > 20 ? ', ...' : ''})` };
+  return { error: `no enabled directive has this id (ids: ${ids.slice(0, 20).join(', ')}${ids.length > 20 ? ', ...' : ''})` };
 }
 
 export interface ExplainOptions {
