@@ -1,5 +1,5 @@
 /**
- * The `dsiem-backend` command line: `serve` and `publish` (NATS), `replay`, `validate` and `migrate` (offline). Every option of every
+ * The `dsiem-backend` command line: `serve` and `publish` (NATS), `replay`, `validate`, `migrate`, `explain` and `test` (offline). Every option of every
  * command comes from the settings table (config/schema.ts): a command is its description, its settings and what
  * it runs. Exit status: 0 done, 1 invalid config or failed run, 2 usage error (unknown flag, bad value).
  */
@@ -16,6 +16,8 @@ import { createLogger, type Logger, type LogLevel } from './logger.js';
 import { formatPublishSummary, runPublish } from './publish.js';
 import { formatSummary, noValidEvent, runReplay, summaryJson } from './replay.js';
 import { runMigrate } from './migrate-command.js';
+import { chosenDirective, endQuietlyWhenStdoutCloses, runExplain, runReplayWithInsight, stdoutReader, type InsightOptions } from './explain-command.js';
+import { runTests } from './test-command.js';
 import { natsOptions, runServe, StartupError } from './serve.js';
 import { logConfigWarnings, runValidate } from './validate-command.js';
 import { packageVersion } from './version.js';
@@ -92,9 +94,9 @@ function givenFlags(opts: Record<string, unknown>, keyOf: ReadonlyMap<string, Se
 
 /**
  * Adds a command whose options are its settings from the table. `run` gets the settings read and checked once
- * (flags, and the environment for `serve`) and the -v count.
+ * (flags, and the environment for `serve`), the -v count, and the command's arguments (`test <case...>`).
  */
-function defineCommand<C extends CommandName>(ctx: Context, name: C, description: string, run: (s: SettingsOf<C>, verbose: number) => Promise<void>): Command {
+function defineCommand<C extends CommandName>(ctx: Context, name: C, description: string, run: (s: SettingsOf<C>, verbose: number, args: readonly string[]) => Promise<void>): Command {
   const cmd = ctx.program.command(name).description(description).addHelpText('after', SPELLINGS_NOTE);
   const keyOf = new Map<string, SettingKey>();
   for (const key of keysOf(name)) {
@@ -107,13 +109,14 @@ function defineCommand<C extends CommandName>(ctx: Context, name: C, description
     if (err.exitCode === 0) throw err;
     throw new UsageError(usageMessage(err, ctx.typed), name);
   });
-  cmd.action(async (opts: Record<string, unknown>) => {
+  cmd.action(async () => {
+    const opts = cmd.opts<Record<string, unknown>>();
     const globals = ctx.program.opts<Record<string, unknown>>();
     // Global options given before the command first: the same flag after the command wins.
     const given = [...givenFlags(globals, ctx.globals, ctx.typed), ...givenFlags(opts, keyOf, ctx.typed)];
     const loaded = loadSettings(name, READS_ENVIRONMENT.includes(name) ? process.env : {}, given);
     if (!loaded.ok) throw new UsageError(loaded.error.message, name);
-    await run(loaded.value, Math.max(Number(opts['verbose'] ?? 0), Number(globals['verbose'] ?? 0)));
+    await run(loaded.value, Math.max(Number(opts['verbose'] ?? 0), Number(globals['verbose'] ?? 0)), cmd.args);
   });
   return cmd;
 }
@@ -142,7 +145,7 @@ function addReplay(ctx: Context): Command {
     const config = await loadOrExit(s.configDir, s.node, log);
     const readable = await checkEventsFile(s.events);
     if (!readable.ok) throw new ExitError(readable.error.message, 1, { cause: readable.error });
-    const summary = await runReplay({
+    const run = {
       config,
       eventsFile: s.events,
       logsDir: s.logsDir,
@@ -152,11 +155,69 @@ function addReplay(ctx: Context): Command {
       append: s.append,
       ...(s.seed !== '' ? { seed: s.seed } : {}),
       enrichment: { cacheMinutes: s.cache, intelPrivateIp: s.intelPrivateIp },
-    });
+    };
+    const insight = insightOf(s, config);
+    const outcome = insight === undefined ? { summary: await runReplay(run), after: [], disagreements: [] } : await runReplayWithInsight(run, insight);
+    const summary = outcome.summary;
     process.stdout.write(s.json ? `${JSON.stringify(summaryJson(summary))}\n` : `${formatSummary(summary)}\n`);
+    for (const line of outcome.after) process.stdout.write(`${line}\n`);
     const unusable = noValidEvent(s.events, summary);
     if (unusable !== undefined) throw new ExitError(unusable, 1);
+    if (outcome.disagreements.length > 0) throw new ExitError(`explain and the engine disagree (please report this):\n  ${outcome.disagreements.join('\n  ')}`, 1);
   });
+}
+
+/** `replay --explain [directive]` and `--coverage`: what to add after the run, or undefined for neither. */
+function insightOf(s: SettingsOf<'replay'>, config: LoadedConfig): InsightOptions | undefined {
+  if (s.explain === '' && !s.coverage) return undefined;
+  const chosen = chosenDirective(config, typeof s.explain === 'number' ? s.explain : undefined);
+  if (chosen.error !== undefined) throw new UsageError(`--explain ${String(s.explain)}: ${chosen.error}`, 'replay');
+  endQuietlyWhenStdoutCloses();
+  return {
+    ...(s.explain === '' ? {} : { explain: chosen.directive === undefined ? {} : { directive: chosen.directive } }),
+    coverage: s.coverage,
+    json: s.json,
+    write: (line) => process.stdout.write(`${line}\n`),
+    pause: stdoutReader,
+  };
+}
+
+function addExplain(ctx: Context): Command {
+  const description = 'explain what correlation does with each event: directives reached, every backlog met (matched, or the first rule field that fails) and the outcome';
+  return defineCommand(ctx, 'explain', description, async (s, verbose) => {
+    const log = createLogger({ json: s.json, level: levelOf(s, verbose), stream: 'stderr' });
+    const config = await loadOrExit(s.configDir, s.node, log);
+    const chosen = chosenDirective(config, typeof s.directive === 'number' ? s.directive : undefined);
+    if (chosen.error !== undefined) throw new UsageError(`--directive ${String(s.directive)}: ${chosen.error}`, 'explain');
+    const readable = await checkEventsFile(s.events);
+    if (!readable.ok) throw new ExitError(readable.error.message, 1, { cause: readable.error });
+    endQuietlyWhenStdoutCloses();
+    await runExplain({
+      config,
+      eventsFile: s.events,
+      correlation: correlationOf(s),
+      drain: s.drain,
+      ...(chosen.directive === undefined ? {} : { directive: chosen.directive }),
+      json: s.json,
+      write: (line) => process.stdout.write(`${line}\n`),
+      pause: stdoutReader,
+    });
+  });
+}
+
+function addTest(ctx: Context): Command {
+  const description = 'run directive test cases (folders with events.jsonl, expected.json and a config) through replay and compare the alarms';
+  return defineCommand(ctx, 'test', description, async (s, _verbose, cases) => {
+    const outcome = await runTests({
+      cases,
+      update: s.update,
+      ...(s.junit === '' ? {} : { junit: s.junit }),
+      coverage: s.coverage,
+      json: s.json,
+      write: (line) => process.stdout.write(`${line}\n`),
+    });
+    if (outcome.code !== 0) throw new ExitError('', outcome.code);
+  }).argument('<case...>', 'case folders, or folders holding case folders');
 }
 
 function addPublish(ctx: Context): Command {
@@ -237,6 +298,8 @@ export function buildProgram(typed: ReadonlyMap<string, string> = new Map()): Co
   addMigrate(ctx);
   addServe(ctx);
   addPublish(ctx);
+  addExplain(ctx);
+  addTest(ctx);
   return program;
 }
 

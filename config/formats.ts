@@ -48,6 +48,12 @@ export const FORMATS = {
     check: (v): v is number | '' => v === '' || (typeof v === 'number' && Number.isFinite(v) && v > 0),
     coerce: (v) => (typeof v !== 'string' || v.trim() === '' ? v : /^\s*\d+(\.\d+)?\s*$/.test(v) ? Number(v) : v),
   },
+  /** A directive id, or (an optional value given without one) true: every directive; empty when not given. */
+  'directive-choice': {
+    expects: 'a directive id (a whole number)',
+    check: (v): v is number | true | '' => v === '' || v === true || wholeNumber(v),
+    coerce: (v) => (v === true || (typeof v === 'string' && v.trim() === '') ? v : asInteger(v)),
+  },
   'dsiem-bool': { expects: 'true, false, 1 or 0', check: (v): v is boolean => typeof v === 'boolean', coerce: asBoolean },
   /** Only the first entry is used (the status or tag of new alarms), so it must not be empty. */
   list: {

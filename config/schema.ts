@@ -8,7 +8,7 @@
 import { DEFAULT_MAX_UNWRITTEN_MB } from '../src/alarm/write-retry.js';
 import type { FormatName, ValueOf } from './formats.js';
 
-export const COMMANDS = ['serve', 'replay', 'validate', 'migrate', 'publish'] as const;
+export const COMMANDS = ['serve', 'replay', 'validate', 'migrate', 'publish', 'explain', 'test'] as const;
 export type CommandName = (typeof COMMANDS)[number];
 
 export interface SettingSpec {
@@ -33,9 +33,11 @@ export interface SettingSpec {
   readonly sensitive?: boolean;
 }
 
-const ALL: readonly CommandName[] = ['serve', 'replay', 'validate', 'migrate', 'publish'];
+const ALL: readonly CommandName[] = ['serve', 'replay', 'validate', 'migrate', 'publish', 'explain', 'test'];
 const CORRELATION: readonly CommandName[] = ['serve', 'replay'];
-const CONFIGS: readonly CommandName[] = ['serve', 'replay', 'validate', 'migrate'];
+/** The settings that decide how events correlate: explain takes them too, to explain the run they give. */
+const CORRELATION_RULES: readonly CommandName[] = ['serve', 'replay', 'explain'];
+const CONFIGS: readonly CommandName[] = ['serve', 'replay', 'validate', 'migrate', 'explain'];
 
 export const serveSchema = {
   frontend: {
@@ -60,7 +62,7 @@ export const serveSchema = {
     flag: '--config <dir>',
     aliases: ['--config-dir'],
     commands: CONFIGS,
-    requiredIn: ['replay', 'validate', 'migrate'],
+    requiredIn: ['replay', 'validate', 'migrate', 'explain'],
   },
   node: {
     doc: 'Node name: only the directives_{node}_*.json files are taken (downloaded, or read from --config)',
@@ -92,15 +94,50 @@ export const serveSchema = {
     format: 'text',
     default: '',
     flag: '--events <file>',
-    commands: ['replay', 'publish'],
-    requiredIn: ['replay', 'publish'],
+    commands: ['replay', 'publish', 'explain'],
+    requiredIn: ['replay', 'publish', 'explain'],
   },
   drain: {
     doc: 'After the last event, let every open backlog expire',
     format: 'dsiem-bool',
     default: false,
     flag: '--drain',
+    commands: ['replay', 'explain'],
+  },
+  explain: {
+    doc: 'After the run, explain every event: the directives it reached, each backlog it met and the outcome (only for this directive id, when given)',
+    format: 'directive-choice',
+    default: '',
+    flag: '--explain [directive]',
     commands: ['replay'],
+  },
+  directive: {
+    doc: 'Explain only this directive (by id), and why events do not reach it',
+    format: 'directive-choice',
+    default: '',
+    flag: '--directive <id>',
+    commands: ['explain'],
+  },
+  coverage: {
+    doc: 'After the run, print per directive the events that reached it, backlogs, alarms, the stages reached and those never reached',
+    format: 'dsiem-bool',
+    default: false,
+    flag: '--coverage',
+    commands: ['replay', 'test'],
+  },
+  update: {
+    doc: 'Write each case\'s expected.json from the alarms it raises, instead of comparing',
+    format: 'dsiem-bool',
+    default: false,
+    flag: '--update',
+    commands: ['test'],
+  },
+  junit: {
+    doc: 'Also write a JUnit XML report of the cases to this file (for CI)',
+    format: 'text',
+    default: '',
+    flag: '--junit <file>',
+    commands: ['test'],
   },
   append: {
     doc: 'Append to the alarm files instead of starting them empty',
@@ -136,7 +173,7 @@ export const serveSchema = {
     default: 0,
     env: 'DSIEM_MINALARMLIFETIME',
     flag: '-l, --min-alarm-lifetime <minutes>',
-    commands: CORRELATION,
+    commands: CORRELATION_RULES,
   },
   status: {
     doc: 'Alarm status values (comma list); the first one is used for new alarms',
@@ -144,7 +181,7 @@ export const serveSchema = {
     default: 'Open,In-Progress,Closed',
     env: 'DSIEM_STATUS',
     flag: '-s, --status <list>',
-    commands: CORRELATION,
+    commands: CORRELATION_RULES,
   },
   tags: {
     doc: 'Alarm tag values (comma list); the first one is used for new alarms',
@@ -152,7 +189,7 @@ export const serveSchema = {
     default: 'Identified Threat,False Positive,Valid Threat,Security Incident',
     env: 'DSIEM_TAGS',
     flag: '-t, --tags <list>',
-    commands: CORRELATION,
+    commands: CORRELATION_RULES,
   },
   medRiskMin: {
     doc: 'Lowest risk classified Medium (2 to 9, below med_risk_max)',
@@ -160,7 +197,7 @@ export const serveSchema = {
     default: 3,
     env: 'DSIEM_MEDRISKMIN',
     flag: '--med_risk_min <n>',
-    commands: CORRELATION,
+    commands: CORRELATION_RULES,
   },
   medRiskMax: {
     doc: 'Highest risk classified Medium (2 to 9, above med_risk_min)',
@@ -168,7 +205,7 @@ export const serveSchema = {
     default: 6,
     env: 'DSIEM_MEDRISKMAX',
     flag: '--med_risk_max <n>',
-    commands: CORRELATION,
+    commands: CORRELATION_RULES,
   },
   maxEps: {
     doc: 'Target events/s: the watchdog warns when processing falls behind it (also read from MAX_EPS)',
