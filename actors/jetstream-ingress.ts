@@ -38,7 +38,7 @@ import { EVENTS_SUBJECT, type Ingress } from './nats-ingress.js';
  * while fetches fill up, and falls to what came in one wait when they do not (an event waits at most a fraction of
  * the expiry under a trickle, and a fetch brings thousands under load).
  */
-const FETCH_MAX = 2_000;
+const FETCH_MAX = 10_000;
 const FETCH_EXPIRES_MS = 1_000;
 /** Unacknowledged messages the server lets the consumer hold: enough for many checkpoint intervals at full speed. */
 const MAX_ACK_PENDING = 5_000_000;

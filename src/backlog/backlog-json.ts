@@ -76,28 +76,43 @@ export interface RestoreTarget {
   readonly name: string;
 }
 
-/**
- * Decodes one saved backlog and checks it for `directive`: shape, id, directive id and name (a renamed directive's
- * backlogs are dropped, D9), stages consistent with its rules, rules valid like a directive file's, not ended.
- * The error says why it cannot be restored.
- */
-export function restoreBacklog(raw: unknown, directive: RestoreTarget): Result<BacklogState> {
-  const decoded = BacklogJson.decode(raw);
-  if (isLeft(decoded)) return fail(describeFirstError(decoded.left));
-  const json = decoded.right;
-  if (!BACKLOG_ID.test(json.id)) return fail(`id ${JSON.stringify(json.id.slice(0, 70))} is not a backlog id (letters, digits, "_" and "-", at most 64)`);
-  if (json.directiveId !== directive.id) return fail(`saved for directive ${json.directiveId}, not ${directive.id}`);
-  if (json.directiveName !== directive.name) return fail(`directive name changed from ${JSON.stringify(json.directiveName)} to ${JSON.stringify(directive.name)}`);
-  if (json.ended !== '') return fail('already ended');
-  if (json.rules.length < 2 || json.stages.length !== json.rules.length) return fail(`${json.rules.length} rules and ${json.stages.length} stages do not match`);
-  if (!Number.isInteger(json.currentStage) || json.currentStage < 1 || json.currentStage > json.rules.length) return fail(`no stage ${json.currentStage}`);
-  for (const [i, rule] of json.rules.entries()) {
-    const problems = ruleProblems(rule as unknown as RuleWire, i + 1, new Set(json.rules.slice(0, i).map((r) => r.stage))).filter(
+/** Saved rules, checked once: the list (the same object for every backlog that shares it), or why it is refused. */
+export type CheckedRules = Result<readonly RuleSpec[]>;
+
+/** Decodes and checks a backlog's saved rules like a directive file's (2 at least, stages 1..N, each field valid). */
+export function checkRules(raw: unknown): CheckedRules {
+  const decoded = t.readonlyArray(RuleSpec, 'a list of rules').decode(raw);
+  if (isLeft(decoded)) return fail(`rules: ${describeFirstError(decoded.left)}`);
+  const rules = decoded.right;
+  if (rules.length < 2) return fail(`${rules.length} rule(s): at least 2 are needed`);
+  for (const [i, rule] of rules.entries()) {
+    const problems = ruleProblems(rule as unknown as RuleWire, i + 1, new Set(rules.slice(0, i).map((r) => r.stage))).filter(
       // A port reference resolved from an event without a port is "0": valid in a backlog, not in a directive.
       (p) => p.severity === 'error' && !(p.kind === 'bad-port' && (p.field === 'port_from' || p.field === 'port_to') && rule[p.field] === '0'),
     );
     const first = problems[0];
     if (first !== undefined) return fail(`stage ${i + 1} (rule #${i + 1}): field "${first.field ?? '?'}": ${first.message}`);
   }
+  return ok(rules);
+}
+
+/**
+ * Decodes one saved backlog and checks it for `directive`: shape, id, directive id and name (a renamed directive's
+ * backlogs are dropped, D9), stages consistent with its rules, rules valid like a directive file's (`rules`: its
+ * rules checked already, when the file lists them apart), not ended. The error says why it cannot be restored.
+ */
+export function restoreBacklog(raw: unknown, directive: RestoreTarget, rules?: CheckedRules): Result<BacklogState> {
+  const isObject = raw !== null && typeof raw === 'object' && !Array.isArray(raw);
+  const decoded = BacklogJson.decode(isObject ? { ...raw, rules: [] } : raw);
+  if (isLeft(decoded)) return fail(describeFirstError(decoded.left));
+  const checked = rules ?? checkRules((raw as { rules?: unknown }).rules);
+  if (!checked.ok) return checked;
+  const json = { ...decoded.right, rules: checked.value };
+  if (!BACKLOG_ID.test(json.id)) return fail(`id ${JSON.stringify(json.id.slice(0, 70))} is not a backlog id (letters, digits, "_" and "-", at most 64)`);
+  if (json.directiveId !== directive.id) return fail(`saved for directive ${json.directiveId}, not ${directive.id}`);
+  if (json.directiveName !== directive.name) return fail(`directive name changed from ${JSON.stringify(json.directiveName)} to ${JSON.stringify(directive.name)}`);
+  if (json.ended !== '') return fail('already ended');
+  if (json.stages.length !== json.rules.length) return fail(`${json.rules.length} rules and ${json.stages.length} stages do not match`);
+  if (!Number.isInteger(json.currentStage) || json.currentStage < 1 || json.currentStage > json.rules.length) return fail(`no stage ${json.currentStage}`);
   return ok(fromBacklogJson(json));
 }

@@ -44,5 +44,6 @@ export const RuleSpec = t.readonly(
     custom_label2: t.string,
     custom_label3: t.string,
   }),
+  'a rule',
 );
 export type RuleSpec = t.TypeOf<typeof RuleSpec>;

@@ -5,8 +5,12 @@
  *   {"format":"dsiem-backend-checkpoint","version":2,"saved_at":"...","reason":"shutdown","node":"...",
  *    "stream":{"name":"DSIEM_EVENTS","created":"...","seq":1234} | null, "alarm_files": {...} | null,
  *    "directives":[{"id":1001,"name":"...","backlogs":2}, ...]}
- *   {"directive_id":1001,"backlog":{ ...a backlog state (backlog-json.ts)... }}     one line per backlog
- *   {"end":true,"backlogs":2,"sha256":"..."}                                          sha256 of every byte above
+ *   {"rules":0,"list":[ ...resolved rules... ]}                                      each list of rules once
+ *   {"directive_id":1001,"backlog":{ ...a backlog state (backlog-json.ts), "rules":0 }} one line per backlog
+ *   {"end":true,"backlogs":2,"rules":1,"sha256":"..."}                                sha256 of every byte above
+ *
+ * Backlogs of one host pair share their resolved rules (the rule book): the list is written once, before the
+ * first backlog that uses it, and the backlogs name it (a third of the size with 100,000 backlogs).
  *
  * `stream.seq`: every event of the stream up to this sequence is fully applied (counted, alarm lines on disk).
  * `alarm_files`: how far each alarm file was written then, so that a restart after a crash can tell the lines
@@ -18,7 +22,7 @@
 import { createHash } from 'node:crypto';
 import * as t from 'io-ts';
 import { isLeft } from 'fp-ts/lib/Either.js';
-import { restoreBacklog, toBacklogJson, type RestoreTarget } from '../backlog/backlog-json.js';
+import { checkRules, restoreBacklog, toBacklogJson, type CheckedRules, type RestoreTarget } from '../backlog/backlog-json.js';
 import type { BacklogState } from '../backlog/state.js';
 import { describeFirstError } from '../shared/decode.js';
 import { fail, ok, type Result } from '../shared/result.js';
@@ -45,8 +49,9 @@ const Header = t.type({
 });
 export type CheckpointHeader = t.TypeOf<typeof Header>;
 
-const Trailer = t.type({ end: t.literal(true), backlogs: t.number, sha256: t.string });
+const Trailer = t.type({ end: t.literal(true), backlogs: t.number, rules: t.number, sha256: t.string });
 
+const RulesLine = t.type({ rules: t.number, list: t.unknown });
 const BacklogLine = t.type({ directive_id: t.number, backlog: t.unknown });
 
 /** What a checkpoint holds, before it is encoded. */
@@ -72,15 +77,24 @@ export function* encodeCheckpoint(c: CheckpointContent): Generator<string> {
   const first = `${JSON.stringify(header)}\n`;
   hash.update(first);
   yield first;
+  const lists = new Map<BacklogState['rules'], number>();
   for (const d of c.directives) {
     for (const state of d.backlogs) {
-      const line = `${JSON.stringify({ directive_id: d.id, backlog: toBacklogJson(state) })}\n`;
+      let k = lists.get(state.rules);
+      if (k === undefined) {
+        k = lists.size;
+        lists.set(state.rules, k);
+        const rules = `${JSON.stringify({ rules: k, list: state.rules })}\n`;
+        hash.update(rules);
+        yield rules;
+      }
+      const line = `${JSON.stringify({ directive_id: d.id, backlog: { ...toBacklogJson(state), rules: k } })}\n`;
       hash.update(line);
       count++;
       yield line;
     }
   }
-  yield `${JSON.stringify({ end: true, backlogs: count, sha256: hash.digest('hex') })}\n`;
+  yield `${JSON.stringify({ end: true, backlogs: count, rules: lists.size, sha256: hash.digest('hex') })}\n`;
 }
 
 /** A backlog of the file that is not restored, and why (for the log). */
@@ -145,18 +159,27 @@ export function decodeCheckpoint(bytes: Buffer, directives: readonly RestoreTarg
     if (h.version !== CHECKPOINT_VERSION) return fail(`it is of version ${JSON.stringify(h.version)}; this backend reads version ${CHECKPOINT_VERSION}`);
     return fail(`line 1: ${describeFirstError(header.left)}`);
   }
-  if (lines.length - 1 !== trailer.right.backlogs) return fail(`it says ${trailer.right.backlogs} backlogs and holds ${lines.length - 1} lines`);
+  if (lines.length - 1 !== trailer.right.backlogs + trailer.right.rules) {
+    return fail(`it says ${trailer.right.backlogs} backlogs and ${trailer.right.rules} rule lists, and holds ${lines.length - 1} lines`);
+  }
 
   const targets = new Map(directives.map((d) => [d.id, d]));
   const backlogs = new Map<number, BacklogState[]>();
   const seen = new Set<string>();
   const dropped: DroppedBacklog[] = [];
   const unknown = new Map<number, number>();
+  /** Rule lists by number, each checked once; a backlog that names one not (yet) listed is dropped. */
+  const lists = new Map<number, CheckedRules>();
   for (let i = 1; i < lines.length; i++) {
     const drop = (reason: string, directiveId?: number, backlogId?: string) => dropped.push({ line: i + 1, directiveId, backlogId, reason });
     const parsed = parseLine(lines[i] as string);
     if (!parsed.ok) {
       drop(parsed.error);
+      continue;
+    }
+    const rules = RulesLine.decode(parsed.value);
+    if (!isLeft(rules)) {
+      lists.set(rules.right.rules, checkRules(rules.right.list));
       continue;
     }
     const entry = BacklogLine.decode(parsed.value);
@@ -170,7 +193,9 @@ export function decodeCheckpoint(bytes: Buffer, directives: readonly RestoreTarg
       unknown.set(directiveId, (unknown.get(directiveId) ?? 0) + 1);
       continue;
     }
-    const restored = restoreBacklog(backlog, target);
+    const named = (backlog as { rules?: unknown } | null)?.rules;
+    const shared = typeof named === 'number' ? (lists.get(named) ?? fail(`its rules (list ${named}) are not listed before it`)) : undefined;
+    const restored = restoreBacklog(backlog, target, shared);
     const id = (backlog as { id?: unknown } | null)?.id;
     const backlogId = typeof id === 'string' ? id.slice(0, 70) : undefined;
     if (!restored.ok) {

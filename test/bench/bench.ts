@@ -1,4 +1,4 @@
-// `npm run bench -- [--workload <dir>] [--mode replay|nats] [--events N] [--profile mixed|go-configs|backlogs]
+// `npm run bench -- [--workload <dir>] [--mode replay|nats] [--jetstream] [--checkpoint-interval s] [--events N] [--profile mixed|go-configs|backlogs]
 //                   [--directives N] [--churn]`
 //
 // Runs the real pipeline on a workload folder (directives_*.json, assets_*.json, events.jsonl) and prints progress,
@@ -47,6 +47,10 @@ const { values } = parseArgs({
     profile: { type: 'string', default: 'mixed' },
     directives: { type: 'string', default: '300' },
     churn: { type: 'boolean', default: false },
+    jetstream: { type: 'boolean', default: false },
+    // JetStream: every event in the stream first, then the backend started and timed while it catches up.
+    prefill: { type: 'boolean', default: false },
+    'checkpoint-interval': { type: 'string', default: '5' },
   },
 });
 
@@ -119,12 +123,23 @@ function peakRssMb(pid: number | undefined): number {
 
 async function benchNats(dir: string): Promise<Result> {
   const lines = await eventLines(dir);
-  const nats = await startNatsServer();
+  const jetstream = values.jetstream === true;
+  const store = jetstream ? await mkdtemp(path.join(tmpdir(), 'dsiem-bench-js-')) : undefined;
+  const nats = await startNatsServer(store === undefined ? {} : { extraArgs: ['-js', '-sd', store] });
   const logs = await mkdtemp(path.join(tmpdir(), 'dsiem-bench-out-'));
-  const serve = spawnCli(['serve', '--config-dir', dir, '--msq', nats.url, '--logs', logs, '-l', '1000000000', '--max_queue', '0', '--reload-backlogs', 'false']);
+  // JetStream: the stream holds what the backend has not taken, so the queue bound stays (nothing is dropped).
+  const mode = jetstream ? ['--jetstream', '--checkpoint-interval', values['checkpoint-interval'] ?? '5'] : ['--max_queue', '0', '--reload-backlogs', 'false'];
+  const args = ['serve', '--config-dir', dir, '--msq', nats.url, '--logs', logs, '-l', '1000000000', ...mode];
+  let serve = spawnCli(args);
   try {
     await serve.waitForLine(/listening for new events/, 30_000);
     const nc = await connect({ servers: nats.url });
+    const prefill = jetstream && values.prefill === true;
+    if (prefill) {
+      // The first start made the stream; the backend is stopped while every event goes into it.
+      serve.signal('SIGTERM');
+      await serve.exited;
+    }
     const enc = new TextEncoder();
     const stats = async () => JSON.parse(new TextDecoder().decode((await nc.request('dsiem_backend_stats', enc.encode(''), { timeout: 10_000 })).data)) as Record<string, number>;
     // Payloads are prepared before the clock starts: the benchmark measures the backend, not JSON.stringify here.
@@ -143,22 +158,41 @@ async function benchNats(dir: string): Promise<Result> {
     }
     await nc.flush();
     say(`  published in ${(Number(process.hrtime.bigint() - started) / 1e9).toFixed(2)} s`);
+    let clockFrom = started;
+    if (prefill) {
+      const jsm = await nc.jetstreamManager();
+      while ((await jsm.streams.info('DSIEM_EVENTS')).state.messages < payloads.length) await new Promise((r) => setTimeout(r, 20));
+      serve = spawnCli(args);
+      await serve.waitForLine(/listening for new events/, 30_000);
+      clockFrom = process.hrtime.bigint();
+      say('  backend started on the full stream: timing its catch-up');
+    }
     let last: Record<string, number> = {};
     for (;;) {
       last = await stats();
       if ((last['received'] ?? 0) >= payloads.length && last['queue_length'] === 0 && last['backlog_items_in_flight'] === 0 && last['lines_not_written'] === 0) break;
       await new Promise((r) => setTimeout(r, 10));
     }
-    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    const seconds = Number(process.hrtime.bigint() - clockFrom) / 1e9;
+    let js = (last as unknown as { jetstream: Record<string, number> | null }).jetstream;
+    if (js !== null && js !== undefined) {
+      // The checkpoint that holds every backlog: its time and size are the figures of interest.
+      while ((js['last_checkpoint_seq'] ?? 0) < (js['taken_seq'] ?? 0)) {
+        await new Promise((r) => setTimeout(r, 200));
+        js = (await stats() as unknown as { jetstream: Record<string, number> }).jetstream;
+      }
+      say(`  jetstream: ${js['checkpoints_written']} checkpoints, the last ${js['last_checkpoint_ms']} ms and ${((js['last_checkpoint_bytes'] ?? 0) / 1e6).toFixed(1)} MB (${last['backlogs']} live backlogs)`);
+    }
     say(`  mean ingress batch: ${((last['accepted'] ?? 0) / Math.max(1, last['ingress_batches'] ?? 0)).toFixed(0)} events`);
     const rss = peakRssMb(serve.child.pid);
     await nc.close();
-    return { mode: 'nats', events: payloads.length, seconds, eps: payloads.length / seconds, rss_peak_mb: rss, backlogs: last['backlogs_created'] ?? 0, alarms: last['alarms'] ?? 0, directive_events: last['handled'] ?? 0 };
+    return { mode: jetstream ? (prefill ? 'nats-jetstream-catch-up' : 'nats-jetstream') : 'nats', events: payloads.length, seconds, eps: payloads.length / seconds, rss_peak_mb: rss, backlogs: last['backlogs_created'] ?? 0, alarms: last['alarms'] ?? 0, directive_events: last['handled'] ?? 0 };
   } finally {
     serve.signal('SIGTERM');
     await serve.exited;
     await nats.stop();
     await rm(logs, { recursive: true, force: true });
+    if (store !== undefined) await rm(store, { recursive: true, force: true });
   }
 }
 

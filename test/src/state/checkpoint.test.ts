@@ -37,7 +37,7 @@ function crafted(lines: readonly string[]): Buffer {
   const header = `${JSON.stringify({ format: 'dsiem-backend-checkpoint', version: 2, saved_at: 'x', reason: 'shutdown', node: '', stream: null, alarm_files: null, directives: [{ id: 1001, name: directive.name, backlogs: lines.length }] })}\n`;
   const body = header + lines.map((l) => `${l}\n`).join('');
   const sha256 = createHash('sha256').update(body).digest('hex');
-  return Buffer.from(`${body}${JSON.stringify({ end: true, backlogs: lines.length, sha256 })}\n`);
+  return Buffer.from(`${body}${JSON.stringify({ end: true, backlogs: lines.length, rules: 0, sha256 })}\n`);
 }
 
 const line = (b: unknown) => JSON.stringify({ directive_id: 1001, backlog: b });
@@ -53,6 +53,18 @@ describe('checkpoint format', () => {
     assert.deepEqual(r.value.backlogs.get(1001)?.map(json), [json(a), json(b)]);
     assert.equal(r.value.header.stream?.seq, 42);
     assert.deepEqual(r.value.dropped, []);
+  });
+
+  it('writes a list of rules once for the backlogs that share it', () => {
+    const c = backlog('ccccccccc', '192.168.0.10'); // same host pair as a: the rule book gives them one list
+    assert.equal(c.rules, a.rules);
+    const lines = encode(content([a, b, c])).toString().split('\n').filter((l) => l !== '');
+    assert.equal(lines.filter((l) => l.startsWith('{"rules":')).length, 2);
+    const r = decodeCheckpoint(encode(content([a, b, c])), [target]);
+    assert.ok(r.ok, r.ok ? '' : r.error);
+    const restored = r.value.backlogs.get(1001) ?? [];
+    assert.equal(restored[0]?.rules, restored[2]?.rules, 'restored backlogs share their list again');
+    assert.deepEqual(restored.map(json), [json(a), json(b), json(c)]);
   });
 
   it('refuses a file cut anywhere (a save killed part-way) or damaged, saying which', () => {
@@ -113,7 +125,7 @@ describe('checkpoint format', () => {
   it('refuses another version and a file that is not a checkpoint, saying so', () => {
     const other = crafted([]).toString().replace('"version":2', '"version":3');
     const body = other.slice(0, other.lastIndexOf('{"end"'));
-    const resigned = `${body}${JSON.stringify({ end: true, backlogs: 0, sha256: createHash('sha256').update(body).digest('hex') })}\n`;
+    const resigned = `${body}${JSON.stringify({ end: true, backlogs: 0, rules: 0, sha256: createHash('sha256').update(body).digest('hex') })}\n`;
     const r = decodeCheckpoint(Buffer.from(resigned), [target]);
     assert.equal(r.ok, false);
     if (!r.ok) assert.match(r.error, /version 3/);
