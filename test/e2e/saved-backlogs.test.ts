@@ -61,21 +61,23 @@ describe('saved backlogs (core NATS)', { timeout: 120_000 }, () => {
       const text = await readFile(checkpoint(logs), 'utf8');
       const lines = text.split('\n').filter((l) => l !== '');
       const header = JSON.parse(lines[0] as string) as Record<string, unknown>;
-      const good = lines.slice(1, -1);
+      const ruleLists = lines.slice(1, -1).filter((l) => l.startsWith('{"rules":'));
+      const good = lines.slice(1, -1).filter((l) => l.startsWith('{"directive_id":'));
       assert.ok(good.length >= 2, `the example run left ${good.length} backlogs`);
       const first = JSON.parse(good[0] as string) as { directive_id: number; backlog: Record<string, unknown> };
+      const firstRules = (JSON.parse(ruleLists.find((l) => l.startsWith(`{"rules":${String(first.backlog['rules'])},`)) as string) as { list: Array<Record<string, unknown>> }).list;
       let deep = '0';
       for (let i = 0; i < 50_000; i++) deep = `[${deep}]`;
       const bad = [
         good[0] as string, // the same id twice
         JSON.stringify({ ...first, backlog: { ...first.backlog, id: 'x/../"y"\n' } }),
-        JSON.stringify({ ...first, backlog: { ...first.backlog, id: 'zzzzzzzzz', rules: (first.backlog['rules'] as Array<Record<string, unknown>>).map((r, i) => (i === 1 ? { ...r, occurrence: -5 } : r)) } }),
+        JSON.stringify({ ...first, backlog: { ...first.backlog, id: 'zzzzzzzzz', rules: firstRules.map((r, i) => (i === 1 ? { ...r, occurrence: -5 } : r)) } }),
         `{"directive_id":${first.directive_id},"backlog":${deep}}`,
         JSON.stringify({ directive_id: 424242, backlog: first.backlog }),
       ];
-      const body = [JSON.stringify(header), ...good, ...bad].map((l) => `${l}\n`).join('');
+      const body = [JSON.stringify(header), ...ruleLists, ...good, ...bad].map((l) => `${l}\n`).join('');
       const sha256 = createHash('sha256').update(body).digest('hex');
-      await writeFile(checkpoint(logs), `${body}${JSON.stringify({ end: true, backlogs: good.length + bad.length, sha256 })}\n`);
+      await writeFile(checkpoint(logs), `${body}${JSON.stringify({ end: true, backlogs: good.length + bad.length, rules: ruleLists.length, sha256 })}\n`);
 
       const backend = await Backend.start(['--config', example, '--msq', nats.server.url, '-l', '1000000'], logs);
       const exit = await backend.stop();
