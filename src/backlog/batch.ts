@@ -6,7 +6,7 @@
  */
 
 import type { BacklogContext, BacklogState } from './state.js';
-import { draftOf, step, stepDraft, wantsEnrichment, type BacklogEffect, type BacklogInput } from './transitions.js';
+import { draftOf, step, stepDraft, type BacklogEffect, type BacklogInput } from './transitions.js';
 
 export interface BatchResult {
   readonly state: BacklogState;
@@ -29,8 +29,13 @@ export function stepBatch(state: BacklogState, inputs: readonly BacklogInput[], 
     const s = current === draft ? stepDraft(current, input, ctx) : step(current, input, ctx);
     current = s.state;
     consumed[i] = s.consumed;
-    for (const effect of s.effects) effects.push(effect);
-    if (!lookup && wantsEnrichment(s)) lookup = true;
+    const list = s.effects;
+    for (let k = 0; k < list.length; k++) {
+      const effect = list[k] as BacklogEffect;
+      effects.push(effect);
+      // An alarm written, not for expiry: the backlog's addresses are to be looked up (see `wantsEnrichment`).
+      if (effect.type === 'alarm' && s.state.ended !== 'expired') lookup = true;
+    }
   }
   return { state: current, consumed, effects, lookup };
 }

@@ -106,7 +106,7 @@ export function predictOffer(
   }
   const counted = hasEvent(state, e.event_id, maybeCounted);
   if (!touched && !counted && !(maybeCounted && inFlight.hasId(e.event_id))) return 'unaffected';
-  if ((allMatch || counted) && !canEnd(state, inFlight.count) && !canExpire(state, inFlight.minTime, nowSec, ctx.minLifetimeSec)) {
+  if ((allMatch || counted) && !canEnd(state, inFlight.count) && !canExpire(state, inFlight, nowSec, ctx.minLifetimeSec)) {
     return 'consumed';
   }
   return 'unknown';
@@ -121,10 +121,14 @@ export function canEnd(state: BacklogState, n: number): boolean {
   return n >= remaining;
 }
 
-/** Could the backlog be expired by now, in any stage the in-flight events may move it to? */
-export function canExpire(state: BacklogState, minTime: number, nowSec: number, minLifetimeSec: number): boolean {
+/**
+ * Could the backlog be expired by now, in any stage the in-flight events may move it to? (`inFlight`: the earliest
+ * time among them, asked only when the current deadline has not passed.)
+ */
+export function canExpire(state: BacklogState, inFlight: number | Pick<InFlight, 'minTime'>, nowSec: number, minLifetimeSec: number): boolean {
   const limit = nowSec - minLifetimeSec;
   if (deadlineOf(state) < limit) return true;
+  const minTime = typeof inFlight === 'number' ? inFlight : inFlight.minTime;
   if (!Number.isFinite(minTime)) return false;
   for (let k = state.currentStage; k < state.rules.length; k++) {
     if (minTime + (state.rules[k]?.timeout ?? 0) < limit) return true;
