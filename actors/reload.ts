@@ -19,7 +19,11 @@ import { logConfigWarnings } from './validate-command.js';
 export const RELOAD_SUBJECT = 'dsiem_backend_reload';
 /** Quiet time after the last change in `--config-dir` before a `--watch` reload (an editor writes in steps). */
 export const WATCH_DEBOUNCE_MS = 500;
-const CONFIG_FILE = /^(assets|directives|intel|vuln)_.*\.json$/;
+/**
+ * Names whose change means a reload: the config files, and Kubernetes' `..data` / `..2024_...` entries (a ConfigMap
+ * volume swaps a symbolic link to a new folder of files at once). Editors' swap and backup files do not.
+ */
+const RELOADS_ON = /^(?:(?:assets|directives|intel|vuln)_.*\.json|\.\..*)$/;
 
 export type ReloadTrigger = 'SIGHUP' | 'nats' | 'watch';
 
@@ -131,7 +135,7 @@ export function installReloadTriggers(o: { readonly reloader: Reloader; readonly
   if (o.watchDir !== undefined) {
     const dir = o.watchDir;
     watcher = watch(dir, (_event, name) => {
-      if (name !== null && !CONFIG_FILE.test(name)) return;
+      if (name !== null && !RELOADS_ON.test(name)) return;
       clearTimeout(timer);
       timer = setTimeout(() => void o.reloader.reload('watch').catch(fail('watch')), WATCH_DEBOUNCE_MS);
     });

@@ -114,8 +114,11 @@ export function spawnSupervisor(
     const next = r.directives.map((d): Slot => {
       const previous = old.get(d.id);
       if (previous === undefined || !kept.has(d.id)) return { directive: d, ref: start(d) };
-      if (changed.has(d.id) || r.ctxChanged) dispatch(previous.ref, { type: 'reconfigure', directive: d, ctx: r.ctx });
-      return { directive: d, ref: previous.ref };
+      // An unchanged directive keeps its own object: its compiled and resolved rules stay valid (they are memoised
+      // by rule object), and it makes no new ones at every reload.
+      const directive = changed.has(d.id) ? d : previous.directive;
+      if (changed.has(d.id) || r.ctxChanged) dispatch(previous.ref, { type: 'reconfigure', directive, ctx: r.ctx });
+      return { directive, ref: previous.ref };
     });
     const renamed = new Set(r.diff.renamed.map((x) => x.before.id));
     const leaving = slots.filter((s) => !kept.has(s.directive.id)).map((s) => retire(s, renamed.has(s.directive.id) ? 'renamed' : 'removed'));
