@@ -10,6 +10,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import type { NatsConnection } from 'nats';
 import { freePort } from '../helpers/free-port.js';
+import { startConfigFrontend } from '../helpers/http-server.js';
 import { CLI_PATH, REPO_ROOT, type CliProcess } from '../helpers/process.js';
 import { NAMES, scenarioEvents, writeConfig } from '../helpers/reload-scenario.js';
 import { waitFor } from '../helpers/wait.js';
@@ -54,9 +55,10 @@ function sample(page: string, series: string): number | undefined {
 /** Backends of the running test: a failed test must not leave one behind to answer the next test's requests. */
 const started: Backend[] = [];
 
-async function startBackend(dir: string, logs: string, url: string, extra: string[] = []): Promise<{ backend: Backend; port: number }> {
+/** `source`: `--config-dir <dir>` by default, or other flags saying where the config comes from. */
+async function startBackend(dir: string, logs: string, url: string, extra: string[] = [], source = ['--config-dir', dir]): Promise<{ backend: Backend; port: number }> {
   const port = await freePort();
-  const backend = await Backend.start(['--config-dir', dir, '--msq', url, '-l', '1000000000', '-j', '--address', '127.0.0.1', '--port', String(port), ...extra], logs);
+  const backend = await Backend.start([...source, '--msq', url, '-l', '1000000000', '-j', '--address', '127.0.0.1', '--port', String(port), ...extra], logs);
   started.push(backend);
   return { backend, port };
 }
@@ -142,6 +144,34 @@ describe('serve: hot reload', () => {
       assert.equal((await backend.stop()).code, 0, backend.proc.output());
     } finally {
       await stopStarted();
+      await cleanup(dir, logs);
+    }
+  });
+
+  it("reloads from the frontend with the same node's files; a frontend that fails keeps the running config", async () => {
+    const dir = await tempDir('dsiem-live-frontend-');
+    const logs = await tempDir('dsiem-live-logs-');
+    const frontend = await startConfigFrontend(dir);
+    try {
+      await writeConfig(dir, 1);
+      // Another node's file, which this node must not take (it would make the config invalid: id 1 twice).
+      await writeFile(path.join(dir, 'directives_n2_other.json'), JSON.stringify({ directives: [{ id: 1, name: 'other node', priority: 1, kingdom: 'k', category: 'c', rules: [] }] }));
+      const { backend } = await startBackend(dir, logs, nats.server.url, [], ['--frontend', frontend.url, '--node', 'n1', '--frontend-retries', '0']);
+      await writeConfig(dir, 2);
+      const reply = await requestReload(nats.nc);
+      assert.equal(reply['ok'], true, JSON.stringify(reply));
+      assert.deepEqual((reply['changes'] as { directive_ids: unknown }).directive_ids, { added: [5], changed: [2], renamed: [3], removed: [4] });
+      const requestsBefore = frontend.requests.length;
+      await frontend.close();
+      const refused = await requestReload(nats.nc);
+      assert.equal(refused['ok'], false);
+      assert.match((refused['errors'] as string[]).join('\n'), new RegExp(`${frontend.url.replace(/[.]/g, '\\.')}/config/`));
+      assert.equal(refused['directives'], 4);
+      assert.ok(requestsBefore >= 6, 'two downloads of listing and files');
+      assert.equal((await backend.stop()).code, 0, backend.proc.output());
+    } finally {
+      await stopStarted();
+      await frontend.close();
       await cleanup(dir, logs);
     }
   });
