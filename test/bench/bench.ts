@@ -37,7 +37,7 @@ const { decodeEventJson } = (await import(dist('src/event/normalized-event.js'))
 const { silentLogger } = (await import(dist('actors/logger.js'))) as typeof LoggerModule;
 import { startNatsServer } from '../helpers/nats-server.js';
 import { spawnCli } from '../helpers/process.js';
-import { freePort } from '../helpers/free-port.js';
+import { closedPort as freePort } from '../helpers/run-command.js';
 import { writeWorkload, type Profile } from './workload.js';
 import { correlation } from '../helpers/correlation.js';
 

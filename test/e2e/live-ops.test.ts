@@ -9,7 +9,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import type { NatsConnection } from 'nats';
-import { freePort } from '../helpers/free-port.js';
+import { closedPort as freePort } from '../helpers/run-command.js';
 import { startConfigFrontend } from '../helpers/http-server.js';
 import { CLI_PATH, REPO_ROOT, type CliProcess } from '../helpers/process.js';
 import { NAMES, scenarioEvents, writeConfig } from '../helpers/reload-scenario.js';

@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { NatsConnection } from 'nats';
-import { freePort } from '../helpers/free-port.js';
+import { closedPort as freePort } from '../helpers/run-command.js';
 import { writeConfig } from '../helpers/reload-scenario.js';
 import { Backend, cleanup, tempDir, useNats } from './harness.js';
 

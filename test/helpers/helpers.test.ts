@@ -12,7 +12,6 @@ import type { NatsConnection } from 'nats';
 import { findNatsServer, killAllStarted, startNatsServer } from './nats-server.js';
 import { startConfigFrontend, startHttpServer } from './http-server.js';
 import { spawnCli } from './process.js';
-import { freePort } from './free-port.js';
 import { Latch, waitFor } from './wait.js';
 
 const sc = StringCodec();
@@ -31,6 +30,15 @@ async function roundTrip(nc: NatsConnection, subject: string, text: string): Pro
     new Promise<never>((_, reject) => setTimeout(() => reject(new Error('no message within 5 s')), 5000).unref()),
   ]);
   return value ?? '';
+}
+
+/** A port that was free a moment ago. */
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
 }
 
 /** True when nothing accepts connections on the port. */
