@@ -44,5 +44,7 @@ VOLUME ["/dsiem/logs"]
 # SIGTERM saves live backlogs to /dsiem/logs/backlogs before exiting; give it time (docker stop -t 60,
 # stop_grace_period in compose).
 STOPSIGNAL SIGTERM
+# Liveness through GET /healthz on DSIEM_PORT (set the port with DSIEM_PORT, not --port, for this check to find it).
+HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 CMD ["node", "bin/healthcheck.js"]
 ENTRYPOINT ["/app/bin/docker-entrypoint.sh"]
 CMD ["serve"]

@@ -21,6 +21,7 @@ import { runTests } from './test-command.js';
 import { natsOptions, runServe, StartupError } from './serve.js';
 import { logConfigWarnings, runValidate } from './validate-command.js';
 import { packageVersion } from './version.js';
+import { runStats } from './stats-command.js';
 
 class ExitError extends Error {
   override readonly name: string = 'ExitError';
@@ -259,6 +260,14 @@ function addMigrate(ctx: Context): Command {
   });
 }
 
+/** `stats`: a running backend's counters, over NATS (live operations). */
+function addStats(ctx: Context): Command {
+  return defineCommand(ctx, 'stats', "print a running backend's counters (the dsiem_backend_stats request over NATS)", async (s) => {
+    const outcome = await runStats({ msq: s.msq, json: s.json, timeoutMs: 5_000, natsCreds: s.natsCreds, natsTlsCa: s.natsTlsCa, write: (line) => process.stdout.write(`${line}\n`) });
+    if (outcome.code !== 0) throw new ExitError(outcome.error, 1);
+  });
+}
+
 function addServe(ctx: Context): Command {
   return defineCommand(ctx, 'serve', 'run the backend: events from NATS, configs from the frontend (or --config), alarms to --logs', async (s, verbose) => {
     const log = createLogger({ json: s.json, level: levelOf(s, verbose), stream: 'stdout' });
@@ -300,6 +309,7 @@ export function buildProgram(typed: ReadonlyMap<string, string> = new Map()): Co
   addPublish(ctx);
   addExplain(ctx);
   addTest(ctx);
+  addStats(ctx);
   return program;
 }
 

@@ -4,8 +4,10 @@
  * of a reply ref: nact's `query` uses colliding random ids and costs a temporary actor per call.
  */
 
-import type { BacklogState } from '../src/backlog/state.js';
+import type { BacklogContext, BacklogState } from '../src/backlog/state.js';
+import type { DirectiveDiff } from '../src/config-files/config-diff.js';
 import type { BacklogItem, TimedEvent } from '../src/correlation/items.js';
+import type { Directive } from '../src/directive/directive.js';
 import type { EnrichmentHit } from '../src/enrichment/hit.js';
 
 export type { TimedEvent } from '../src/correlation/items.js';
@@ -14,7 +16,18 @@ export type SupervisorMsg =
   | { readonly type: 'events'; readonly batch: readonly TimedEvent[] }
   | { readonly type: 'tick'; readonly now: number }
   | { readonly type: 'barrier'; readonly reply: () => void }
-  | { readonly type: 'snapshot'; readonly reply: (backlogs: ReadonlyMap<number, readonly BacklogState[]>) => void };
+  | { readonly type: 'snapshot'; readonly reply: (backlogs: ReadonlyMap<number, readonly BacklogState[]>) => void }
+  /** A hot reload, between two batches; `reply` gets the live backlogs dropped (renamed and removed directives). */
+  | { readonly type: 'reload'; readonly reload: DirectivesReload; readonly reply: (droppedBacklogs: number) => void };
+
+/** The new directive list, how it differs from the running one, and the context for events after the swap. */
+export interface DirectivesReload {
+  readonly directives: readonly Directive[];
+  readonly diff: DirectiveDiff;
+  readonly ctx: BacklogContext;
+  /** `ctx` is not the running one (assets changed): unchanged directives are given it too. */
+  readonly ctxChanged: boolean;
+}
 
 export type DirectiveMsg =
   /** `done` is called once the directive has handled the last event of the batch. */
@@ -23,7 +36,11 @@ export type DirectiveMsg =
   /** Backlog answers are waiting in the directive's ack coalescer. */
   | { readonly type: 'acks' }
   | { readonly type: 'barrier'; readonly reply: () => void }
-  | { readonly type: 'snapshot'; readonly reply: (backlogs: readonly BacklogState[]) => void };
+  | { readonly type: 'snapshot'; readonly reply: (backlogs: readonly BacklogState[]) => void }
+  /** A new version of the directive and context, for the events sent after this message. */
+  | { readonly type: 'reconfigure'; readonly directive: Directive; readonly ctx: BacklogContext }
+  /** The directive left the configuration: finish what was sent, drop the live backlogs, stop. */
+  | { readonly type: 'retire'; readonly reason: 'renamed' | 'removed'; readonly reply: (droppedBacklogs: number) => void };
 
 /**
  * The items a directive has for one backlog from one batch of events (one actor message, not one per event),

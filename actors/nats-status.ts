@@ -15,7 +15,10 @@ import type { NatsConnection, Status } from 'nats';
 import type { Logger } from './logger.js';
 
 export interface NatsConnectionStats {
+  /** Up now (readiness, metrics). */
+  connected: boolean;
   disconnects: number;
+  reconnects: number;
   /** Disconnects recognised as slow-consumer cuts by the server. */
   slowConsumerCuts: number;
 }
@@ -24,7 +27,7 @@ export interface NatsConnectionStats {
 const EXPLAINED_BY = new Set(['error', 'staleConnection', 'ldm', 'client initiated reconnect']);
 
 export function watchNatsStatus(nc: NatsConnection, log: Logger): NatsConnectionStats {
-  const stats: NatsConnectionStats = { disconnects: 0, slowConsumerCuts: 0 };
+  const stats: NatsConnectionStats = { connected: !nc.isClosed(), disconnects: 0, reconnects: 0, slowConsumerCuts: 0 };
   let serverId = nc.info?.server_id;
   /** What happened since the last (re)connect that explains a disconnect, if anything. */
   let explained: string | undefined;
@@ -33,10 +36,13 @@ export function watchNatsStatus(nc: NatsConnection, log: Logger): NatsConnection
     if (EXPLAINED_BY.has(s.type)) explained ??= `${s.type}${s.data === '' ? '' : ` ${String(s.data)}`}`;
     if (s.type === 'error') log.error('nats client error', { error: String(s.data) });
     else if (s.type === 'disconnect') {
+      stats.connected = false;
       stats.disconnects++;
       disconnectedFrom ??= { serverId, explained };
       log.warn('nats disconnected', { server: String(s.data), ...(explained === undefined ? {} : { after: explained }) });
     } else if (s.type === 'reconnect') {
+      stats.connected = true;
+      stats.reconnects++;
       const now = nc.info?.server_id;
       const before = disconnectedFrom;
       disconnectedFrom = undefined;
@@ -57,6 +63,10 @@ export function watchNatsStatus(nc: NatsConnection, log: Logger): NatsConnection
   };
   void (async () => {
     for await (const s of nc.status()) onStatus(s);
-  })().catch(() => undefined);
+  })()
+    .catch(() => undefined)
+    .finally(() => {
+      stats.connected = false;
+    });
   return stats;
 }

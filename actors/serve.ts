@@ -1,19 +1,20 @@
 /**
- * `serve`: the production backend. Start-up: configs (frontend or local folder) -> saved backlogs -> actor
- * system -> NATS (events in, overload signals out). Every 10 s a watchdog report and an expiry tick. On
- * SIGTERM/SIGINT: stop intake, let every received event finish, save live backlogs, close the files, exit 0 (1
- * when alarm lines could not be written). SIGHUP/SIGUSR1 reopen the alarm files (log rotation).
+ * `serve`: the production backend. Start-up: HTTP server (metrics, probes) -> configs (frontend or local folder)
+ * -> saved backlogs -> actor system -> NATS (events in, overload signals out). Every 10 s a watchdog report and an
+ * expiry tick. On SIGTERM/SIGINT: stop intake, let every received event finish, save live backlogs, close the
+ * files, exit 0 (1 when alarm lines could not be written). SIGHUP reopens the alarm files (log rotation) and
+ * reloads the configuration (live-ops.ts); SIGUSR1 only reopens the files.
  */
 
-import { mkdtemp, rm } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { start, stop as stopSystem } from 'nact';
 import { connect, credsAuthenticator, type ConnectionOptions, type NatsConnection } from 'nats';
-import { loadConfigDir, type LoadedConfig } from '../src/config-files/config-dir.js';
-import { downloadConfig } from '../src/config-files/frontend.js';
+import type { LoadedConfig } from '../src/config-files/config-dir.js';
 import { logConfigWarnings } from './validate-command.js';
+import { readConfig } from './config-source.js';
+import { HttpServerError } from './http-server.js';
+import { startLiveOps, type LiveOps } from './live-ops.js';
 import { initialOverload, onLateEvent, onOverloadTick, type OverloadState, type OverloadStep } from '../src/overload/overload.js';
 import { systemClock, type Clock } from '../src/shared/time.js';
 import { correlationOf } from '../config/correlation-flags.js';
@@ -75,30 +76,11 @@ export function natsOptions(msq: string, creds: string, tlsCa: string): Connecti
   return { ...options, servers, name: 'dsiem-backend', maxReconnectAttempts: -1, reconnectTimeWait: 1000, pingInterval: 10_000 };
 }
 
+/** The configuration from the frontend or `--config` (config-source.ts, as every reload reads it). */
 async function loadConfigs(c: ServeConfig, log: Logger): Promise<LoadedConfig> {
-  if (c.configDir !== '') {
-    const loaded = await loadConfigDir(c.configDir, { node: c.node });
-    if (!loaded.ok) throw new StartupError(`invalid config: ${loaded.error}`);
-    return loaded.value;
-  }
-  const dest = await mkdtemp(path.join(tmpdir(), 'dsiem-configs-'));
-  try {
-    log.info('downloading configs from the frontend', { frontend: c.frontend, node: c.node });
-    const downloaded = await downloadConfig({
-      frontend: c.frontend,
-      node: c.node,
-      dest,
-      retries: c.frontendRetries,
-      onRetry: (url, attempt, error) => log.warn('config download failed, retrying', { url, attempt, error }),
-    });
-    if (!downloaded.ok) throw new StartupError(downloaded.error);
-    log.info('configs downloaded', { files: downloaded.value.length });
-    const loaded = await loadConfigDir(dest);
-    if (!loaded.ok) throw new StartupError(`invalid config from ${c.frontend}: ${loaded.error}`);
-    return loaded.value;
-  } finally {
-    await rm(dest, { recursive: true, force: true });
-  }
+  const loaded = await readConfig(c, log);
+  if (!loaded.ok) throw new StartupError(loaded.error.message);
+  return loaded.value;
 }
 
 interface Overload {
@@ -147,6 +129,8 @@ export function statsOf(engine: Engine, ingress: Ingress, nats: NatsConnectionSt
     lines_not_written: engine.output.pending,
     backlogs: s.activeBacklogs,
     backlogs_created: s.backlogsCreated,
+    backlogs_dropped_by_reload: s.backlogsDropped,
+    directives: engine.directives.length,
     backlog_restarts: s.backlogRestarts,
     alarms: engine.output.stats.alarms,
     alarm_lines: engine.output.stats.alarmLines,
@@ -219,8 +203,9 @@ function watchdog(engine: Engine, ingress: Ingress, nats: NatsConnectionStats, m
 }
 
 /**
- * SIGHUP and SIGUSR1 reopen the alarm files (what logrotate's postrotate sends to Filebeat-fed services). Installed
- * first thing: the default action of SIGHUP would end the process. Returns the uninstaller.
+ * SIGHUP and SIGUSR1 reopen the alarm files (what logrotate's postrotate sends to Filebeat-fed services); SIGHUP
+ * also reloads the configuration, once the backend runs (reload.ts). Installed first thing: the default action of
+ * SIGHUP would end the process. Returns the uninstaller.
  */
 function reopenOnSignals(log: Logger, reopen: () => void): () => void {
   const onSignal = (signal: NodeJS.Signals) => {
@@ -312,6 +297,10 @@ async function serveUntilStopped(c: ServeConfig, log: Logger, clock: Clock, stop
   });
   const writable = await checkLogsFolder(logs);
   if (!writable.ok) throw new StartupError(writable.error.message, { cause: writable.error });
+  // Metrics and probes answer from here on (/readyz: not ready until the backend runs).
+  const ops = await startLiveOps(c, log).catch((err: unknown) => {
+    throw err instanceof HttpServerError ? new StartupError(err.message, { cause: err }) : err;
+  });
   const config = await stops.during(loadConfigs(c, log));
   logConfigWarnings(config, log);
   log.info('config loaded', {
@@ -331,7 +320,7 @@ async function serveUntilStopped(c: ServeConfig, log: Logger, clock: Clock, stop
   }
   const conn = nc;
   try {
-    return await serveConnected(c, log, clock, stops, setReopen, config, conn);
+    return await serveConnected(c, log, clock, stops, setReopen, config, conn, ops);
   } finally {
     // A start that fails after the connection (a JetStream stream refused, ...) must not keep the process alive.
     if (!conn.isClosed()) await settleWithin(conn.close(), NATS_CLOSE_WAIT_MS);
@@ -346,6 +335,7 @@ async function serveConnected(
   setReopen: (f: () => void) => void,
   config: LoadedConfig,
   conn: NatsConnection,
+  ops: LiveOps,
 ): Promise<number> {
   // Saved backlogs are read here, once nothing but the stream can fail the start; they are not removed before the
   // running backend holds them (D9), so a start that fails keeps them.
@@ -385,7 +375,7 @@ async function serveConnected(
     log,
     restored: restored?.backlogs ?? new Map(),
     maxDelaySec: c.maxDelay,
-    enrichment: { cacheMinutes: c.cache, intelPrivateIp: c.intelPrivateIp },
+    enrichment: { cacheMinutes: c.cache, intelPrivateIp: c.intelPrivateIp, ...(ops.observeLookup !== undefined ? { observe: ops.observeLookup } : {}) },
     onLate: (now) => overload.late(now),
     ...(regenerated !== undefined ? { regenerated } : {}),
     ...(streamKey !== undefined ? { streamId: (directiveId: number, seq: number, salt: number) => streamAlarmId(streamKey, directiveId, seq, salt) } : {}),
@@ -427,7 +417,8 @@ async function serveConnected(
       paused: () => engine.output.atBound,
     });
   pauseIntakeAtBound(engine, ingress, c, log, () => overload.late(clock.now()));
-  const saveOptions = { logsDir: c.logsDir, engine, directives: config.directives, node: c.node, log };
+  // The directives of the running configuration (a reload replaces them).
+  const saveOptions = { logsDir: c.logsDir, engine, get directives() { return engine.directives; }, node: c.node, log };
   const checkpoints =
     js === undefined || jetstream === undefined
       ? undefined
@@ -446,6 +437,7 @@ async function serveConnected(
       if (err === null) m.respond(new TextEncoder().encode(JSON.stringify(statsOf(engine, ingress, natsStats, js, checkpoints))));
     },
   });
+  ops.attach({ engine, ingress, nc: conn, nats: natsStats, maxQueue, clock });
   await conn.flush();
   // Core NATS: the running backend holds the restored backlogs now, and saves them again on stop (D9).
   if (js === undefined && restored !== undefined) await retireRestored(c.logsDir, restored, log);
@@ -476,6 +468,7 @@ async function serveConnected(
     log.error('shutdown did not finish in time, exiting without a complete save', { deadlineMs: SHUTDOWN_DEADLINE_MS });
     process.exit(1);
   }, SHUTDOWN_DEADLINE_MS);
+  await ops.stopReloads();
   let code = 0;
   if (checkpoints !== undefined) {
     await checkpoints.stop();
@@ -511,6 +504,7 @@ async function serveConnected(
   const closed = await settleWithin(conn.close(), NATS_CLOSE_WAIT_MS);
   if (closed !== 'done') log.warn('nats connection not closed cleanly', { error: closed === 'timeout' ? `no answer within ${NATS_CLOSE_WAIT_MS} ms` : closed.message });
   clearTimeout(deadline);
+  await ops.close();
   log.info('backlog manager exiting');
   // A connection to a hung server may keep a socket open: the process exits anyway once everything is saved.
   setTimeout(() => process.exit(code), EXIT_GRACE_MS).unref();

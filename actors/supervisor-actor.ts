@@ -3,14 +3,20 @@
  * (quick-check index, D4), one message per directive per batch. It also fans out clock ticks, barriers
  * ("everything sent so far is fully processed") and snapshot requests. A batch counts as waiting (`waiting`
  * in the stats) from its intake until every directive it went to has handled its part.
+ *
+ * A hot reload (`reload`) is handled between two batches, as every message here is: unchanged directives keep
+ * their actors (given the new context when the assets changed), changed ones are told their new version for the
+ * events routed after it, renamed and removed ones retire (they finish what was routed to them, then drop their
+ * live backlogs and stop), new ones start; the quick-check index is rebuilt for the next batch.
  */
 
 import { dispatch, spawn, type Ref } from 'nact';
 import type { BacklogState } from '../src/backlog/state.js';
 import type { Directive } from '../src/directive/directive.js';
 import { buildQuickCheckIndex } from '../src/directive/quick-check.js';
+import type { WeightedHistogram } from '../src/shared/histogram.js';
 import { spawnDirective, type DirectiveDeps } from './directive-actor.js';
-import type { DirectiveMsg, SupervisorMsg, TimedEvent } from './messages.js';
+import type { DirectiveMsg, DirectivesReload, SupervisorMsg, TimedEvent } from './messages.js';
 import { resumeAndLog } from './supervision.js';
 
 export interface SupervisorStats {
@@ -18,17 +24,31 @@ export interface SupervisorStats {
   eventsWithoutCandidate: number;
   /** Events taken in and not yet handled by every directive they were routed to. */
   waiting: number;
+  /**
+   * Seconds from intake (the batch's clock stamp) to when every directive it was routed to has handled it, one
+   * observation per batch weighted by its events (no cost per event).
+   */
+  readonly latency: WeightedHistogram;
+}
+
+interface Slot {
+  readonly directive: Directive;
+  readonly ref: Ref<DirectiveMsg>;
 }
 
 export function spawnSupervisor(
   parent: Ref<unknown>,
   directives: readonly Directive[],
-  deps: DirectiveDeps,
+  initialDeps: DirectiveDeps,
   restored: ReadonlyMap<number, readonly BacklogState[]>,
   stats: SupervisorStats,
 ): Ref<SupervisorMsg> {
-  const index = buildQuickCheckIndex(directives);
-  let children: Array<Ref<DirectiveMsg>> = [];
+  let index = buildQuickCheckIndex(directives);
+  let slots: Slot[] = [];
+  let deps = initialDeps;
+  /** Directives finishing their last events before they stop: a barrier waits for them too. */
+  const retiring = new Set<Promise<number>>();
+  let generation = 0;
 
   const route = (batch: readonly TimedEvent[]) => {
     const perDirective = new Map<number, TimedEvent[]>();
@@ -42,13 +62,18 @@ export function spawnSupervisor(
       }
     }
     stats.eventsRouted += batch.length;
+    const intake = batch[0]?.now ?? 0;
     let parts = perDirective.size;
-    const done = () => {
-      if (--parts === 0) stats.waiting -= batch.length;
+    const finished = () => {
+      stats.waiting -= batch.length;
+      stats.latency.observe(Math.max(0, deps.clock.now() - intake) / 1000, batch.length);
     };
-    if (parts === 0) stats.waiting -= batch.length;
+    const done = () => {
+      if (--parts === 0) finished();
+    };
+    if (parts === 0) finished();
     for (const [i, list] of perDirective) {
-      const child = children[i];
+      const child = slots[i]?.ref;
       if (child !== undefined) dispatch(child, { type: 'events', batch: list, done });
       else done();
     }
@@ -56,18 +81,50 @@ export function spawnSupervisor(
 
   /** Sends `make(reply)` to every directive and calls `done` with the answers once all have replied. */
   const gather = <T>(make: (reply: (value: T) => void) => DirectiveMsg, done: (values: T[]) => void) => {
-    const values: T[] = new Array<T>(children.length);
-    let left = children.length;
+    const values: T[] = new Array<T>(slots.length);
+    let left = slots.length;
     if (left === 0) return done([]);
-    children.forEach((child, i) =>
+    slots.forEach((slot, i) =>
       dispatch(
-        child,
+        slot.ref,
         make((value) => {
           values[i] = value;
           if (--left === 0) done(values);
         }),
       ),
     );
+  };
+
+  const retire = (slot: Slot, reason: 'renamed' | 'removed'): Promise<number> => {
+    const retired = new Promise<number>((resolve) => dispatch(slot.ref, { type: 'retire', reason, reply: resolve }));
+    retiring.add(retired);
+    void retired.then(() => retiring.delete(retired));
+    return retired;
+  };
+
+  const start = (d: Directive, backlogs: readonly BacklogState[] = []) =>
+    spawnDirective(ref, d, deps, backlogs, generation === 0 ? `directive-${d.id}` : `directive-${d.id}-r${generation}`);
+
+  const reload = (r: DirectivesReload, reply: (dropped: number) => void) => {
+    generation++;
+    deps = { ...deps, ctx: r.ctx };
+    const old = new Map(slots.map((s) => [s.directive.id, s]));
+    const changed = new Set(r.diff.changed.map((d) => d.id));
+    const kept = new Set([...changed, ...r.diff.unchanged.map((d) => d.id)]);
+    const next = r.directives.map((d): Slot => {
+      const previous = old.get(d.id);
+      if (previous === undefined || !kept.has(d.id)) return { directive: d, ref: start(d) };
+      // An unchanged directive keeps its own object: its compiled and resolved rules stay valid (they are memoised
+      // by rule object), and it makes no new ones at every reload.
+      const directive = changed.has(d.id) ? d : previous.directive;
+      if (changed.has(d.id) || r.ctxChanged) dispatch(previous.ref, { type: 'reconfigure', directive, ctx: r.ctx });
+      return { directive, ref: previous.ref };
+    });
+    const renamed = new Set(r.diff.renamed.map((x) => x.before.id));
+    const leaving = slots.filter((s) => !kept.has(s.directive.id)).map((s) => retire(s, renamed.has(s.directive.id) ? 'renamed' : 'removed'));
+    slots = next;
+    index = buildQuickCheckIndex(r.directives);
+    void Promise.all(leaving).then((counts) => reply(counts.reduce((a, b) => a + b, 0)));
   };
 
   const ref = spawn(
@@ -78,23 +135,31 @@ export function spawnSupervisor(
           route(msg.batch);
           break;
         case 'tick':
-          for (const child of children) dispatch(child, { type: 'tick', now: msg.now });
+          for (const slot of slots) dispatch(slot.ref, { type: 'tick', now: msg.now });
           break;
-        case 'barrier':
-          gather<void>((reply) => ({ type: 'barrier', reply: () => reply() }), () => msg.reply());
+        case 'barrier': {
+          const leaving = [...retiring];
+          const answer = leaving.length === 0 ? msg.reply : () => void Promise.all(leaving).then(() => msg.reply());
+          gather<void>((reply) => ({ type: 'barrier', reply: () => reply() }), answer);
           break;
-        case 'snapshot':
+        }
+        case 'snapshot': {
+          const ids = slots.map((s) => s.directive.id);
           gather<readonly BacklogState[]>(
             (reply) => ({ type: 'snapshot', reply }),
-            (values) => msg.reply(new Map(values.map((v, i) => [directives[i]?.id ?? -1, v]))),
+            (values) => msg.reply(new Map(values.map((v, i) => [ids[i] ?? -1, v]))),
           );
+          break;
+        }
+        case 'reload':
+          reload(msg.reload, msg.reply);
           break;
       }
       return state + 1;
     },
     'supervisor',
-    { initialState: 0, onCrash: resumeAndLog(deps.log, 'supervisor') },
+    { initialState: 0, onCrash: resumeAndLog(initialDeps.log, 'supervisor') },
   );
-  children = directives.map((d) => spawnDirective(ref, d, deps, restored.get(d.id) ?? []));
+  slots = directives.map((d) => ({ directive: d, ref: start(d, restored.get(d.id) ?? []) }));
   return ref;
 }

@@ -37,6 +37,19 @@ export const CROSS_CHECKS: readonly CrossCheck[] = [
       value('configDir') === '' && value('node') === '' ? `${named('node')} is required when configs come from the frontend` : undefined,
   },
   {
+    keys: ['watch', 'configDir'],
+    commands: ['serve'],
+    problem: (value, said, named) =>
+      value('watch') === true && value('configDir') === ''
+        ? `${said('watch')} needs ${named('configDir')}: configs from the frontend are reloaded with SIGHUP or a dsiem_backend_reload request`
+        : undefined,
+  },
+  {
+    keys: ['port', 'address'],
+    commands: ['serve'],
+    problem: (value, said, named) => (value('port') !== 0 && String(value('address')).trim() === '' ? `${named('address')} must not be empty while ${said('port')}` : undefined),
+  },
+  {
     keys: ['jetstream', 'reloadBacklogs'],
     commands: ['serve'],
     problem: (value, said, named) =>

@@ -35,6 +35,8 @@ export const FORMATS = {
   'whole-number': { expects: 'a whole number >= 0', check: wholeNumber, coerce: asInteger },
   // 0 is refused where it would divide by zero or make a timer spin (it crashed the Rust port).
   'positive-number': { expects: 'a whole number >= 1', check: (v): v is number => wholeNumber(v) && v >= 1, coerce: asInteger },
+  /** A TCP port (0: where the setting says what it means). */
+  port: { expects: 'a port number from 0 to 65535', check: (v): v is number => wholeNumber(v) && v <= 65535, coerce: asInteger },
   'risk-level': { expects: 'a whole number from 2 to 9', check: (v): v is number => wholeNumber(v) && v >= 2 && v <= 9, coerce: asInteger },
   /** Empty: none given (random alarm ids). */
   seed: {

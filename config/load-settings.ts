@@ -12,7 +12,7 @@ import { formatOf } from './formats.js';
 import { keysOf, specOf, type CommandName, type SettingKey, type SettingsOf } from './schema.js';
 
 /** The commands that read `DSIEM_*` variables (serve, and publish for its NATS URL); the offline ones take flags only, so a deployment's environment does not leak into them. */
-export const READS_ENVIRONMENT: readonly CommandName[] = ['serve', 'publish'];
+export const READS_ENVIRONMENT: readonly CommandName[] = ['serve', 'publish', 'stats'];
 
 export interface GivenFlag {
   readonly key: SettingKey;

@@ -8,7 +8,7 @@
 import { DEFAULT_MAX_UNWRITTEN_MB } from '../src/alarm/write-retry.js';
 import type { FormatName, ValueOf } from './formats.js';
 
-export const COMMANDS = ['serve', 'replay', 'validate', 'migrate', 'publish', 'explain', 'test'] as const;
+export const COMMANDS = ['serve', 'replay', 'validate', 'migrate', 'publish', 'explain', 'test', 'stats'] as const;
 export type CommandName = (typeof COMMANDS)[number];
 
 export interface SettingSpec {
@@ -33,7 +33,7 @@ export interface SettingSpec {
   readonly sensitive?: boolean;
 }
 
-const ALL: readonly CommandName[] = ['serve', 'replay', 'validate', 'migrate', 'publish', 'explain', 'test'];
+const ALL: readonly CommandName[] = ['serve', 'replay', 'validate', 'migrate', 'publish', 'explain', 'test', 'stats'];
 const CORRELATION: readonly CommandName[] = ['serve', 'replay'];
 /** The settings that decide how events correlate: explain takes them too, to explain the run they give. */
 const CORRELATION_RULES: readonly CommandName[] = ['serve', 'replay', 'explain'];
@@ -223,7 +223,7 @@ export const serveSchema = {
     env: 'DSIEM_MSQ',
     flag: '--msq <url>',
     sensitive: true,
-    commands: ['serve', 'publish'],
+    commands: ['serve', 'publish', 'stats'],
   },
   natsCreds: {
     doc: 'Path of a NATS credentials file (JWT + nkey seed), for servers that require one',
@@ -231,6 +231,7 @@ export const serveSchema = {
     default: '',
     env: 'DSIEM_NATS_CREDS',
     flag: '--nats-creds <file>',
+    commands: ['serve', 'stats'],
   },
   natsTlsCa: {
     doc: 'Path of a CA certificate for TLS connections to NATS (tls:// URLs)',
@@ -238,6 +239,7 @@ export const serveSchema = {
     default: '',
     env: 'DSIEM_NATS_TLS_CA',
     flag: '--nats-tls-ca <file>',
+    commands: ['serve', 'stats'],
   },
   cache: {
     doc: 'Minutes that intel and vulnerability lookup results are cached',
@@ -333,6 +335,34 @@ export const serveSchema = {
     default: true,
     env: 'DSIEM_RELOAD_BACKLOGS',
     flag: '--reload-backlogs [bool]',
+  },
+  watch: {
+    doc: 'Reload the configuration when a file of --config changes (debounced); SIGHUP and a dsiem_backend_reload request always reload',
+    format: 'dsiem-bool',
+    default: false,
+    env: 'DSIEM_WATCH',
+    flag: '--watch',
+  },
+  address: {
+    doc: 'Address the HTTP server (/metrics, /healthz, /readyz) listens on',
+    format: 'text',
+    default: '0.0.0.0',
+    env: 'DSIEM_ADDRESS',
+    flag: '--address <ip>',
+  },
+  port: {
+    doc: 'Port of the HTTP server (/metrics, /healthz, /readyz); 0 disables it',
+    format: 'port',
+    default: 8080,
+    env: 'DSIEM_PORT',
+    flag: '--port <n>',
+  },
+  metricsDirectives: {
+    doc: 'Also export per-directive series (events, backlogs, alarms) on /metrics: one series per directive each',
+    format: 'dsiem-bool',
+    default: false,
+    env: 'DSIEM_METRICS_DIRECTIVES',
+    flag: '--metrics-directives',
   },
   json: {
     doc: 'Log JSON lines instead of text',

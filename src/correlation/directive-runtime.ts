@@ -13,6 +13,10 @@
  * - Expiry follows the same rule on both sides (`isExpired`, `step`), so it does not depend on scheduling.
  * - Only backlogs the event can touch are looked at (routing-index.ts); an event whose id some backlog may
  *   already hold (D3, event-id-index.ts) is looked at against all of them.
+ * - A configuration change (hot reload) is queued with the events. When it is reached, the backlogs due by the
+ *   latest clock seen expire (as at a tick: with the old context); it takes effect once every item sent before
+ *   is answered: events before it are decided, and stepped by the backlogs, with the old directive and context,
+ *   events after it with the new ones. Live backlogs keep the rules they were created with.
  */
 
 import { consumes, delivers, firstStageMatches, matchOf, predictOffer, previewOffer } from '../backlog/predictions.js';
@@ -40,6 +44,17 @@ export interface DirectiveStats {
   inFlightItems: number;
   /** Events whose decision had to wait for a backlog's answer (each wait holds the directive's queue). */
   waits: number;
+  /** Backlogs that ended by expiry, and by completing their last stage. */
+  backlogsExpired: number;
+  backlogsCompleted: number;
+}
+
+/** One directive's own counters (per-directive metrics). */
+export interface DirectiveCounters {
+  /** Events handled. */
+  events: number;
+  /** Backlogs that wrote their first alarm line. */
+  alarms: number;
 }
 
 /** What the runtime needs from the world around it; `P` is how the host reaches a backlog (its port). */
@@ -65,6 +80,11 @@ export interface DirectiveHost<P> {
   readonly onCreated?: (state: BacklogState, firstEventId: string) => void;
   /** Told of every decision on an event (for --trace logs); absent when nobody listens (then it costs nothing). */
   readonly onDecision?: (decision: Decision) => void;
+  /**
+   * A change given to `reconfigure` took effect: nothing is in flight to the backlogs, which must step every item
+   * from now on with `ctx`.
+   */
+  readonly reconfigured?: (directive: Directive, ctx: BacklogContext) => void;
 }
 
 /** What a directive decided for one event (--trace). */
@@ -77,6 +97,14 @@ export interface Decision {
   readonly sentTo: number;
   /** All backlogs were looked at (the event id may be in one, D3), not only those its addresses reach. */
   readonly byId: boolean;
+}
+
+/** A change queued with the events: a new directive version and context, or the end of the directive. */
+class QueuedChange {
+  constructor(
+    readonly swap: { readonly directive: Directive; readonly ctx: BacklogContext } | undefined,
+    readonly retired: ((dropped: readonly BacklogState[]) => void) | undefined,
+  ) {}
 }
 
 /** A saved backlog `restore` refused, with the reason. */
@@ -117,23 +145,53 @@ export class DirectiveRuntime<P> {
   private readonly ids = new EventIdIndex();
   /** Entries with items gathered for their next message. */
   private readonly dirty: Array<BacklogEntry<P>> = [];
-  private readonly queue = new WorkQueue();
+  private readonly queue = new WorkQueue<QueuedChange>();
   private waiting: Waiting | undefined;
+  /** A change taken from the queue, waiting for every item in flight to be answered. */
+  private held: QueuedChange | undefined;
+  /** Items sent to this directive's backlogs and not answered yet. */
+  private pending = 0;
   /** Clock of the latest tick (ms): a backlog busy at a tick is checked again once it has answered. */
   private lastTick = -Infinity;
+  /** Latest clock of a tick or a handled event (ms): where a configuration change checks expiry. */
+  private latest = -Infinity;
   private seq = 0;
   private barriers: Array<() => void> = [];
   /** The first stage's rule, compiled: asked of every event that no backlog consumed. */
-  private readonly first: CompiledRule | undefined;
+  private first: CompiledRule | undefined;
+  readonly counters: DirectiveCounters = { events: 0, alarms: 0 };
 
   constructor(
-    readonly directive: Directive,
-    private readonly ctx: BacklogContext,
+    private current: Directive,
+    private ctx: BacklogContext,
     private readonly host: DirectiveHost<P>,
     private readonly stats: DirectiveStats,
   ) {
-    const first = directive.rules[0];
-    this.first = first === undefined ? undefined : ctx.rules.compile(first);
+    this.first = compileFirst(current, ctx);
+  }
+
+  /** The version new backlogs are made from. */
+  get directive(): Directive {
+    return this.current;
+  }
+
+  /**
+   * A new version of the directive (same id and name) and context, for the events given after this call: live
+   * backlogs go on with the rules they were created with, new backlogs use the new rules, and every event after
+   * the change is matched with the new context (assets).
+   */
+  reconfigure(directive: Directive, ctx: BacklogContext): void {
+    this.queue.pushChange(new QueuedChange({ directive, ctx }, undefined));
+    this.drain();
+  }
+
+  /**
+   * The directive leaves the configuration: once every event given so far is decided and every item answered,
+   * its live backlogs are dropped (their actors stopped) and `done` gets them. Give it nothing after this.
+   */
+  retire(done: (dropped: readonly BacklogState[]) => void): void {
+    this.queue.pushChange(new QueuedChange(undefined, done));
+    this.drain();
   }
 
   /** Adopts saved backlogs (before any event); refuses ids already taken. */
@@ -182,15 +240,23 @@ export class DirectiveRuntime<P> {
   }
 
   get idle(): boolean {
-    if (this.waiting !== undefined || !this.queue.empty) return false;
+    if (this.waiting !== undefined || this.held !== undefined || !this.queue.empty) return false;
     for (const entry of this.entries.values()) if (entry.inFlight.length > 0 || entry.enriching) return false;
     return true;
   }
 
   private drain(): void {
-    while (this.waiting === undefined && !this.queue.empty) {
+    for (;;) {
+      if (this.held !== undefined) {
+        if (this.pending > 0) break;
+        const change = this.held;
+        this.held = undefined;
+        this.apply(change);
+      }
+      if (this.waiting !== undefined || this.queue.empty) break;
       const next = this.queue.next();
       if (typeof next === 'number') this.expireDue(next);
+      else if (next instanceof QueuedChange) this.take(next);
       else this.handle(next);
     }
     this.flush();
@@ -201,8 +267,37 @@ export class DirectiveRuntime<P> {
     }
   }
 
+  /** Backlogs due by now expire under the old configuration; the change waits until they have answered. */
+  private take(change: QueuedChange): void {
+    if (this.latest > -Infinity) this.expireDue(this.latest);
+    this.held = change;
+  }
+
+  /** Nothing is in flight: the backlogs have stepped every item sent under the old configuration. */
+  private apply(change: QueuedChange): void {
+    if (change.swap !== undefined) {
+      this.current = change.swap.directive;
+      this.ctx = change.swap.ctx;
+      this.first = compileFirst(this.current, this.ctx);
+      this.host.reconfigured?.(this.current, this.ctx);
+    }
+    if (change.retired !== undefined) change.retired(this.dropAll());
+  }
+
+  /** Forgets every backlog and stops its actor; returns the live ones. */
+  private dropAll(): BacklogState[] {
+    const dropped: BacklogState[] = [];
+    for (const entry of [...this.entries.values()]) {
+      if (!entry.closing && entry.state.ended === '') dropped.push(entry.state);
+      this.forget(entry);
+      this.host.stop(entry.port);
+    }
+    return dropped;
+  }
+
   private send(entry: BacklogEntry<P>, item: BacklogItem): void {
     this.stats.inFlightItems++;
+    this.pending++;
     if (entry.outbox.length === 0) this.dirty.push(entry);
     entry.push(item);
     if (item.type === 'event') this.ids.add(item.event.event_id);
@@ -227,6 +322,7 @@ export class DirectiveRuntime<P> {
 
   private expireDue(now: number): void {
     if (now > this.lastTick) this.lastTick = now;
+    if (now > this.latest) this.latest = now;
     const nowSec = now / 1000;
     for (const entry of this.entries.values()) {
       if (!entry.closing && entry.inFlight.length === 0 && isExpired(entry.state, nowSec, this.ctx.minLifetimeSec)) this.expire(entry, now);
@@ -236,6 +332,8 @@ export class DirectiveRuntime<P> {
   private handle(timed: TimedEvent): void {
     const wall = this.host.now();
     this.stats.handled++;
+    this.counters.events++;
+    if (timed.now > this.latest) this.latest = timed.now;
     this.stats.latencyMsSum += wall - timed.now;
     if (this.host.maxDelaySec > 0 && isLate(timed.event.rcvd_time, wall, this.host.maxDelaySec)) this.host.onLate(wall);
     this.offer(timed);
@@ -306,6 +404,8 @@ export class DirectiveRuntime<P> {
     const answered = entry.settle(ack.consumed.length);
     this.ids.settle(answered, entry.state, ack.state);
     this.stats.inFlightItems -= answered.length;
+    this.pending -= answered.length;
+    this.count(entry.state, ack.state);
     const stageChanged = entry.state.currentStage !== ack.state.currentStage;
     entry.state = ack.state;
     entry.enriching = ack.enriching === true;
@@ -335,9 +435,19 @@ export class DirectiveRuntime<P> {
     }
   }
 
+  /** Alarms raised and backlogs ended, from one state to the next. */
+  private count(before: BacklogState | undefined, after: BacklogState): void {
+    if (after.createdTime !== 0 && (before === undefined || before.createdTime === 0)) this.counters.alarms++;
+    if (after.ended !== '' && (before === undefined || before.ended === '')) {
+      if (after.ended === 'expired') this.stats.backlogsExpired++;
+      else this.stats.backlogsCompleted++;
+    }
+  }
+
   private forget(entry: BacklogEntry<P>): void {
     this.stats.activeBacklogs--;
     this.stats.inFlightItems -= entry.inFlight.length;
+    this.pending -= entry.inFlight.length;
     for (const item of entry.settle(entry.inFlight.length)) if (item.type === 'event') this.ids.remove(item.event.event_id);
     this.ids.removeCounted(entry.state);
     this.close(entry);
@@ -348,9 +458,10 @@ export class DirectiveRuntime<P> {
   private create(timed: TimedEvent): void {
     let id = this.host.newId(timed, 0);
     for (let attempt = 1; this.entries.has(id); attempt++) id = this.host.newId(timed, attempt);
-    const s = startBacklog(this.directive, timed.event, this.ctx, id, timed.now);
+    const s = startBacklog(this.current, timed.event, this.ctx, id, timed.now);
     this.host.write(s.effects);
     this.stats.backlogsCreated++;
+    this.count(undefined, s.state);
     this.host.onCreated?.(s.state, timed.event.event_id);
     this.adopt(s.state, wantsEnrichment(s));
   }
@@ -363,4 +474,9 @@ export class DirectiveRuntime<P> {
     this.ids.addCounted(state);
     if (!entry.closing) this.index.add(entry, routingKey(state));
   }
+}
+
+function compileFirst(directive: Directive, ctx: BacklogContext): CompiledRule | undefined {
+  const first = directive.rules[0];
+  return first === undefined ? undefined : ctx.rules.compile(first);
 }

@@ -5,6 +5,10 @@
  * predictions, no actors. The directive runtime (directive-runtime.ts) must give the same backlogs and, per
  * backlog, the same effects in the same order, whatever the batch sizes and however its backlogs' answers are
  * scheduled; the property tests check it. Tools that explain correlation step by step can build on this too.
+ * A configuration change (a hot reload) first expires, with the old context, every backlog whose deadline passed
+ * by the latest clock seen (as a tick then would: expiry effects depend on the assets), then applies to the work
+ * after it: new backlogs are made from the new directive version, and every step after it uses the new context;
+ * live backlogs keep the rules they were created with.
  *
  * One difference is allowed: a backlog notices that its deadline passed at a tick or at an event offered to it.
  * Here every event is offered to every backlog; the runtime offers it only to the backlogs it can touch, so a
@@ -18,6 +22,12 @@ import { startBacklog, step, UNKNOWN_MATCH, type BacklogEffect } from '../backlo
 import type { Directive } from '../directive/directive.js';
 import type { TimedEvent } from './items.js';
 
+/** A new directive version and context, from this point of the work on. */
+export interface ConfigSwitch {
+  readonly directive: Directive;
+  readonly ctx: BacklogContext;
+}
+
 /** An event, or a clock tick (ms). */
 export type Work = TimedEvent | number;
 
@@ -30,7 +40,10 @@ export interface SequentialRun {
   readonly live: readonly BacklogState[];
 }
 
-export function correlateSequentially(directive: Directive, work: readonly Work[], ctx: BacklogContext, newId: () => string): SequentialRun {
+/** `work` may hold configuration changes (hot reloads) too. */
+export function correlateSequentially(initial: Directive, work: ReadonlyArray<Work | ConfigSwitch>, initialCtx: BacklogContext, newId: () => string): SequentialRun {
+  let directive = initial;
+  let ctx = initialCtx;
   let live: BacklogState[] = [];
   const created: string[] = [];
   const effects = new Map<string, BacklogEffect[]>();
@@ -39,13 +52,24 @@ export function correlateSequentially(directive: Directive, work: readonly Work[
     if (known === undefined) effects.set(id, [...list]);
     else known.push(...list);
   };
+  let latest = -Infinity;
+  const expireAt = (now: number) => {
+    live = live.filter((state) => {
+      if (!isExpired(state, now / 1000, ctx.minLifetimeSec)) return true;
+      record(state.id, step(state, { type: 'expire', now }, ctx).effects);
+      return false;
+    });
+  };
   for (const item of work) {
+    if (typeof item !== 'number' && 'directive' in item) {
+      if (latest > -Infinity) expireAt(latest);
+      directive = item.directive;
+      ctx = item.ctx;
+      continue;
+    }
+    latest = Math.max(latest, typeof item === 'number' ? item : item.now);
     if (typeof item === 'number') {
-      live = live.filter((state) => {
-        if (!isExpired(state, item / 1000, ctx.minLifetimeSec)) return true;
-        record(state.id, step(state, { type: 'expire', now: item }, ctx).effects);
-        return false;
-      });
+      expireAt(item);
       continue;
     }
     let consumed = false;

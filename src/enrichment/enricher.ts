@@ -31,8 +31,20 @@ export interface EnricherOptions {
   readonly intelPrivateIp: boolean;
   /** Per-request timeout; default 10000. */
   readonly timeoutMs?: number;
-  /** Clock in ms for the cache; default Date.now. */
+  /** Clock in ms for the cache and the latency of requests; default Date.now. */
   readonly now?: () => number;
+  /** Told of every answer: from a request (with its latency), or without one (cache, shared request). */
+  readonly observe?: (o: LookupObservation) => void;
+}
+
+/** One answer to one (source, term) query, for metrics. */
+export interface LookupObservation {
+  readonly kind: 'intel' | 'vuln';
+  readonly source: string;
+  /** `ok` and `error` are requests; `cached`: answered from the cache or by a request already in flight. */
+  readonly result: 'ok' | 'error' | 'cached';
+  /** Latency of the request, s (0 for `cached`). */
+  readonly seconds: number;
 }
 
 export interface EnrichmentStats {
@@ -149,23 +161,37 @@ export function createEnricher(o: EnricherOptions): Enricher {
     cache.set(key, { expiresAt: now() + ttlMs, hits });
   }
 
+  /** The observer is someone else's code: its failure must not turn into a rejected lookup. */
+  function tell(q: Query, result: LookupObservation['result'], seconds: number): void {
+    if (o.observe === undefined) return;
+    try {
+      o.observe({ kind: q.kind, source: q.source.name, result, seconds });
+    } catch {
+      // metrics only
+    }
+  }
+
   function resolve(q: Query): Promise<Outcome> {
     const key = `${q.kind}\u0000${q.source.name}\u0000${q.term}`;
     const hit = cached(key);
     if (hit !== undefined) {
       stats.cacheHits++;
+      tell(q, 'cached', 0);
       return Promise.resolve(ok(hit.hits));
     }
     const pending = inFlight.get(key);
     if (pending !== undefined) {
       stats.cacheHits++;
+      tell(q, 'cached', 0);
       return pending;
     }
     stats.lookups++;
+    const started = now();
     const request = query(q, timeoutMs).then((outcome) => {
       inFlight.delete(key);
       if (outcome.ok) store(key, outcome.value);
       else stats.errors++;
+      tell(q, outcome.ok ? 'ok' : 'error', Math.max(0, now() - started) / 1000);
       return outcome;
     });
     inFlight.set(key, request);

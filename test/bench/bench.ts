@@ -1,5 +1,5 @@
-// `npm run bench -- [--workload <dir>] [--mode replay|nats] [--jetstream] [--checkpoint-interval s] [--events N] [--profile mixed|go-configs|backlogs]
-//                   [--directives N] [--churn]`
+// `npm run bench -- [--workload <dir>] [--mode replay|nats] [--jetstream [--prefill] [--checkpoint-interval s]] [--events N]
+//                   [--profile mixed|go-configs|backlogs] [--directives N] [--churn] [--metrics]`
 //
 // Runs the real pipeline on a workload folder (directives_*.json, assets_*.json, events.jsonl) and prints progress,
 // then one JSON line: {"mode","events","seconds","eps","rss_peak_mb","backlogs","alarms","directive_events"}.
@@ -7,6 +7,7 @@
 // - nats:   its own nats-server on a free loopback port and `serve` as a child process with the workload as its
 //           config folder; all events are published as fast as NATS takes them (rcvd_time = now); the clock runs
 //           from the first publish until the backend reports (dsiem_backend_stats) every event received and handled.
+//           Without --metrics its HTTP server is off (--port 0); with it, /metrics is on and scraped every second.
 // - memory: every event in one in-process engine, then the heap after GC divided by the live backlogs
 //           (run with `--profile backlogs`: one backlog per event; needs node --expose-gc, which npm run bench sets).
 // - soak:   the replay pipeline with expiry on (`-l 0`) over the soak profile (backlogs created and expiring all
@@ -36,6 +37,7 @@ const { decodeEventJson } = (await import(dist('src/event/normalized-event.js'))
 const { silentLogger } = (await import(dist('actors/logger.js'))) as typeof LoggerModule;
 import { startNatsServer } from '../helpers/nats-server.js';
 import { spawnCli } from '../helpers/process.js';
+import { closedPort as freePort } from '../helpers/run-command.js';
 import { writeWorkload, type Profile } from './workload.js';
 import { correlation } from '../helpers/correlation.js';
 
@@ -51,6 +53,7 @@ const { values } = parseArgs({
     // JetStream: every event in the stream first, then the backend started and timed while it catches up.
     prefill: { type: 'boolean', default: false },
     'checkpoint-interval': { type: 'string', default: '5' },
+    metrics: { type: 'boolean', default: false },
   },
 });
 
@@ -129,8 +132,19 @@ async function benchNats(dir: string): Promise<Result> {
   const logs = await mkdtemp(path.join(tmpdir(), 'dsiem-bench-out-'));
   // JetStream: the stream holds what the backend has not taken, so the queue bound stays (nothing is dropped).
   const mode = jetstream ? ['--jetstream', '--checkpoint-interval', values['checkpoint-interval'] ?? '5'] : ['--max_queue', '0', '--reload-backlogs', 'false'];
-  const args = ['serve', '--config-dir', dir, '--msq', nats.url, '--logs', logs, '-l', '1000000000', ...mode];
+  const port = values.metrics === true ? await freePort() : 0;
+  const args = ['serve', '--config-dir', dir, '--msq', nats.url, '--logs', logs, '-l', '1000000000', ...mode, '--port', String(port), '--address', '127.0.0.1'];
   let serve = spawnCli(args);
+  let scrapes = 0;
+  const scraper =
+    port === 0
+      ? undefined
+      : setInterval(() => {
+          void fetch(`http://127.0.0.1:${port}/metrics`).then(async (r) => {
+            await r.text();
+            scrapes++;
+          }, () => undefined);
+        }, 1000);
   try {
     await serve.waitForLine(/listening for new events/, 30_000);
     const nc = await connect({ servers: nats.url });
@@ -148,6 +162,9 @@ async function benchNats(dir: string): Promise<Result> {
       e['rcvd_time'] = 0;
       return e;
     });
+    // The first fetch loads the HTTP client (undici) into this process: done before the clock starts, so that the
+    // publisher does not pay for it while the backend is measured.
+    if (port !== 0) await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
     say(`nats: publishing ${payloads.length} events to ${nats.url}`);
     const started = process.hrtime.bigint();
     for (let i = 0; i < payloads.length; i++) {
@@ -183,11 +200,12 @@ async function benchNats(dir: string): Promise<Result> {
       }
       say(`  jetstream: ${js['checkpoints_written']} checkpoints, the last ${js['last_checkpoint_ms']} ms and ${((js['last_checkpoint_bytes'] ?? 0) / 1e6).toFixed(1)} MB (${last['backlogs']} live backlogs)`);
     }
-    say(`  mean ingress batch: ${((last['accepted'] ?? 0) / Math.max(1, last['ingress_batches'] ?? 0)).toFixed(0)} events`);
+    say(`  mean ingress batch: ${((last['accepted'] ?? 0) / Math.max(1, last['ingress_batches'] ?? 0)).toFixed(0)} events${port === 0 ? '' : `, /metrics scraped ${scrapes} times`}`);
     const rss = peakRssMb(serve.child.pid);
     await nc.close();
     return { mode: jetstream ? (prefill ? 'nats-jetstream-catch-up' : 'nats-jetstream') : 'nats', events: payloads.length, seconds, eps: payloads.length / seconds, rss_peak_mb: rss, backlogs: last['backlogs_created'] ?? 0, alarms: last['alarms'] ?? 0, directive_events: last['handled'] ?? 0 };
   } finally {
+    clearInterval(scraper);
     serve.signal('SIGTERM');
     await serve.exited;
     await nats.stop();

@@ -144,7 +144,8 @@ export function spawnCli(args: string[], options: SpawnCliOptions = {}): CliProc
   onTestProcessExit(killRunningChildren);
   const child = spawn(process.execPath, [CLI_PATH, ...args], {
     cwd: options.cwd ?? REPO_ROOT,
-    env: { ...process.env, ...options.env },
+    // No HTTP server unless a test asks for one (DSIEM_PORT or --port): tests run side by side, 8080 is one port.
+    env: { DSIEM_PORT: '0', ...process.env, ...options.env },
     stdio: [options.stdin ?? 'ignore', 'pipe', 'pipe'],
   });
   running.add(child);

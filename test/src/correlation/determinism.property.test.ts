@@ -9,7 +9,7 @@ import fc from 'fast-check';
 import { buildNetworkAssets } from '../../../src/asset/network-assets.js';
 import { toBacklogJson } from '../../../src/backlog/backlog-json.js';
 import type { BacklogEffect } from '../../../src/backlog/transitions.js';
-import { correlateSequentially, type Work } from '../../../src/correlation/sequential.js';
+import { correlateSequentially, type ConfigSwitch, type Work } from '../../../src/correlation/sequential.js';
 import type { TimedEvent } from '../../../src/correlation/items.js';
 import type { Directive } from '../../../src/directive/directive.js';
 import type { RuleSpec } from '../../../src/directive/rule-spec.js';
@@ -19,6 +19,8 @@ import { simulate, type Feed } from './simulation.js';
 
 const ADDRESSES = ['10.0.0.1', '10.0.0.2', '192.168.1.1', '8.8.8.8'];
 const assets = buildNetworkAssets([anAsset('home', '10.0.0.0/8', 4), anAsset('host-a', '10.0.0.1/32', 5), anAsset('lab', '192.168.1.0/24', 2)]);
+/** What a reload may bring instead: other values, another HOME_NET, a host asset gone. */
+const otherAssets = buildNetworkAssets([anAsset('home', '192.168.0.0/16', 3), anAsset('dmz', '8.8.8.0/24', 5), anAsset('lab', '10.0.0.0/8', 1)]);
 
 // Pools small enough that events meet the rules often: backlogs are made, fed, completed and expired.
 const sids = fc.subarray([1, 2, 3], { minLength: 1 });
@@ -63,18 +65,25 @@ const stepArb: fc.Arbitrary<StepSpec> = fc.oneof(
 
 type StepSpec =
   | { kind: 'event'; id: number; sid: number; src: string; dst: string; port: number; dt: number; badTime: boolean }
-  | { kind: 'tick'; dt: number };
+  | { kind: 'tick'; dt: number }
+  | { kind: 'change'; version: number };
+
+/** The steps above, with now and then a hot reload (one of the drawn versions of the directive and assets). */
+const stepOrChangeArb: fc.Arbitrary<StepSpec> = fc.oneof(
+  { weight: 12, arbitrary: stepArb },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('change' as const), version: fc.nat() }) },
+);
 
 interface Scenario {
-  readonly work: Work[];
+  readonly work: Array<Work | ConfigSwitch>;
   readonly feeds: Feed[];
 }
 
 /** Events get replay's clock (the latest event time seen); batches are cut at the drawn sizes. */
-function scenario(steps: ReadonlyArray<StepSpec>, cuts: readonly number[]): Scenario {
+function scenario(steps: ReadonlyArray<StepSpec>, cuts: readonly number[], versions: readonly ConfigSwitch[] = []): Scenario {
   let time = 0;
   let clockMs = 0;
-  const work: Work[] = [];
+  const work: Array<Work | ConfigSwitch> = [];
   const feeds: Feed[] = [];
   let batch: TimedEvent[] = [];
   let cut = 0;
@@ -86,6 +95,14 @@ function scenario(steps: ReadonlyArray<StepSpec>, cuts: readonly number[]): Scen
     batch = [];
   };
   for (const s of steps) {
+    if (s.kind === 'change') {
+      const change = versions[s.version % Math.max(1, versions.length)];
+      if (change === undefined) continue;
+      endBatch();
+      feeds.push({ change });
+      work.push(change);
+      continue;
+    }
     if (s.kind === 'tick') {
       endBatch();
       clockMs += s.dt * 1000;
@@ -122,7 +139,7 @@ function scenario(steps: ReadonlyArray<StepSpec>, cuts: readonly number[]): Scen
 
 const lines = (effects: readonly BacklogEffect[] | undefined) => (effects ?? []).map((e) => JSON.stringify(e));
 
-function assertSameRun(directive: Directive, sc: Scenario, choices: readonly number[], lifetimeSec: number): { waits: number; batched: number; created: number } {
+function assertSameRun(directive: Directive, sc: Scenario, choices: readonly number[], lifetimeSec: number): { waits: number; batched: number; created: number; changes: number } {
   const ctx = aContext(assets, { minLifetimeSec: lifetimeSec });
   const expected = correlateSequentially(directive, sc.work, ctx, sequentialIds('b'));
   const actual = simulate(directive, sc.feeds, aContext(assets, { minLifetimeSec: lifetimeSec }), sequentialIds('b'), choices);
@@ -133,7 +150,7 @@ function assertSameRun(directive: Directive, sc: Scenario, choices: readonly num
   assert.deepEqual(json(actual.live), json(expected.live), 'live backlogs at the end');
   assert.equal(actual.stats.inFlightItems, 0);
   assert.equal(actual.stats.activeBacklogs, expected.live.length);
-  return { waits: actual.stats.waits, batched: actual.multiItemMessages, created: actual.created.length };
+  return { waits: actual.stats.waits, batched: actual.multiItemMessages, created: actual.created.length, changes: actual.changes };
 }
 
 describe('directive runtime determinism (D6)', () => {
@@ -164,6 +181,33 @@ describe('directive runtime determinism (D6)', () => {
     if (process.env.FC_VERBOSE) console.log({ runs, waits, batched, created });
     assert.ok(waits > 0, `no decision waited for a backlog's answer in ${runs} runs`);
     assert.ok(batched > 0, `no backlog message held several items in ${runs} runs`);
+  });
+
+  it('gives the effects of the sequential fold across hot reloads: new directive versions and assets from the change on, live backlogs keep their rules (property)', () => {
+    let changes = 0;
+    let waitsBeforeChange = 0;
+    fc.assert(
+      fc.property(
+        directiveArb,
+        fc.array(directiveArb, { minLength: 1, maxLength: 3 }),
+        fc.array(stepOrChangeArb, { minLength: 5, maxLength: 60 }),
+        fc.array(fc.integer({ min: 1, max: 8 }), { minLength: 1, maxLength: 6 }),
+        fc.array(fc.nat(), { maxLength: 200 }),
+        fc.constantFrom(0, 5, 1_000_000),
+        (directive, versions, steps, cuts, choices, lifetime) => {
+          const switches = versions.flatMap((v, i) => [
+            { directive: v, ctx: aContext(i % 2 === 0 ? otherAssets : assets, { minLifetimeSec: lifetime }) },
+            { directive, ctx: aContext(otherAssets, { minLifetimeSec: lifetime }) },
+          ]);
+          const r = assertSameRun(directive, scenario(steps, cuts, switches), choices, lifetime);
+          changes += r.changes;
+          if (r.changes > 0) waitsBeforeChange += r.waits;
+        },
+      ),
+      { numRuns: Number(process.env.FC_RUNS ?? 500), ...(process.env.FC_SEED ? { seed: Number(process.env.FC_SEED), path: process.env.FC_PATH } : {}) },
+    );
+    assert.ok(changes > 0, 'no change took effect');
+    assert.ok(waitsBeforeChange > 0, 'no run with a change had a decision wait for an answer');
   });
 
   it('gives the same effects when every answer comes at once and when each comes alone', () => {

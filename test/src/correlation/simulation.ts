@@ -10,9 +10,10 @@ import type { BacklogEffect } from '../../../src/backlog/transitions.js';
 import { DirectiveRuntime, type DirectiveStats } from '../../../src/correlation/directive-runtime.js';
 import type { BacklogAck, BacklogItem, TimedEvent } from '../../../src/correlation/items.js';
 import type { Directive } from '../../../src/directive/directive.js';
+import type { ConfigSwitch } from '../../../src/correlation/sequential.js';
 
-/** A batch of events given to the runtime at once, or a clock tick (ms). */
-export type Feed = { readonly batch: readonly TimedEvent[] } | { readonly tick: number };
+/** A batch of events given to the runtime at once, a clock tick (ms), or a configuration change (hot reload). */
+export type Feed = { readonly batch: readonly TimedEvent[] } | { readonly tick: number } | { readonly change: ConfigSwitch };
 
 interface SimBacklog {
   readonly id: number;
@@ -32,6 +33,8 @@ export interface SimulationRun {
   readonly settled: boolean;
   /** Backlog messages that held more than one item (the batching paths ran). */
   readonly multiItemMessages: number;
+  /** Configuration changes that took effect. */
+  readonly changes: number;
 }
 
 export function simulate(
@@ -52,7 +55,10 @@ export function simulate(
     if (known === undefined) effects.set(id, [...list]);
     else known.push(...list);
   };
-  const stats: DirectiveStats = { backlogsCreated: 0, activeBacklogs: 0, handled: 0, latencyMsSum: 0, inFlightItems: 0, waits: 0 };
+  const stats: DirectiveStats = { backlogsCreated: 0, activeBacklogs: 0, handled: 0, latencyMsSum: 0, inFlightItems: 0, waits: 0, backlogsExpired: 0, backlogsCompleted: 0 };
+  // The context the backlogs step with: the runtime says when a change takes effect (nothing may be in flight then).
+  let stepCtx = ctx;
+  let changes = 0;
   const runtime = new DirectiveRuntime<SimBacklog>(
     directive,
     ctx,
@@ -81,6 +87,12 @@ export function simulate(
       onLate: () => undefined,
       enriches: false,
       onCreated: (state) => created.push(state.id),
+      reconfigured: (_directive, next) => {
+        const busy = backlogs.filter((b) => b.mailbox.length > 0).length;
+        if (busy > 0 || answers.length > 0) throw new Error(`a change took effect with ${busy} busy backlogs and ${answers.length} answers not delivered`);
+        stepCtx = next;
+        changes++;
+      },
     },
     stats,
   );
@@ -89,7 +101,7 @@ export function simulate(
     const items = b.mailbox.shift();
     if (items === undefined) return;
     if (items.length > 1) multiItemMessages++;
-    const r = stepBatch(b.state, items, ctx);
+    const r = stepBatch(b.state, items, stepCtx);
     b.state = r.state;
     record(b.state.id, r.effects);
     answers.push({ backlogId: b.state.id, consumed: r.consumed, state: r.state });
@@ -100,6 +112,7 @@ export function simulate(
   const feed = () => {
     const f = feeds[next++] as Feed;
     if ('batch' in f) runtime.events(f.batch);
+    else if ('change' in f) runtime.reconfigure(f.change.directive, f.change.ctx);
     else runtime.tick(f.tick);
   };
   // A choice picks an action among those possible, favouring new work (so that items pile up in flight), and
@@ -126,5 +139,5 @@ export function simulate(
   runtime.barrier(() => {
     settled = true;
   });
-  return { created, effects, live: runtime.snapshot(), stats, settled, multiItemMessages };
+  return { created, effects, live: runtime.snapshot(), stats, settled, multiItemMessages, changes };
 }

@@ -4,7 +4,8 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createEnricher, type EnricherOptions, type EnrichmentInput } from '../../../src/enrichment/enricher.js';
+import { createEnricher, type EnricherOptions, type EnrichmentInput, type LookupObservation } from '../../../src/enrichment/enricher.js';
+import { switchableEnricher } from '../../../src/enrichment/switchable-enricher.js';
 import type { EnrichmentSource } from '../../../src/enrichment/sources.js';
 import type { RuleSpec } from '../../../src/directive/rule-spec.js';
 import { aRule } from '../helpers.js';
@@ -374,6 +375,45 @@ describe('createEnricher', () => {
       assert.deepEqual(r.vulns, [{ provider: 'Nesd', term: '192.168.0.1:80', result: 'Medium - Bond (CVE-2007-007)' }]);
       assert.equal(r.errors.length, 1);
       assert.match(r.errors[0] ?? '', /"broken".*\b503\b/);
+    });
+  });
+
+  describe('observations (metrics) and replacement (hot reload)', () => {
+    it('tells every answer: requests with their result and latency, cache and shared answers as cached', async () => {
+      const wiseServer = await start(wiseHandler);
+      const failing = await start((_req, res) => {
+        res.writeHead(500);
+        res.end();
+      });
+      const seen: LookupObservation[] = [];
+      let clock = 1_000;
+      const enricher = createEnricher(options({
+        intelSources: [wise(wiseServer)],
+        vulnSources: [nesd(failing, 'broken')],
+        now: () => (clock += 250),
+        observe: (o) => seen.push(o),
+      }));
+      const target = input({ srcIps: ['1.0.0.2'], ruleOverrides: [{ from: '192.168.0.1', port_from: '80' }] });
+      await enricher.lookup(target);
+      await enricher.lookup(target);
+      const requests = seen.filter((o) => o.result !== 'cached').map((o) => `${o.kind} ${o.source} ${o.result}`).sort();
+      assert.deepEqual(requests, ['intel Wise ok', 'vuln broken error', 'vuln broken error']);
+      assert.ok(seen.filter((o) => o.result !== 'cached').every((o) => o.seconds > 0));
+      assert.deepEqual(seen.filter((o) => o.result === 'cached').map((o) => `${o.kind} ${o.source} ${o.seconds}`), ['intel Wise 0']);
+    });
+
+    it('a lookup after a replacement uses the new sources; counters add up over both', async () => {
+      const first = await start(wiseHandler);
+      const second = await start(wiseHandler);
+      const enricher = switchableEnricher(createEnricher(options({ intelSources: [wise(first)] })));
+      await enricher.lookup(input({ srcIps: ['1.0.0.2'] }));
+      enricher.replace(createEnricher(options({ intelSources: [wise(second, 'Wise2')] })));
+      const r = await enricher.lookup(input({ srcIps: ['1.0.0.2'] }));
+      assert.deepEqual([first.requests.length, second.requests.length], [1, 1]);
+      assert.equal(r.intel.length, 1);
+      assert.equal(enricher.stats.lookups, 2);
+      enricher.replace(createEnricher(options({})));
+      assert.equal(enricher.enabled, false);
     });
   });
 });
