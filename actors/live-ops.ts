@@ -26,6 +26,8 @@ export interface Running {
   /** `--max_queue` as applied. */
   readonly maxQueue: number;
   readonly clock: Clock;
+  /** How a reload's swap runs (JetStream mode: after a checkpoint, intake paused; see reload.ts). */
+  readonly aroundSwap?: <T>(swap: () => Promise<T>) => Promise<T>;
 }
 
 export interface LiveOps {
@@ -67,7 +69,7 @@ export async function startLiveOps(c: ServeConfig, log: Logger): Promise<LiveOps
   return {
     observeLookup: metrics?.observeLookup,
     attach: (r) => {
-      const reloader = createReloader({ source: c, engine: r.engine, log, clock: r.clock });
+      const reloader = createReloader({ source: c, engine: r.engine, log, clock: r.clock, ...(r.aroundSwap !== undefined ? { aroundSwap: r.aroundSwap } : {}) });
       uninstall = installReloadTriggers({ reloader, nc: r.nc, log, ...(c.watch ? { watchDir: c.configDir } : {}) });
       running = { ...r, reloader };
       metrics?.attach({ engine: r.engine, ingress: r.ingress, maxQueue: r.maxQueue, nats: r.nats, reloads: reloader.stats });

@@ -69,7 +69,17 @@ function describeChanges(diff: ConfigDiff, dropped: number): NonNullable<ReloadR
   };
 }
 
-export function createReloader(o: { readonly source: Source; readonly engine: Engine; readonly log: Logger; readonly clock: Clock }): Reloader {
+export function createReloader(o: {
+  readonly source: Source;
+  readonly engine: Engine;
+  readonly log: Logger;
+  readonly clock: Clock;
+  /**
+   * Runs the swap (JetStream mode: with intake paused and a checkpoint first, so that every event before the swap is
+   * in a checkpoint made under the old configuration, and a crash after it correlates again only events after it).
+   */
+  readonly aroundSwap?: <T>(swap: () => Promise<T>) => Promise<T>;
+}): Reloader {
   const stats = { ok: 0, failed: 0, lastOkSec: Math.floor(o.clock.now() / 1000) };
   let tail: Promise<unknown> = Promise.resolve();
   let closed = false;
@@ -87,7 +97,8 @@ export function createReloader(o: { readonly source: Source; readonly engine: En
       return { ok: false, trigger, errors: read.error.errors, directives: o.engine.directives.length, seconds: seconds() };
     }
     logConfigWarnings(read.value, o.log);
-    const swapped = await o.engine.reload(read.value);
+    const swap = () => o.engine.reload(read.value);
+    const swapped = await (o.aroundSwap !== undefined ? o.aroundSwap(swap) : swap());
     stats.ok++;
     stats.lastOkSec = Math.floor(o.clock.now() / 1000);
     const changes = describeChanges(swapped.diff, swapped.droppedBacklogs);

@@ -437,7 +437,19 @@ async function serveConnected(
       if (err === null) m.respond(new TextEncoder().encode(JSON.stringify(statsOf(engine, ingress, natsStats, js, checkpoints))));
     },
   });
-  ops.attach({ engine, ingress, nc: conn, nats: natsStats, maxQueue, clock });
+  const checkpointFirst =
+    js === undefined || checkpoints === undefined
+      ? undefined
+      : async <T>(swap: () => Promise<T>): Promise<T> => {
+          // The checkpoint keeps intake paused; the swap comes before any event after it.
+          if (!(await checkpoints.checkpoint('interval', false))) log.warn('no checkpoint before the reload: a crash before the next one correlates the events since the last one again under the new configuration');
+          try {
+            return await swap();
+          } finally {
+            js.resume();
+          }
+        };
+  ops.attach({ engine, ingress, nc: conn, nats: natsStats, maxQueue, clock, ...(checkpointFirst !== undefined ? { aroundSwap: checkpointFirst } : {}) });
   await conn.flush();
   // Core NATS: the running backend holds the restored backlogs now, and saves them again on stop (D9).
   if (js === undefined && restored !== undefined) await retireRestored(c.logsDir, restored, log);
