@@ -343,30 +343,41 @@ export class DirectiveRuntime<P> {
     const e = timed.event;
     // D3: an id some backlog holds may be counted in any of them, so all are looked at; otherwise only the
     // backlogs the event's addresses can reach, and none of them needs to look for the id.
-    const round = new Round(timed, ++this.seq, this.ids.has(e.event_id));
-    if (round.maybeCounted) {
-      for (const entry of this.entries.values()) this.consider(entry, round);
+    const maybeCounted = this.ids.has(e.event_id);
+    const bySource = maybeCounted || e.srcAddr === undefined ? undefined : this.index.bySource(ipKey(e.srcAddr));
+    const byDestination = maybeCounted || e.dstAddr === undefined ? undefined : this.index.byDestination(ipKey(e.dstAddr));
+    const seq = ++this.seq;
+    let outcome: Decision['outcome'];
+    let sent = 0;
+    if (!maybeCounted && this.index.unkeyed.length === 0 && bySource === undefined && byDestination === undefined) {
+      // No backlog the event can touch (most events of a directive with many host pairs): nothing to gather.
+      outcome = this.decide(timed, seq, false, undefined);
     } else {
-      this.considerAll(this.index.unkeyed, round);
-      if (e.srcAddr !== undefined) this.considerAll(this.index.bySource(ipKey(e.srcAddr)), round);
-      if (e.dstAddr !== undefined) this.considerAll(this.index.byDestination(ipKey(e.dstAddr)), round);
+      const round = new Round(timed, seq, maybeCounted);
+      if (maybeCounted) {
+        for (const entry of this.entries.values()) this.consider(entry, round);
+      } else {
+        this.considerAll(this.index.unkeyed, round);
+        this.considerAll(bySource, round);
+        this.considerAll(byDestination, round);
+      }
+      outcome = this.decide(timed, seq, round.consumed, round.undecided);
+      sent = round.sent;
     }
-    const outcome = this.decide(round);
     if (this.host.onDecision !== undefined) {
-      this.host.onDecision({ directiveId: this.directive.id, eventId: e.event_id, outcome, sentTo: round.sent, byId: round.maybeCounted });
+      this.host.onDecision({ directiveId: this.directive.id, eventId: e.event_id, outcome, sentTo: sent, byId: maybeCounted });
     }
   }
 
-  private decide(round: Round): Decision['outcome'] {
-    const timed = round.timed;
-    if (round.consumed) return 'consumed';
+  private decide(timed: TimedEvent, seq: number, consumed: boolean, undecided: Set<string> | undefined): Decision['outcome'] {
+    if (consumed) return 'consumed';
     if (this.first === undefined || !firstStageMatches(this.first, timed.event, this.ctx.assets)) return 'ignored';
-    if (round.undecided === undefined) {
+    if (undecided === undefined) {
       this.create(timed);
       return 'created';
     }
     this.stats.waits++;
-    this.waiting = { seq: round.seq, timed, remaining: round.undecided };
+    this.waiting = { seq, timed, remaining: undecided };
     return 'waiting';
   }
 
