@@ -11,6 +11,7 @@
 import * as t from 'io-ts';
 import { isLeft } from 'fp-ts/lib/Either.js';
 import { formatIp, parseIp, type IpAddress } from '../net/ip.js';
+import { fail, ok, type Result } from '../shared/result.js';
 import { parseRfc3339Seconds } from '../shared/time.js';
 
 const Int = t.refinement(t.number, Number.isSafeInteger, 'Int');
@@ -80,15 +81,19 @@ export type EventRejection =
   | 'invalid-src-ip'
   | 'invalid-dst-ip';
 
-export type DecodedEvent =
-  | { readonly ok: true; readonly event: NormalizedEvent }
-  | { readonly ok: false; readonly reason: EventRejection; readonly detail: string };
+/** Why an event was refused: a reason (a counter key) and a detail for the log. */
+export interface EventRejected {
+  readonly reason: EventRejection;
+  readonly detail: string;
+}
+
+export type DecodedEvent = Result<NormalizedEvent, EventRejected>;
 
 const str = (v: string | null | undefined): string => v ?? '';
 const num = (v: number | null | undefined): number => v ?? 0;
 
 function reject(reason: EventRejection, detail: string): DecodedEvent {
-  return { ok: false, reason, detail };
+  return fail({ reason, detail });
 }
 
 /** Decodes an already-parsed JSON value. */
@@ -117,7 +122,7 @@ export function decodeEventValue(value: unknown): DecodedEvent {
   if (!hasPlugin && !hasTaxonomy) return reject('no-plugin-or-taxonomy', 'needs plugin_id and plugin_sid, or product and category');
   if (e.srcAddr === undefined) return reject('invalid-src-ip', `src_ip ${preview(e.src_ip)} is not an IP address`);
   if (e.dstAddr === undefined) return reject('invalid-dst-ip', `dst_ip ${preview(e.dst_ip)} is not an IP address`);
-  return { ok: true, event: e };
+  return ok(e);
 }
 
 /** A bounded, escaped copy of an untrusted value for a log line. */

@@ -42,7 +42,7 @@ export class EventFeed {
     if (taken.kind === 'whitelisted') {
       // The intake drops whitelisted events without keeping them; decoded again (rare) to name them.
       const decoded = decodeEventJson(this.text.decode(bytes));
-      return { kind: 'whitelisted', line, event: decoded.ok ? decoded.event : undefined };
+      return { kind: 'whitelisted', line, event: decoded.ok ? decoded.value : undefined };
     }
     this.clockMs = taken.now;
     return { kind: 'event', line, timed: taken };

@@ -80,8 +80,8 @@ export function createIntake(o: IntakeOptions): Intake {
       return refuse('not-utf8', 'not valid UTF-8');
     }
     const decoded = decodeEventJson(text);
-    if (!decoded.ok) return refuse(decoded.reason, decoded.detail);
-    const event = decoded.event;
+    if (!decoded.ok) return refuse(decoded.error.reason, decoded.error.detail);
+    const event = decoded.value;
     if (o.assets.isWhitelisted(event.srcAddr)) {
       tally.whitelisted++;
       return WHITELISTED;

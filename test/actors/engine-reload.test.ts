@@ -53,8 +53,8 @@ async function run(initial: LoadedConfig, steps: ReadonlyArray<readonly string[]
       for (const line of step as readonly string[]) {
         const d = decodeEventJson(line);
         assert.ok(d.ok);
-        clock = Math.max(clock, d.event.time * 1000);
-        timed.push({ event: d.event, now: clock });
+        clock = Math.max(clock, d.value.time * 1000);
+        timed.push({ event: d.value, now: clock });
         if (timed.length >= batch) {
           engine.ingest(timed);
           timed = [];

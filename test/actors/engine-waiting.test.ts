@@ -27,7 +27,7 @@ describe('engine: events waiting for correlation', () => {
     const batch: TimedEvent[] = [];
     for (const line of lines) {
       const d = decodeEventJson(line);
-      if (d.ok) batch.push({ event: d.event, now: Number.isNaN(d.event.time) ? 0 : d.event.time * 1000 });
+      if (d.ok) batch.push({ event: d.value, now: Number.isNaN(d.value.time) ? 0 : d.value.time * 1000 });
     }
     const logs = await mkdtemp(path.join(tmpdir(), 'dsiem-waiting-'));
     const engine = startEngine({

@@ -270,7 +270,7 @@ async function benchMemory(dir: string): Promise<Result> {
     for (let i = 0; i < lines.length; i += 1000) {
       const batch = lines.slice(i, i + 1000).flatMap((l) => {
         const d = decodeEventJson(l);
-        return d.ok ? [{ event: d.event, now: Date.now() }] : [];
+        return d.ok ? [{ event: d.value, now: Date.now() }] : [];
       });
       engine.ingest(batch);
       await engine.barrier();

@@ -36,8 +36,8 @@ export function anEvent(overrides: Readonly<Record<string, unknown>> = {}): Norm
   const wire: Record<string, unknown> = { ...BASE_EVENT, ...overrides };
   for (const [k, v] of Object.entries(wire)) if (v === undefined) delete wire[k];
   const decoded = decodeEventValue(wire);
-  if (!decoded.ok) throw new Error(`test event refused: ${decoded.reason} (${decoded.detail})`);
-  return decoded.event;
+  if (!decoded.ok) throw new Error(`test event refused: ${decoded.error.reason} (${decoded.error.detail})`);
+  return decoded.value;
 }
 
 export function ip(text: string): IpAddress {

@@ -10,14 +10,14 @@ function withFields(overrides: Record<string, unknown>): Record<string, unknown>
 }
 
 function reasonOf(r: DecodedEvent): EventRejection | 'accepted' {
-  return r.ok ? 'accepted' : r.reason;
+  return r.ok ? 'accepted' : r.error.reason;
 }
 
 describe('decodeEventValue: the validity rule (go-dsiem.md "Event format")', () => {
   it('accepts a complete plugin event and keeps its fields', () => {
     const r = decodeEventValue(withFields({ custom_label1: 'user', custom_data1: 'alice', rcvd_time: 1741942800123 }));
     assert.ok(r.ok);
-    const e = r.event;
+    const e = r.value;
     assert.equal(e.event_id, 'ev-1');
     assert.equal(e.sensor, 'sensor-1');
     assert.equal(e.plugin_id, 1001);
@@ -37,13 +37,13 @@ describe('decodeEventValue: the validity rule (go-dsiem.md "Event format")', () 
   it('gives absent optional fields their zero values', () => {
     const r = decodeEventValue(withFields({ title: undefined, src_port: undefined, dst_port: undefined, protocol: undefined }));
     assert.ok(r.ok);
-    assert.equal(r.event.title, '');
-    assert.equal(r.event.src_port, 0);
-    assert.equal(r.event.dst_port, 0);
-    assert.equal(r.event.protocol, '');
-    assert.equal(r.event.product, '');
-    assert.equal(r.event.custom_data3, '');
-    assert.equal(r.event.rcvd_time, 0);
+    assert.equal(r.value.title, '');
+    assert.equal(r.value.src_port, 0);
+    assert.equal(r.value.dst_port, 0);
+    assert.equal(r.value.protocol, '');
+    assert.equal(r.value.product, '');
+    assert.equal(r.value.custom_data3, '');
+    assert.equal(r.value.rcvd_time, 0);
   });
 
   const required: Array<[string, EventRejection]> = [
@@ -90,16 +90,16 @@ describe('decodeEventValue: the validity rule (go-dsiem.md "Event format")', () 
   it('treats null optional fields as missing', () => {
     const r = decodeEventValue(withFields({ title: null, src_port: null, custom_data1: null, rcvd_time: null, conn_id: null }));
     assert.ok(r.ok);
-    assert.equal(r.event.title, '');
-    assert.equal(r.event.src_port, 0);
-    assert.equal(r.event.custom_data1, '');
-    assert.equal(r.event.rcvd_time, 0);
+    assert.equal(r.value.title, '');
+    assert.equal(r.value.src_port, 0);
+    assert.equal(r.value.custom_data1, '');
+    assert.equal(r.value.rcvd_time, 0);
   });
 
   it('ignores unknown fields', () => {
     const r = decodeEventValue(withFields({ extra: { nested: true }, another: [1, 2] }));
     assert.ok(r.ok);
-    assert.equal(r.event.event_id, 'ev-1');
+    assert.equal(r.value.event_id, 'ev-1');
   });
 });
 
@@ -121,14 +121,14 @@ describe('decodeEventValue: wrong field types', () => {
     it(`refuses ${name} and names the field "${field}"`, () => {
       const r = decodeEventValue(withFields({ [field]: value }));
       assert.equal(reasonOf(r), 'wrong-field-type');
-      assert.match(r.ok ? '' : r.detail, new RegExp(`"${field}"`));
+      assert.match(r.ok ? '' : r.error.detail, new RegExp(`"${field}"`));
     });
   }
 
   it('accepts the port bounds 0 and 65535', () => {
     const r = decodeEventValue(withFields({ src_port: 0, dst_port: 65535 }));
     assert.ok(r.ok);
-    assert.equal(r.event.dst_port, 65535);
+    assert.equal(r.value.dst_port, 65535);
   });
 
   const notObjects: Array<[string, unknown]> = [
@@ -152,9 +152,9 @@ describe('decodeEventJson', () => {
         '"protocol":"ICMP","rcvd_time":1672531200123456789}',
     );
     assert.ok(r.ok);
-    assert.equal(r.event.plugin_sid, 2100384);
-    assert.equal(r.event.time, 1672531200);
-    assert.equal(r.event.protocol, 'ICMP');
+    assert.equal(r.value.plugin_sid, 2100384);
+    assert.equal(r.value.time, 1672531200);
+    assert.equal(r.value.protocol, 'ICMP');
   });
 
   it('refuses text that is not JSON', () => {
@@ -193,8 +193,8 @@ describe('decodeEventValue: timestamps', () => {
     it(`reads ${text} as Unix second ${seconds}`, () => {
       const r = decodeEventValue(withFields({ timestamp: text }));
       assert.ok(r.ok);
-      assert.equal(r.event.time, seconds);
-      assert.equal(r.event.timestamp, text);
+      assert.equal(r.value.time, seconds);
+      assert.equal(r.value.timestamp, text);
     });
   }
 
@@ -217,14 +217,14 @@ describe('decodeEventValue: timestamps', () => {
     it(`accepts an event with the non-RFC 3339 timestamp ${JSON.stringify(text)}, with time NaN`, () => {
       const r = decodeEventValue(withFields({ timestamp: text }));
       assert.ok(r.ok);
-      assert.ok(Number.isNaN(r.event.time), `time was ${r.event.time}`);
+      assert.ok(Number.isNaN(r.value.time), `time was ${r.value.time}`);
     });
   }
 
   it('reads years before 100 as themselves (0050-01-01T00:00:00Z)', () => {
     const r = decodeEventValue(withFields({ timestamp: '0050-01-01T00:00:00Z' }));
     assert.ok(r.ok);
-    assert.equal(r.event.time, -60589296000);
+    assert.equal(r.value.time, -60589296000);
   });
 });
 
@@ -232,9 +232,9 @@ describe('decodeEventValue: addresses', () => {
   it('parses IPv6 source and destination addresses', () => {
     const r = decodeEventValue(withFields({ src_ip: '2002:c0a8:1::1', dst_ip: 'fe80::1' }));
     assert.ok(r.ok);
-    assert.deepEqual(r.event.srcAddr, { family: 6, v6: 0x2002_c0a8_0001_0000_0000_0000_0000_0001n });
-    assert.deepEqual(r.event.dstAddr, { family: 6, v6: 0xfe80_0000_0000_0000_0000_0000_0000_0001n });
-    assert.equal(r.event.src_ip, '2002:c0a8:1::1');
+    assert.deepEqual(r.value.srcAddr, { family: 6, v6: 0x2002_c0a8_0001_0000_0000_0000_0000_0001n });
+    assert.deepEqual(r.value.dstAddr, { family: 6, v6: 0xfe80_0000_0000_0000_0000_0000_0000_0001n });
+    assert.equal(r.value.src_ip, '2002:c0a8:1::1');
   });
 
   it('refuses src_ip and dst_ip that are not IP addresses, each with its own reason', () => {
@@ -242,7 +242,7 @@ describe('decodeEventValue: addresses', () => {
     for (const text of bad) {
       const src = decodeEventValue(withFields({ src_ip: text }));
       assert.equal(reasonOf(src), 'invalid-src-ip', `src_ip ${JSON.stringify(text)}`);
-      assert.equal(src.ok ? '' : src.detail, `src_ip ${JSON.stringify(text)} is not an IP address`);
+      assert.equal(src.ok ? '' : src.error.detail, `src_ip ${JSON.stringify(text)} is not an IP address`);
       assert.equal(reasonOf(decodeEventValue(withFields({ dst_ip: text }))), 'invalid-dst-ip', `dst_ip ${JSON.stringify(text)}`);
     }
   });
@@ -251,17 +251,17 @@ describe('decodeEventValue: addresses', () => {
     for (const [src, dst] of [['::ffff:192.168.0.2', '::FFFF:10.0.0.1'], ['::ffff:c0a8:2', '0:0:0:0:0:ffff:a00:1']] as const) {
       const r = decodeEventValue(withFields({ src_ip: src, dst_ip: dst }));
       assert.ok(r.ok);
-      assert.equal(r.event.src_ip, '192.168.0.2');
-      assert.equal(r.event.dst_ip, '10.0.0.1');
-      assert.deepEqual(r.event.srcAddr, { family: 4, v4: 0xc0a80002 });
-      assert.deepEqual(r.event.dstAddr, { family: 4, v4: 0x0a000001 });
+      assert.equal(r.value.src_ip, '192.168.0.2');
+      assert.equal(r.value.dst_ip, '10.0.0.1');
+      assert.deepEqual(r.value.srcAddr, { family: 4, v4: 0xc0a80002 });
+      assert.deepEqual(r.value.dstAddr, { family: 4, v4: 0x0a000001 });
     }
   });
 
   it('keeps other IPv6 texts as sent (an IPv4-compatible ::1.2.3.4 is IPv6)', () => {
     const r = decodeEventValue(withFields({ src_ip: '2002:C0A8::1', dst_ip: '::1.2.3.4' }));
     assert.ok(r.ok);
-    assert.equal(r.event.src_ip, '2002:C0A8::1');
-    assert.equal(r.event.dstAddr?.family, 6);
+    assert.equal(r.value.src_ip, '2002:C0A8::1');
+    assert.equal(r.value.dstAddr?.family, 6);
   });
 });

@@ -22,8 +22,8 @@ const REASONS: readonly EventRejection[] = [
 ];
 
 const assertDecoded = (r: ReturnType<typeof decodeEventValue>) => {
-  if (!r.ok) assert.ok(REASONS.includes(r.reason), `unknown reason ${r.reason}`);
-  else assert.equal(typeof r.event.event_id, 'string');
+  if (!r.ok) assert.ok(REASONS.includes(r.error.reason), `unknown reason ${r.error.reason}`);
+  else assert.equal(typeof r.value.event_id, 'string');
 };
 
 /** A field value of any JSON type, biased towards the types events use. */
@@ -65,7 +65,7 @@ describe('hostile events', () => {
     fc.assert(
       fc.property(fc.oneof(fc.integer({ min: 65536 }), fc.integer({ max: -1 }), fc.double({ min: 0.1, max: 1000, noInteger: true })), (port) => {
         const r = decodeEventValue({ event_id: 'e', timestamp: '2025-01-01T00:00:00Z', sensor: 's', src_ip: '1.2.3.4', dst_ip: '5.6.7.8', plugin_id: 1, plugin_sid: 1, src_port: port });
-        assert.equal(r.ok ? 'ok' : r.reason, 'wrong-field-type');
+        assert.equal(r.ok ? 'ok' : r.error.reason, 'wrong-field-type');
       }),
     );
   });
@@ -139,7 +139,7 @@ describe('hostile input on the matching path', () => {
         for (const [i, o] of objects.entries()) {
           const decoded = decodeEventValue({ sensor: 's', timestamp: '2025-01-01T00:00:00Z', event_id: `e${i}`, plugin_id: 1, plugin_sid: 1, src_ip: '1.2.3.4', dst_ip: '5.6.7.8', ...o });
           if (!decoded.ok) continue;
-          const e = decoded.event;
+          const e = decoded.value;
           for (const rule of d.rules) matchRule(compileRule(rule), e, assets);
           if (state === undefined) {
             if (startsBacklog(d, e, ctx)) state = startBacklog(d, e, ctx, 'b1', 0).state;
