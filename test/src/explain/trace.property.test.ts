@@ -122,7 +122,9 @@ describe('DirectiveTrace and ConfigTrace: the sequential fold of step, one item 
         assert.deepEqual(got.created, want.created);
         assert.deepEqual(got.effects, want.effects);
       }),
-      { numRuns: Number(process.env.FC_RUNS ?? 600) },
+      // A fixed seed by default: the check below, that every kind of answer was reached, must not depend on luck
+      // (about one seed in a hundred misses a kind in 600 runs). FC_SEED gives other ones.
+      { numRuns: Number(process.env.FC_RUNS ?? 600), seed: Number(process.env.FC_SEED ?? 20261201) },
     );
     for (const kind of ['counted', 'not-matched', 'expired', 'counted:earlier-stage', 'consumed:repeated-id', 'consumed:unusable-timestamp', 'consumed:no-new-sticky-value', 'consumed:out-of-order', 'outcome:new-backlog', 'outcome:ignored', 'outcome:counted', 'outcome:consumed']) {
       assert.ok(seen.has(kind), `no run explained a "${kind}" answer: the property did not reach it`);
