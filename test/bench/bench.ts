@@ -117,6 +117,13 @@ async function benchReplay(dir: string): Promise<Result> {
   }
 }
 
+/** User + system CPU seconds of a process so far (/proc/<pid>/stat, clock ticks of 1/100 s). */
+function cpuSeconds(pid: number | undefined): number {
+  if (pid === undefined) return NaN;
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
 function peakRssMb(pid: number | undefined): number {
   if (pid === undefined) return NaN;
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
@@ -202,6 +209,7 @@ async function benchNats(dir: string): Promise<Result> {
     }
     say(`  mean ingress batch: ${((last['accepted'] ?? 0) / Math.max(1, last['ingress_batches'] ?? 0)).toFixed(0)} events${port === 0 ? '' : `, /metrics scraped ${scrapes} times`}`);
     const rss = peakRssMb(serve.child.pid);
+    say(`  serve's CPU time: ${cpuSeconds(serve.child.pid).toFixed(2)} s`);
     await nc.close();
     return { mode: jetstream ? (prefill ? 'nats-jetstream-catch-up' : 'nats-jetstream') : 'nats', events: payloads.length, seconds, eps: payloads.length / seconds, rss_peak_mb: rss, backlogs: last['backlogs_created'] ?? 0, alarms: last['alarms'] ?? 0, directive_events: last['handled'] ?? 0 };
   } finally {
