@@ -231,7 +231,9 @@ export function startCheckpoints(o: {
     };
     try {
       const position = o.source.position();
-      const settled = await settleWithin(o.save.engine.barrier(), BARRIER_WAIT_MS);
+      // Lookups running are not waited for: a slow Wise/Nesd server must not hold intake paused. Their backlogs
+      // are saved without the result and looked up again if restored (wantsLookupAfterRestore).
+      const settled = await settleWithin(o.save.engine.barrier({ lookups: false }), BARRIER_WAIT_MS);
       if (settled !== 'done') {
         log.warn('checkpoint skipped: correlation did not settle in time', { waitedMs: BARRIER_WAIT_MS, reason });
         return false;

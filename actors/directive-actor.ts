@@ -115,7 +115,7 @@ export function spawnDirective(
           runtime.answers(acks.take());
           break;
         case 'barrier':
-          runtime.barrier(msg.reply);
+          runtime.barrier(msg.reply, msg.lookups);
           break;
         case 'snapshot':
           msg.reply(runtime.snapshot());

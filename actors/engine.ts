@@ -87,8 +87,11 @@ export interface Engine {
   readonly output: AlarmOutput;
   ingest(batch: readonly TimedEvent[]): void;
   tick(now: number): void;
-  /** Resolves when everything ingested so far has been fully processed. */
-  barrier(): Promise<void>;
+  /**
+   * Resolves when everything ingested so far has been fully processed, and the lookups running have been applied
+   * unless `lookups` is false (checkpoints and the intake gate do not wait for a slow Wise/Nesd server).
+   */
+  barrier(opts?: { readonly lookups?: boolean }): Promise<void>;
   /** Live backlogs per directive id (call after a barrier). */
   snapshot(): Promise<ReadonlyMap<number, readonly BacklogState[]>>;
   /** Writes every queued alarm line and makes the files durable (fsync); rejects when they cannot be written. */
@@ -209,7 +212,7 @@ export function startEngine(o: EngineOptions): Engine {
       dispatch(supervisor, { type: 'events', batch });
     },
     tick: (now) => dispatch(supervisor, { type: 'tick', now }),
-    barrier: () => new Promise((resolve) => dispatch(supervisor, { type: 'barrier', reply: resolve })),
+    barrier: (opts) => new Promise((resolve) => dispatch(supervisor, { type: 'barrier', reply: resolve, lookups: opts?.lookups ?? true })),
     snapshot: () => new Promise((resolve) => dispatch(supervisor, { type: 'snapshot', reply: resolve })),
     flush: () => ask('sync'),
     close: () => ask('close'),

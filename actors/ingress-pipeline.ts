@@ -102,9 +102,10 @@ export function startIngressPipeline(o: {
         }
       }
       if (batch.length > 0) o.engine.ingest(batch);
-      // The barrier follows the batch through every actor: it resolves once the batch is fully correlated.
+      // The barrier follows the batch through every actor: it resolves once the batch is fully correlated (lookups,
+      // which never delay correlation, are not waited for).
       const current = gate;
-      void o.engine.barrier().then(() => release(current));
+      void o.engine.barrier({ lookups: false }).then(() => release(current));
       return state + 1;
     },
     o.name,
@@ -114,7 +115,9 @@ export function startIngressPipeline(o: {
         try {
           const lost = msg?.payloads.length ?? 0;
           stats.failed += lost;
-          o.log.error('ingress handler failed; its batch is lost, intake goes on', { error: err instanceof Error ? err.message : String(err), lost });
+          // JetStream: the stream still holds them (by these sequences) for a replay; the checkpoints go past them.
+          const seqs = msg?.stamps !== undefined && msg.stamps.length > 0 ? { firstStreamSeq: msg.stamps[0]?.seq, lastStreamSeq: msg.stamps[msg.stamps.length - 1]?.seq } : {};
+          o.log.error('ingress handler failed; its batch is lost, intake goes on', { error: err instanceof Error ? err.message : String(err), lost, ...seqs });
           release(gate);
         } catch {
           // never throw from onCrash

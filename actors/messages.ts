@@ -15,7 +15,8 @@ export type { TimedEvent } from '../src/correlation/items.js';
 export type SupervisorMsg =
   | { readonly type: 'events'; readonly batch: readonly TimedEvent[] }
   | { readonly type: 'tick'; readonly now: number }
-  | { readonly type: 'barrier'; readonly reply: () => void }
+  /** `lookups`: also wait for the intel/vulnerability lookups running (see DirectiveRuntime.barrier). */
+  | { readonly type: 'barrier'; readonly reply: () => void; readonly lookups: boolean }
   | { readonly type: 'snapshot'; readonly reply: (backlogs: ReadonlyMap<number, readonly BacklogState[]>) => void }
   /** A hot reload, between two batches; `reply` gets the live backlogs dropped (renamed and removed directives). */
   | { readonly type: 'reload'; readonly reload: DirectivesReload; readonly reply: (droppedBacklogs: number) => void };
@@ -35,7 +36,7 @@ export type DirectiveMsg =
   | { readonly type: 'tick'; readonly now: number }
   /** Backlog answers are waiting in the directive's ack coalescer. */
   | { readonly type: 'acks' }
-  | { readonly type: 'barrier'; readonly reply: () => void }
+  | { readonly type: 'barrier'; readonly reply: () => void; readonly lookups: boolean }
   | { readonly type: 'snapshot'; readonly reply: (backlogs: readonly BacklogState[]) => void }
   /** A new version of the directive and context, for the events sent after this message. */
   | { readonly type: 'reconfigure'; readonly directive: Directive; readonly ctx: BacklogContext }

@@ -140,7 +140,7 @@ export function spawnSupervisor(
         case 'barrier': {
           const leaving = [...retiring];
           const answer = leaving.length === 0 ? msg.reply : () => void Promise.all(leaving).then(() => msg.reply());
-          gather<void>((reply) => ({ type: 'barrier', reply: () => reply() }), answer);
+          gather<void>((reply) => ({ type: 'barrier', reply: () => reply(), lookups: msg.lookups }), answer);
           break;
         }
         case 'snapshot': {

@@ -372,6 +372,14 @@ function onEnrichment(state: BacklogState, intel: readonly EnrichmentHit[], vuln
   return { state: withAlarm(next, ctx, effects), consumed: false, effects };
 }
 
+/**
+ * Should a restored backlog be looked up again? One with an alarm and no result yet: a lookup that was running
+ * when it was saved is not (checkpoints do not wait for slow Wise/Nesd servers), so it is made again.
+ */
+export function wantsLookupAfterRestore(state: BacklogState): boolean {
+  return state.ended === '' && state.risk >= 1 && state.intelHits.length === 0 && state.vulnerabilities.length === 0;
+}
+
 /** Should the addresses of this step's backlog be looked up? (an alarm was written, not for expiry) */
 export function wantsEnrichment(s: Step): boolean {
   return s.state.ended !== 'expired' && s.effects.some((e) => e.type === 'alarm');

@@ -22,7 +22,7 @@
 import { consumes, delivers, firstStageMatches, matchOf, predictOffer, previewOffer } from '../backlog/predictions.js';
 import { ipKey, routingKey } from '../backlog/routing-key.js';
 import { isExpired, type BacklogContext, type BacklogState } from '../backlog/state.js';
-import { startBacklog, UNKNOWN_MATCH, wantsEnrichment, type BacklogEffect, type KnownMatch } from '../backlog/transitions.js';
+import { startBacklog, UNKNOWN_MATCH, wantsEnrichment, wantsLookupAfterRestore, type BacklogEffect, type KnownMatch } from '../backlog/transitions.js';
 import type { Directive } from '../directive/directive.js';
 import type { CompiledRule } from '../rule/match-rule.js';
 import { isLate } from '../overload/overload.js';
@@ -156,7 +156,7 @@ export class DirectiveRuntime<P> {
   /** Latest clock of a tick or a handled event (ms): where a configuration change checks expiry. */
   private latest = -Infinity;
   private seq = 0;
-  private barriers: Array<() => void> = [];
+  private barriers: Array<{ readonly reply: () => void; readonly lookups: boolean }> = [];
   /** The first stage's rule, compiled: asked of every event that no backlog consumed. */
   private first: CompiledRule | undefined;
   readonly counters: DirectiveCounters = { events: 0, alarms: 0 };
@@ -194,12 +194,12 @@ export class DirectiveRuntime<P> {
     this.drain();
   }
 
-  /** Adopts saved backlogs (before any event); refuses ids already taken. */
+  /** Adopts saved backlogs (before any event); refuses ids already taken. Those with an alarm and no lookup result are looked up. */
   restore(states: readonly BacklogState[]): Refused[] {
     const refused: Refused[] = [];
     for (const state of states) {
       if (this.entries.has(state.id)) refused.push({ id: state.id, reason: 'a backlog with this id was already restored' });
-      else this.adopt(state, false);
+      else this.adopt(state, wantsLookupAfterRestore(state));
     }
     return refused;
   }
@@ -222,9 +222,12 @@ export class DirectiveRuntime<P> {
     this.drain();
   }
 
-  /** `reply` is called once everything given so far is fully processed (every backlog answered). */
-  barrier(reply: () => void): void {
-    this.barriers.push(reply);
+  /**
+   * `reply` is called once everything given so far is fully processed (every backlog answered) and, with
+   * `lookups`, every intel/vulnerability lookup running has been applied (a slow Wise/Nesd server delays that one).
+   */
+  barrier(reply: () => void, lookups = true): void {
+    this.barriers.push({ reply, lookups });
     this.drain();
   }
 
@@ -240,8 +243,13 @@ export class DirectiveRuntime<P> {
   }
 
   get idle(): boolean {
+    return this.settled(true);
+  }
+
+  /** Nothing queued or in flight (and, with `lookups`, no lookup running). */
+  private settled(lookups: boolean): boolean {
     if (this.waiting !== undefined || this.held !== undefined || !this.queue.empty) return false;
-    for (const entry of this.entries.values()) if (entry.inFlight.length > 0 || entry.enriching) return false;
+    for (const entry of this.entries.values()) if (entry.inFlight.length > 0 || (lookups && entry.enriching)) return false;
     return true;
   }
 
@@ -260,10 +268,13 @@ export class DirectiveRuntime<P> {
       else this.handle(next);
     }
     this.flush();
-    if (this.barriers.length > 0 && this.idle) {
-      const replies = this.barriers;
-      this.barriers = [];
-      for (const reply of replies) reply();
+    if (this.barriers.length > 0 && this.settled(false)) {
+      const lookupsDone = this.settled(true);
+      const due = this.barriers.filter((b) => lookupsDone || !b.lookups);
+      if (due.length > 0) {
+        this.barriers = lookupsDone ? [] : this.barriers.filter((b) => b.lookups);
+        for (const b of due) b.reply();
+      }
     }
   }
 
