@@ -21,6 +21,7 @@ import {
   RetentionPolicy,
   StorageType,
   nanos,
+  type Consumer,
   type JetStreamManager,
   type JsMsg,
   type NatsConnection,
@@ -122,14 +123,23 @@ export interface ConsumerStart {
   /** Events the stream no longer holds between where the backend stood and its first message (limits). */
   readonly lost: number;
   readonly from: 'checkpoint' | 'consumer' | 'stream start';
+  /**
+   * How far the position asked for was past the stream's last message (a stream restored from a backup, or a
+   * checkpoint not of this stream's history): the consumer starts after the last message instead, since a
+   * position past it would take every new event for one already taken.
+   */
+  readonly ahead: number;
 }
 
 /**
- * Places the node's durable consumer: after the checkpoint's sequence when there is one (for this stream), else
- * after its last acknowledgement, else at the stream's start. The consumer is made anew each time, so its
- * settings are always these.
+ * Places the node's durable consumer: after `after` (the checkpoint's sequence) when there is one (for this
+ * stream), else after its last acknowledgement, else at the stream's start; never past the stream's last message.
+ * The consumer is made anew each time, so its settings are always these.
  */
-export async function placeConsumer(jsm: JetStreamManager, stream: StreamInfo, durable: string, checkpointSeq: number | undefined): Promise<ConsumerStart> {
+export async function placeConsumer(jsm: JetStreamManager, stream: StreamInfo, durable: string, after: number | undefined): Promise<ConsumerStart> {
+  const lastSeq = stream.state.last_seq;
+  const ahead = after !== undefined && after > lastSeq ? after - lastSeq : 0;
+  const checkpointSeq = ahead > 0 ? lastSeq : after;
   let acked: number | undefined;
   try {
     acked = (await jsm.consumers.info(stream.config.name, durable)).ack_floor.stream_seq;
@@ -137,7 +147,7 @@ export async function placeConsumer(jsm: JetStreamManager, stream: StreamInfo, d
     if (!isNotFound(err)) throw new JetStreamError(`cannot read JetStream consumer ${durable}: ${(err as Error).message}`, { cause: err });
   }
   const from: ConsumerStart['from'] = checkpointSeq !== undefined ? 'checkpoint' : acked !== undefined ? 'consumer' : 'stream start';
-  const wanted = checkpointSeq !== undefined ? checkpointSeq + 1 : acked !== undefined ? acked + 1 : 1;
+  const wanted = checkpointSeq !== undefined ? checkpointSeq + 1 : acked !== undefined ? Math.min(acked, lastSeq) + 1 : 1;
   const first = Math.max(stream.state.first_seq, 1);
   const seq = Math.max(wanted, first);
   const lost = from === 'stream start' ? 0 : Math.max(0, first - wanted);
@@ -151,7 +161,7 @@ export async function placeConsumer(jsm: JetStreamManager, stream: StreamInfo, d
     max_ack_pending: MAX_ACK_PENDING,
     ack_wait: nanos(ACK_WAIT_MS),
   });
-  return { seq, lost, from };
+  return { seq, lost, from, ahead };
 }
 
 export interface JetStreamStats {
@@ -165,6 +175,8 @@ export interface JetStreamStats {
   acked: number;
   /** Messages the stream had dropped before the backend could take them (reported at start). */
   lost: number;
+  /** Times the consumer was placed again after the last sequence taken (messages not received, a failed fetch). */
+  replaced: number;
 }
 
 export interface JetStreamIngress extends Ingress {
@@ -179,6 +191,8 @@ export interface JetStreamIngress extends Ingress {
   position(): { readonly seq: number; readonly ack: () => void };
   /** The stream held nothing more than what was taken, at the last fetch. */
   readonly caughtUp: boolean;
+  /** Wall clock (ms) when a fetch last found nothing more in the stream than what was taken (0: not yet). */
+  readonly caughtUpAtMs: number;
   /** The latest time (ms) the server stored a message taken: the correlation clock while catching up. */
   readonly streamClockMs: number;
 }
@@ -187,6 +201,7 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
 
 export function startJetStreamIngress(o: {
   readonly nc: NatsConnection;
+  readonly jsm: JetStreamManager;
   readonly stream: string;
   readonly durable: string;
   readonly start: ConsumerStart;
@@ -202,18 +217,73 @@ export function startJetStreamIngress(o: {
 }): JetStreamIngress {
   const pipeline = startIngressPipeline({ engine: o.engine, clock: o.clock, log: o.log, parent: o.parent, name: 'jetstream-ingress' });
   const stats: IngressStats = pipeline.stats;
-  const js: JetStreamStats = { redelivered: 0, fetchErrors: 0, taken: o.start.seq - 1, acked: 0, lost: o.start.lost };
+  const js: JetStreamStats = { redelivered: 0, fetchErrors: 0, taken: o.start.seq - 1, acked: 0, lost: o.start.lost, replaced: 0 };
+  /** The latest message taken from the consumer as it is placed now (acknowledging it acknowledges all before it). */
   let last: JsMsg | undefined;
   let running = true;
   let pausedHere = false;
   /** Told when the loop stands still at a pause. */
   let stillWaiters: Array<() => void> = [];
   let caughtUp = false;
+  let caughtUpAtMs = 0;
   let toldCaughtUp = false;
   let streamClockMs = 0;
+  let consumer: Consumer | undefined;
+  /** Delivery (consumer) sequence of the last first delivery seen from the consumer as it is placed now. */
+  let delivered = 0;
+  /** Why the consumer must be placed again at the first sequence not taken, before the next fetch. */
+  let replace: string | undefined;
+
+  /**
+   * The consumer placed again right after the last sequence taken: the server counted as delivered messages the
+   * backend did not get (a fetch the client closed before they arrived), or the consumer is gone or failed.
+   * Sequences are never skipped: what was not taken comes again, in order.
+   */
+  const placeAgain = async (why: string) => {
+    const info = await o.jsm.streams.info(o.stream);
+    const placed = await placeConsumer(o.jsm, info, o.durable, js.taken);
+    consumer = await o.nc.jetstream().consumers.get(o.stream, o.durable);
+    delivered = 0;
+    // Acknowledgements of messages of the consumer as it was are not needed: it starts past them.
+    last = undefined;
+    js.replaced++;
+    js.lost += placed.lost;
+    const fields = { stream: o.stream, consumer: o.durable, why, nextSeq: placed.seq, replaced: js.replaced };
+    if (placed.lost > 0) o.log.error('the stream no longer holds events the backend had not taken (its limits dropped them)', { ...fields, lost: placed.lost });
+    else if (js.replaced === 1 || js.replaced % 100 === 0) o.log.warn('jetstream consumer placed again after the last event taken', fields);
+    else o.log.debug('jetstream consumer placed again after the last event taken', fields);
+  };
+
+  /** Takes one message; false when the consumer must be placed again (a message the backend did not get). */
+  const take = (m: JsMsg): boolean => {
+    const seq = m.info.streamSequence;
+    if (!m.info.redelivered) {
+      if (m.info.deliverySequence !== delivered + 1) {
+        replace = `delivery ${m.info.deliverySequence} after ${delivered}: messages sent were not received`;
+        return false;
+      }
+      delivered = m.info.deliverySequence;
+    }
+    if (seq <= js.taken) {
+      js.redelivered++;
+      return true;
+    }
+    if (m.info.redelivered) {
+      replace = `stream sequence ${seq} delivered again but never taken`;
+      return false;
+    }
+    js.taken = seq;
+    last = m;
+    caughtUp = m.info.pending === 0;
+    if (caughtUp) caughtUpAtMs = o.clock.now();
+    const timeMs = Math.floor(m.info.timestampNanos / 1e6);
+    if (timeMs > streamClockMs) streamClockMs = timeMs;
+    stats.received++;
+    pipeline.push(m.data, { seq, timeMs });
+    return true;
+  };
 
   const loop = async () => {
-    const consumer = await o.nc.jetstream().consumers.get(o.stream, o.durable);
     let failures = 0;
     let batch = 1;
     while (running) {
@@ -228,25 +298,32 @@ export function startJetStreamIngress(o: {
         continue;
       }
       try {
+        if (replace !== undefined) {
+          await placeAgain(replace);
+          replace = undefined;
+        }
+        consumer ??= await o.nc.jetstream().consumers.get(o.stream, o.durable);
         const asked = Math.min(batch, room);
         const messages = await consumer.fetch({ max_messages: asked, expires: FETCH_EXPIRES_MS });
         let got = 0;
         for await (const m of messages) {
           got++;
-          const seq = m.info.streamSequence;
-          if (seq <= js.taken) {
-            js.redelivered++;
+          if (!take(m)) break;
+        }
+        if (replace !== undefined) continue;
+        if (got < asked) {
+          // The fetch ended at its expiry: messages the server sent at its very end may have come after the
+          // client closed it (then they are lost to this fetch, and counted delivered by the server).
+          const info = await o.jsm.consumers.info(o.stream, o.durable);
+          if (info.delivered.consumer_seq > delivered) {
+            replace = `the server delivered up to ${info.delivered.consumer_seq}, ${info.delivered.consumer_seq - delivered} not received`;
             continue;
           }
-          js.taken = seq;
-          last = m;
-          caughtUp = m.info.pending === 0;
-          const timeMs = Math.floor(m.info.timestampNanos / 1e6);
-          if (timeMs > streamClockMs) streamClockMs = timeMs;
-          stats.received++;
-          pipeline.push(m.data, { seq, timeMs });
+          if (got === 0 || info.num_pending === 0) {
+            caughtUp = true;
+            caughtUpAtMs = o.clock.now();
+          }
         }
-        if (got === 0) caughtUp = true;
         if (caughtUp && !toldCaughtUp) {
           toldCaughtUp = true;
           o.onCaughtUp?.();
@@ -256,6 +333,8 @@ export function startJetStreamIngress(o: {
       } catch (err) {
         js.fetchErrors++;
         failures++;
+        // Whatever the fetch was doing when it failed, the next one starts right after the last event taken.
+        replace ??= `fetch failed: ${(err as Error).message}`;
         if (failures === 1 || failures % 50 === 0) o.log.warn('jetstream fetch failed, retrying', { stream: o.stream, consumer: o.durable, error: (err as Error).message, failures });
         await sleep(Math.min(RETRY_MAX_MS, 50 * 2 ** Math.min(failures, 6)));
       }
@@ -291,6 +370,9 @@ export function startJetStreamIngress(o: {
     },
     get caughtUp() {
       return caughtUp;
+    },
+    get caughtUpAtMs() {
+      return caughtUpAtMs;
     },
     get streamClockMs() {
       return streamClockMs;

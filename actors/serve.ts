@@ -9,7 +9,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { start, stop as stopSystem } from 'nact';
-import { connect, credsAuthenticator, type ConnectionOptions, type NatsConnection } from 'nats';
+import { connect, credsAuthenticator, type ConnectionOptions, type JetStreamManager, type NatsConnection } from 'nats';
 import type { LoadedConfig } from '../src/config-files/config-dir.js';
 import { logConfigWarnings } from './validate-command.js';
 import { readConfig } from './config-source.js';
@@ -44,6 +44,8 @@ const SHUTDOWN_DEADLINE_MS = 60_000;
  */
 const CORRELATION_WAIT_MS = 4_000;
 const NATS_CLOSE_WAIT_MS = 1_000;
+/** Bound of the wait for the server to confirm the subscriptions at start. */
+const START_FLUSH_WAIT_MS = 5_000;
 const EXIT_GRACE_MS = 1_000;
 /**
  * JetStream mode, caught up with the stream: expiry follows the wall clock less this margin, so that an event the
@@ -154,6 +156,7 @@ function jetstreamFigures(js: JetStreamIngress, checkpoints: Checkpointer | unde
     caught_up: js.caughtUp,
     redelivered: js.stream.redelivered,
     fetch_errors: js.stream.fetchErrors,
+    consumer_replaced: js.stream.replaced,
     lost_events: js.stream.lost,
     checkpoints_written: checkpoints?.stats.written ?? 0,
     checkpoints_failed: checkpoints?.stats.failed ?? 0,
@@ -242,10 +245,15 @@ function pauseIntakeAtBound(engine: Engine, ingress: Ingress, c: ServeConfig, lo
   });
 }
 
-/** The engine's clock for expiry ticks: the wall clock; in JetStream mode the stream's while catching up (see README). */
+/**
+ * The engine's clock for expiry ticks: the wall clock; in JetStream mode the stream's while catching up, and once
+ * caught up the time a fetch last found the stream drained (less a margin for messages on their way), so that a
+ * tick never passes events the stream holds and the backend has not taken (a pause, a checkpoint, a slow fetch):
+ * the correlation after a crash, which takes them before that tick, is then the same (see README).
+ */
 function tickClock(clock: Clock, js: JetStreamIngress | undefined): () => number {
   if (js === undefined) return () => clock.now();
-  return () => (js.caughtUp ? Math.max(js.streamClockMs, clock.now() - CAUGHT_UP_SLACK_MS) : js.streamClockMs);
+  return () => (js.caughtUp ? Math.max(js.streamClockMs, Math.min(clock.now(), js.caughtUpAtMs) - CAUGHT_UP_SLACK_MS) : js.streamClockMs);
 }
 
 /**
@@ -340,7 +348,7 @@ async function serveConnected(
   // Saved backlogs are read here, once nothing but the stream can fail the start; they are not removed before the
   // running backend holds them (D9), so a start that fails keeps them.
   const restored = c.reloadBacklogs ? await restoreCheckpoint(c.logsDir, config.directives, log) : undefined;
-  let jetstream: { stream: StreamIdentity; durable: string; start: ConsumerStart; resumesCheckpoint: boolean } | undefined;
+  let jetstream: { jsm: JetStreamManager; stream: StreamIdentity; durable: string; start: ConsumerStart; resumesCheckpoint: boolean } | undefined;
   if (c.jetstream) {
     const { jsm, info } = await stops.during(
       prepareStream(conn, { name: c.jsStream, maxAgeSec: c.jsMaxAge * 3600, maxBytes: c.jsMaxBytes, durable: durableName(c.node) }, log).catch((err: unknown) => {
@@ -355,11 +363,14 @@ async function serveConnected(
     }
     const durable = durableName(c.node);
     const start = await stops.during(placeConsumer(jsm, info, durable, checkpointSeq));
+    if (start.ahead > 0) {
+      log.error("the checkpoint's stream position is past the stream's last message (the stream was restored from a backup, or replaced under the same name and creation time?): events from the stream's end on are correlated", { stream: stream.name, checkpointSeq, lastSeq: info.state.last_seq, ahead: start.ahead });
+    }
     if (start.lost > 0) {
       log.error('the stream no longer holds events the backend had not correlated (its limits dropped them while the backend was down)', { stream: stream.name, lost: start.lost, firstKept: start.seq, maxAgeSec: info.config.max_age / 1e9, maxBytes: info.config.max_bytes });
     }
     log.info('jetstream consumer placed', { stream: stream.name, consumer: durable, firstSeq: start.seq, from: start.from, pending: Math.max(0, info.state.last_seq - start.seq + 1) });
-    jetstream = { stream, durable, start, resumesCheckpoint: checkpointSeq !== undefined };
+    jetstream = { jsm, stream, durable, start, resumesCheckpoint: checkpointSeq !== undefined };
   }
   // After a crash, the lines written since the checkpoint are made again: those the files hold are skipped.
   const regenerated = jetstream?.resumesCheckpoint === true ? await regeneratedLines(c.logsDir, restored?.header, log) : undefined;
@@ -391,6 +402,7 @@ async function serveConnected(
       ? undefined
       : startJetStreamIngress({
           nc: conn,
+          jsm: jetstream.jsm,
           stream: jetstream.stream.name,
           durable: jetstream.durable,
           start: jetstream.start,
@@ -450,7 +462,10 @@ async function serveConnected(
           }
         };
   ops.attach({ engine, ingress, nc: conn, nats: natsStats, maxQueue, clock, ...(checkpointFirst !== undefined ? { aroundSwap: checkpointFirst } : {}) });
-  await conn.flush();
+  // The subscriptions are on the server before "listening" is logged; a server that does not answer does not hold
+  // the start (the client resubscribes when it reconnects), nor a stop asked for meanwhile.
+  const subscribed = await stops.during(settleWithin(conn.flush(), START_FLUSH_WAIT_MS));
+  if (subscribed !== 'done') log.warn('the NATS server did not confirm the subscriptions; going on (they are made again at reconnect)', { error: subscribed === 'timeout' ? `no answer within ${START_FLUSH_WAIT_MS} ms` : subscribed.message });
   // Core NATS: the running backend holds the restored backlogs now, and saves them again on stop (D9).
   if (js === undefined && restored !== undefined) await retireRestored(c.logsDir, restored, log);
   log.info('listening for new events', {
