@@ -28,6 +28,7 @@ import { durableName, JetStreamError, placeConsumer, prepareStream, startJetStre
 import { startNatsIngress, type Ingress } from './nats-ingress.js';
 import { StopRequested, watchStopSignals, type StopSignals } from './stop-signals.js';
 import { streamAlarmId } from '../src/shared/ids.js';
+import { streamTickTime } from '../src/correlation/stream-clock.js';
 import { watchNatsStatus, type NatsConnectionStats } from './nats-status.js';
 import { settleWithin } from './settle-within.js';
 import { packageVersion } from './version.js';
@@ -245,15 +246,10 @@ function pauseIntakeAtBound(engine: Engine, ingress: Ingress, c: ServeConfig, lo
   });
 }
 
-/**
- * The engine's clock for expiry ticks: the wall clock; in JetStream mode the stream's while catching up, and once
- * caught up the time a fetch last found the stream drained (less a margin for messages on their way), so that a
- * tick never passes events the stream holds and the backend has not taken (a pause, a checkpoint, a slow fetch):
- * the correlation after a crash, which takes them before that tick, is then the same (see README).
- */
+/** The engine's clock for expiry ticks: the wall clock; in JetStream mode see streamTickTime (and README). */
 function tickClock(clock: Clock, js: JetStreamIngress | undefined): () => number {
   if (js === undefined) return () => clock.now();
-  return () => (js.caughtUp ? Math.max(js.streamClockMs, Math.min(clock.now(), js.caughtUpAtMs) - CAUGHT_UP_SLACK_MS) : js.streamClockMs);
+  return () => streamTickTime(js, clock.now(), CAUGHT_UP_SLACK_MS);
 }
 
 /**
@@ -413,7 +409,7 @@ async function serveConnected(
           parent: system,
           paused: () => engine.output.atBound,
           // Caught up: backlogs whose deadline passed while the backend was down expire now, not at the next tick.
-          onCaughtUp: () => engine.tick(Math.max(js?.streamClockMs ?? 0, clock.now() - CAUGHT_UP_SLACK_MS)),
+          onCaughtUp: () => engine.tick(js === undefined ? clock.now() : streamTickTime(js, clock.now(), CAUGHT_UP_SLACK_MS)),
         });
   const ingress: Ingress =
     js ??
