@@ -205,7 +205,7 @@ async function benchNats(dir: string): Promise<Result> {
         await new Promise((r) => setTimeout(r, 200));
         js = (await stats() as unknown as { jetstream: Record<string, number> }).jetstream;
       }
-      say(`  jetstream: ${js['checkpoints_written']} checkpoints, the last ${js['last_checkpoint_ms']} ms and ${((js['last_checkpoint_bytes'] ?? 0) / 1e6).toFixed(1)} MB (${last['backlogs']} live backlogs)`);
+      say(`  jetstream: ${js['checkpoints_written']} checkpoints, the last ${js['last_checkpoint_ms']} ms and ${((js['last_checkpoint_bytes'] ?? 0) / 1e6).toFixed(1)} MB (${last['backlogs']} live backlogs); consumer placed again ${js['consumer_replaced'] ?? 0} times`);
     }
     say(`  mean ingress batch: ${((last['accepted'] ?? 0) / Math.max(1, last['ingress_batches'] ?? 0)).toFixed(0)} events${port === 0 ? '' : `, /metrics scraped ${scrapes} times`}`);
     const rss = peakRssMb(serve.child.pid);
