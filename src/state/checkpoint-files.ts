@@ -11,7 +11,8 @@
  *   upgrade keeps its saved backlogs.
  */
 
-import { mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { copyFile, link, mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { RestoreTarget } from '../backlog/backlog-json.js';
 import { fail, ok, type Result } from '../shared/result.js';
@@ -205,4 +206,22 @@ async function readLegacy(dir: string, names: readonly string[], directives: rea
  */
 export async function retireCheckpoints(dir: string, legacyFiles: readonly string[]): Promise<void> {
   for (const file of [path.join(dir, CHECKPOINT_FILE), path.join(dir, PREVIOUS_CHECKPOINT_FILE), ...legacyFiles]) await rm(file, { force: true });
+}
+
+/** `checkpoint.unrestored-2026-12-01T10-00-00.000Z.jsonl`: a name no save writes over (and no start reads). */
+export function unrestoredName(now: number): string {
+  return `checkpoint.unrestored-${new Date(now).toISOString().replace(/:/g, '-')}.jsonl`;
+}
+
+/**
+ * Keeps a checkpoint under `unrestoredName(now)` in its folder: moved (core NATS, where it would be retired) or
+ * linked (JetStream, where it stays the one a crash restores until the next checkpoint replaces it). Returns the
+ * new path.
+ */
+export async function setAside(file: string, now: number, keepOriginal: boolean): Promise<string> {
+  const aside = path.join(path.dirname(file), unrestoredName(now));
+  if (!keepOriginal) await rename(file, aside);
+  else await link(file, aside).catch(() => copyFile(file, aside, constants.COPYFILE_EXCL));
+  await syncFolder(path.dirname(file));
+  return aside;
 }
