@@ -7,13 +7,13 @@
  * each is replaced by the next; the stream is acknowledged up to a checkpoint's sequence only once it is on disk.
  */
 
-import { open, stat } from 'node:fs/promises';
+import { open, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { RegeneratedLines } from '../src/alarm/regenerated-lines.js';
 import type { BacklogState } from '../src/backlog/state.js';
 import type { Directive } from '../src/directive/directive.js';
 import { encodeCheckpoint, type CheckpointHeader } from '../src/state/checkpoint.js';
-import { checkpointDir, readCheckpoints, retireCheckpoints, writeCheckpoint } from '../src/state/checkpoint-files.js';
+import { CHECKPOINT_FILE, checkpointDir, readCheckpoints, retireCheckpoints, setAside, writeCheckpoint } from '../src/state/checkpoint-files.js';
 import { ALARM_EVENTS_FILE, ALARMS_FILE, type OnDisk } from './alarm-writer-actor.js';
 import type { Engine } from './engine.js';
 import type { Logger } from './logger.js';
@@ -23,6 +23,10 @@ export interface Restoration {
   readonly backlogs: ReadonlyMap<number, readonly BacklogState[]>;
   /** The header of the checkpoint restored (its stream position and alarm file positions), if one was. */
   readonly header: CheckpointHeader | undefined;
+  /** The checkpoint file restored (undefined for the files of the earlier format). */
+  readonly file: string | undefined;
+  /** Directives of the checkpoint that are not loaded now, and how many backlogs each had (not restored). */
+  readonly unknownDirectives: ReadonlyArray<{ readonly id: number; readonly backlogs: number }>;
   /** Files of the earlier format that were read (retired with the checkpoint). */
   readonly legacyFiles: readonly string[];
   readonly count: number;
@@ -32,7 +36,7 @@ export class CheckpointError extends Error {
   override readonly name = 'CheckpointError';
 }
 
-const NOTHING: Restoration = { backlogs: new Map(), header: undefined, legacyFiles: [], count: 0 };
+const NOTHING: Restoration = { backlogs: new Map(), header: undefined, file: undefined, unknownDirectives: [], legacyFiles: [], count: 0 };
 
 /** Reads the newest usable checkpoint for the directives loaded now and says in the log what was kept, dropped and why. */
 export async function restoreCheckpoint(logsDir: string, directives: readonly Directive[], log: Logger): Promise<Restoration> {
@@ -62,16 +66,46 @@ export async function restoreCheckpoint(logsDir: string, directives: readonly Di
     ofUnknownDirectives: c.unknownDirectives.reduce((n, u) => n + u.backlogs, 0),
     ...(c.header.stream !== null ? { streamSeq: c.header.stream.seq } : {}),
   });
-  return { backlogs: c.backlogs, header: c.header, legacyFiles: r.legacyFiles, count };
+  const file = r.legacyFiles.length > 0 ? undefined : r.restored.file;
+  return { backlogs: c.backlogs, header: c.header, file, unknownDirectives: c.unknownDirectives, legacyFiles: r.legacyFiles, count };
 }
 
-/** Core NATS: the restored state is held by the running backend now; the files go (D9). */
-export async function retireRestored(logsDir: string, restored: Restoration, log: Logger): Promise<void> {
+/** Core NATS: the restored state is held by the running backend now; the files go (D9), but backlogs of directives not loaded now are kept aside. */
+export async function retireRestored(logsDir: string, restored: Restoration, log: Logger, now: number): Promise<void> {
   if (restored.count === 0 && restored.header === undefined && restored.legacyFiles.length === 0) return;
+  if (!(await keepUnrestored(restored, log, now, false))) return;
   try {
     await retireCheckpoints(checkpointDir(logsDir), restored.legacyFiles);
   } catch (err) {
     log.warn('could not remove the restored checkpoint; it is replaced at the next save', { dir: checkpointDir(logsDir), error: (err as Error).message });
+  }
+}
+
+/**
+ * A checkpoint that held backlogs of directives not loaded now (a wrong `--node`, a wrong directives folder) is
+ * kept under a name no save overwrites, so the operator can bring them back: moved in core NATS mode (where the
+ * restored file would be removed), linked in JetStream mode (where the next checkpoints replace it). Returns false
+ * when it could not be kept aside (the caller must then not remove it).
+ */
+export async function keepUnrestored(restored: Restoration, log: Logger, now: number, keepOriginal: boolean): Promise<boolean> {
+  if (restored.file === undefined || restored.unknownDirectives.length === 0) return true;
+  const directiveIds = restored.unknownDirectives.map((u) => u.id);
+  const backlogs = restored.unknownDirectives.reduce((n, u) => n + u.backlogs, 0);
+  try {
+    const aside = await setAside(restored.file, now, keepOriginal);
+    log.error('saved backlogs of directives that are not loaded now were kept aside', {
+      file: aside,
+      directiveIds,
+      backlogs,
+      savedByNode: restored.header?.node,
+      toRestore: `stop the backend, rename ${aside} to ${path.join(path.dirname(restored.file), CHECKPOINT_FILE)} and start it with the directives (and --node) these backlogs belong to`,
+      ...(restored.count > 0 ? { alsoHolds: `the ${restored.count} backlogs restored now, as they were then` } : {}),
+    });
+    return true;
+  } catch (err) {
+    const then = keepOriginal ? 'they are lost when the next checkpoints replace it' : 'the checkpoint is left in place (the next save keeps it as the previous one)';
+    log.error(`cannot keep aside the saved backlogs of directives that are not loaded now: ${then}`, { file: restored.file, directiveIds, backlogs, error: (err as Error).message });
+    return false;
   }
 }
 
@@ -105,6 +139,11 @@ export async function liveBacklogs(engine: Engine, log: Logger): Promise<Readonl
  * not be written (logged with the path).
  */
 export async function saveCheckpoint(o: SaveOptions, backlogs: ReadonlyMap<number, readonly BacklogState[]>, files: OnDisk | undefined): Promise<number | undefined> {
+  if (o.stream !== null && files === undefined) {
+    // JetStream: a checkpoint that does not say how far the files were written must not replace one that does.
+    o.log.error('checkpoint skipped: the alarm files\' positions are not known (the previous checkpoint stays)', { reason: o.reason });
+    return undefined;
+  }
   const started = Date.now();
   const written = await writeCheckpoint(
     checkpointDir(o.logsDir),
@@ -131,38 +170,104 @@ export async function saveCheckpoint(o: SaveOptions, backlogs: ReadonlyMap<numbe
   return written.value.bytes;
 }
 
-/** The lines an alarm file holds past the checkpoint's position, if it is still the file the checkpoint saw. */
-async function tailSince(file: string, at: { identity: string; bytes: number }, log: Logger): Promise<RegeneratedLines | undefined> {
-  let st;
+/**
+ * Most bytes of alarm lines held to be skipped after a crash. They stay in memory until made again (a line is
+ * compared whole), so reading them in pieces would not bound anything: a longer tail (checkpoints failing for a
+ * long time) is not matched at all, and said so.
+ */
+export const MAX_TAIL_BYTES = 256 * 1024 * 1024;
+
+/** Compressed files are not read: the rotated file is looked for among plain ones. */
+const COMPRESSED = /\.(gz|bz2|xz|zst|lz4|lzma|z|zip|br)$/i;
+
+async function statIfThere(file: string) {
   try {
-    st = await stat(file);
+    return await stat(file);
   } catch {
     return undefined;
   }
-  if (`${st.dev}:${st.ino}` !== at.identity || st.size < at.bytes) {
-    log.warn('alarm file replaced since the last checkpoint (rotated?): lines written between the checkpoint and the stop may be written again', { file, checkpointBytes: at.bytes, size: st.size });
-    return undefined;
-  }
-  if (st.size === at.bytes) return undefined;
+}
+
+async function readRange(file: string, from: number, to: number): Promise<Buffer> {
   const handle = await open(file, 'r');
   try {
-    const tail = Buffer.alloc(st.size - at.bytes);
-    await handle.read(tail, 0, tail.length, at.bytes);
-    return new RegeneratedLines(tail);
+    const bytes = Buffer.alloc(to - from);
+    let done = 0;
+    while (done < bytes.length) {
+      const { bytesRead } = await handle.read(bytes, done, bytes.length - done, from + done);
+      if (bytesRead === 0) break;
+      done += bytesRead;
+    }
+    return bytes.subarray(0, done);
   } finally {
     await handle.close();
   }
+}
+
+/** The file the checkpoint saw, renamed in the same folder since (logrotate's `siem_alarms.json.1`, `-20261201`). */
+async function findRotated(file: string, at: { identity: string; bytes: number }): Promise<{ file: string; size: number } | undefined> {
+  if (at.identity === '') return undefined;
+  const dir = path.dirname(file);
+  const base = path.basename(file);
+  let names: string[];
+  try {
+    names = (await readdir(dir)).filter((n) => n !== base && n.startsWith(base) && !COMPRESSED.test(n)).sort();
+  } catch {
+    return undefined;
+  }
+  for (const name of names) {
+    const st = await statIfThere(path.join(dir, name));
+    if (st !== undefined && st.isFile() && `${st.dev}:${st.ino}` === at.identity && st.size >= at.bytes) return { file: path.join(dir, name), size: st.size };
+  }
+  return undefined;
+}
+
+/** `bytes` up to its last newline: the cut end of a rotated file is never appended to again. */
+function wholeLines(bytes: Buffer): Buffer {
+  return bytes.subarray(0, bytes.lastIndexOf(10) + 1);
+}
+
+/**
+ * The lines an alarm file holds past the checkpoint's position. When the file was rotated since, those are the
+ * rotated file's past that position and all of the new file's (written after the rotation, so after the checkpoint).
+ */
+async function tailSince(file: string, at: { identity: string; bytes: number }, log: Logger, maxBytes: number): Promise<RegeneratedLines | undefined> {
+  const now = await statIfThere(file);
+  const tooLong = (bytes: number, fields: Record<string, unknown>) => {
+    if (bytes <= maxBytes) return false;
+    log.warn('alarm lines written after the last checkpoint are too many to be matched: they may be written again', { file, bytes, maxBytes, ...fields });
+    return true;
+  };
+  if (now !== undefined && `${now.dev}:${now.ino}` === at.identity) {
+    if (now.size < at.bytes) {
+      log.warn('alarm file shorter than at the last checkpoint (truncated?): lines written between the checkpoint and the stop may be written again', { file, checkpointBytes: at.bytes, size: now.size });
+      return undefined;
+    }
+    if (now.size === at.bytes || tooLong(now.size - at.bytes, { checkpointBytes: at.bytes, size: now.size })) return undefined;
+    return new RegeneratedLines(await readRange(file, at.bytes, now.size));
+  }
+  const rotated = await findRotated(file, at);
+  if (rotated === undefined) {
+    if (now !== undefined) log.warn('alarm file replaced since the last checkpoint, and the file it was is not in its folder: lines written between the checkpoint and the stop may be written again', { file, checkpointBytes: at.bytes, size: now.size });
+    return undefined;
+  }
+  const newSize = now?.isFile() === true ? now.size : 0;
+  if (tooLong(rotated.size - at.bytes + newSize, { rotated: rotated.file })) return undefined;
+  const before = wholeLines(await readRange(rotated.file, at.bytes, rotated.size));
+  const after = newSize === 0 ? Buffer.alloc(0) : await readRange(file, 0, newSize);
+  log.info('alarm file rotated since the last checkpoint: the lines written since are taken from the rotated file and the new one', { file, rotated: rotated.file, checkpointBytes: at.bytes });
+  return new RegeneratedLines(Buffer.concat([before, after]));
 }
 
 /**
  * After a stop that was not a clean one (a crash, `kill -9`), the events after the checkpoint are correlated
  * again and make lines the files already hold: those past the checkpoint's positions, read here.
  */
-export async function regeneratedLines(logsDir: string, header: CheckpointHeader | undefined, log: Logger): Promise<{ events?: RegeneratedLines; alarms?: RegeneratedLines }> {
+export async function regeneratedLines(logsDir: string, header: CheckpointHeader | undefined, log: Logger, maxTailBytes = MAX_TAIL_BYTES): Promise<{ events?: RegeneratedLines; alarms?: RegeneratedLines }> {
   const at = header?.alarm_files;
   if (at === null || at === undefined) return {};
-  const events = await tailSince(path.join(logsDir, ALARM_EVENTS_FILE), at.events, log);
-  const alarms = await tailSince(path.join(logsDir, ALARMS_FILE), at.alarms, log);
+  const events = await tailSince(path.join(logsDir, ALARM_EVENTS_FILE), at.events, log, maxTailBytes);
+  const alarms = await tailSince(path.join(logsDir, ALARMS_FILE), at.alarms, log, maxTailBytes);
   const pending = (events?.pending ?? 0) + (alarms?.pending ?? 0);
   if (pending > 0) log.info('alarm lines written after the last checkpoint: skipped when made again', { alarmEventLines: events?.pending ?? 0, alarmLines: alarms?.pending ?? 0, cutLine: events?.cutLine !== undefined || alarms?.cutLine !== undefined });
   return { ...(events !== undefined ? { events } : {}), ...(alarms !== undefined ? { alarms } : {}) };

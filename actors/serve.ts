@@ -23,7 +23,7 @@ import { redactUrl } from '../src/shared/redact-url.js';
 import { startEngine, type Engine } from './engine.js';
 import type { Logger } from './logger.js';
 import { checkLogsFolder } from './logs-folder.js';
-import { liveBacklogs, regeneratedLines, restoreCheckpoint, retireRestored, saveCheckpoint, startCheckpoints, type Checkpointer } from './checkpoints.js';
+import { keepUnrestored, liveBacklogs, regeneratedLines, restoreCheckpoint, retireRestored, saveCheckpoint, startCheckpoints, type Checkpointer } from './checkpoints.js';
 import { durableName, JetStreamError, placeConsumer, prepareStream, startJetStreamIngress, type ConsumerStart, type JetStreamIngress, type StreamIdentity } from './jetstream-ingress.js';
 import { startNatsIngress, type Ingress } from './nats-ingress.js';
 import { StopRequested, watchStopSignals, type StopSignals } from './stop-signals.js';
@@ -432,13 +432,19 @@ async function serveConnected(
       ? undefined
       : startCheckpoints({ intervalMs: c.checkpointInterval * 1000, source: js, save: saveOptions, stream: jetstream.stream, now: () => clock.now() });
   const stopRecovery = js === undefined ? () => undefined : finishRecoveryWhenCaughtUp(engine, js, log);
+  // JetStream: the checkpoints to come replace the restored one; backlogs of directives not loaded now are kept aside.
+  if (jetstream !== undefined && restored !== undefined) await keepUnrestored(restored, log, clock.now(), true);
   if (jetstream !== undefined && !jetstream.resumesCheckpoint && c.reloadBacklogs) {
     // No checkpoint of this stream yet: one now, before the first event, so that a crash at any moment after
-    // it knows which alarm lines were written since (the files may hold lines of earlier runs).
+    // it knows which alarm lines were written since (the files may hold lines of earlier runs). Without the files'
+    // positions it is skipped, as a periodic one is: it would replace one that has them.
     const opened = await settleWithin(engine.flush(), NATS_CLOSE_WAIT_MS * 10);
-    const files = opened === 'done' ? engine.output.onDisk() : undefined;
-    const saved = await saveCheckpoint({ ...saveOptions, reason: 'interval', stream: { ...jetstream.stream, seq: jetstream.start.seq - 1 }, now: clock.now() }, restored?.backlogs ?? new Map(), files);
-    if (saved === undefined) throw new StartupError(`cannot write the first checkpoint in ${path.join(path.resolve(c.logsDir), 'backlogs')}: JetStream mode needs one before it takes events`);
+    if (opened !== 'done') {
+      log.error('first checkpoint skipped: the alarm files cannot be written (the previous checkpoint stays; the next one is written once they can)', { logsDir: c.logsDir, error: opened === 'timeout' ? `no answer within ${NATS_CLOSE_WAIT_MS * 10} ms` : opened.message });
+    } else {
+      const saved = await saveCheckpoint({ ...saveOptions, reason: 'interval', stream: { ...jetstream.stream, seq: jetstream.start.seq - 1 }, now: clock.now() }, restored?.backlogs ?? new Map(), engine.output.onDisk());
+      if (saved === undefined) throw new StartupError(`cannot write the first checkpoint in ${path.join(path.resolve(c.logsDir), 'backlogs')}: JetStream mode needs one before it takes events`);
+    }
   }
   conn.subscribe(STATS_SUBJECT, {
     callback: (err, m) => {
@@ -463,7 +469,7 @@ async function serveConnected(
   const subscribed = await stops.during(settleWithin(conn.flush(), START_FLUSH_WAIT_MS));
   if (subscribed !== 'done') log.warn('the NATS server did not confirm the subscriptions; going on (they are made again at reconnect)', { error: subscribed === 'timeout' ? `no answer within ${START_FLUSH_WAIT_MS} ms` : subscribed.message });
   // Core NATS: the running backend holds the restored backlogs now, and saves them again on stop (D9).
-  if (js === undefined && restored !== undefined) await retireRestored(c.logsDir, restored, log);
+  if (js === undefined && restored !== undefined) await retireRestored(c.logsDir, restored, log, clock.now());
   log.info('listening for new events', {
     subject: 'dsiem_events',
     directives: config.directives.length,

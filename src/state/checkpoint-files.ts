@@ -4,17 +4,19 @@
  * - Written whole or not at all: to a temp file, fsynced, then renamed over `checkpoint.jsonl` (the one before
  *   it is kept as `checkpoint.previous.jsonl`), and the folder fsynced. A kill at any moment leaves either the
  *   previous checkpoint or the new one, never a mix; a temp file left by a kill is removed at the next start.
- * - Read newest first: a checkpoint that is refused (truncated, damaged, another version) is reported and the
- *   previous one is used.
+ * - Read newest first, in chunks and decoded line by line (a checkpoint can be bigger than the longest string): a
+ *   checkpoint that is refused (truncated, damaged, another version, unreadable) is reported and the previous
+ *   one is used; only a folder that cannot be listed refuses the start.
  * - Files of the earlier format (one `{directive_id}.json` per directive, version 1) are still read, so an
  *   upgrade keeps its saved backlogs.
  */
 
-import { mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { copyFile, link, mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { RestoreTarget } from '../backlog/backlog-json.js';
 import { fail, ok, type Result } from '../shared/result.js';
-import { decodeCheckpoint, type DecodedCheckpoint } from './checkpoint.js';
+import { CheckpointDecoder, DECODE_LIMITS, type DecodedCheckpoint, type DecodeLimits } from './checkpoint.js';
 import { decodeLegacySnapshot, LEGACY_FILE } from './legacy-snapshot.js';
 
 export const CHECKPOINT_FILE = 'checkpoint.jsonl';
@@ -22,6 +24,8 @@ export const PREVIOUS_CHECKPOINT_FILE = 'checkpoint.previous.jsonl';
 const TEMP_FILE = /^checkpoint\.jsonl\.\d+\.tmp$/;
 /** Pieces are written in buffers of about this size (one write per buffer, not per backlog). */
 const WRITE_BUFFER = 1 << 20;
+/** A checkpoint is read in chunks of this size, and decoded line by line: never one string nor one buffer. */
+const READ_CHUNK = 1 << 20;
 
 export function checkpointDir(logsDir: string): string {
   return path.join(logsDir, 'backlogs');
@@ -114,7 +118,7 @@ async function readIfThere(file: string): Promise<Buffer | undefined> {
  * there is neither, the files of the earlier format. Never throws for bad content; an unreadable folder is an
  * error (the caller must not start and then overwrite what it could not read).
  */
-export async function readCheckpoints(dir: string, directives: readonly RestoreTarget[]): Promise<Result<ReadCheckpoints>> {
+export async function readCheckpoints(dir: string, directives: readonly RestoreTarget[], limits: DecodeLimits = DECODE_LIMITS): Promise<Result<ReadCheckpoints>> {
   let names: string[];
   try {
     names = (await readdir(dir)).sort();
@@ -123,24 +127,52 @@ export async function readCheckpoints(dir: string, directives: readonly RestoreT
     return fail(`cannot read the saved backlogs folder ${dir}: ${(err as Error).message}`);
   }
   const removedTemp: string[] = [];
-  for (const name of names.filter((n) => TEMP_FILE.test(n))) {
-    await rm(path.join(dir, name), { force: true });
-    removedTemp.push(path.join(dir, name));
+  try {
+    for (const name of names.filter((n) => TEMP_FILE.test(n))) {
+      await rm(path.join(dir, name), { force: true });
+      removedTemp.push(path.join(dir, name));
+    }
+  } catch (err) {
+    return fail(`cannot remove the temp file of an unfinished save in ${dir}: ${(err as Error).message}`);
   }
   const refused: RefusedFile[] = [];
+  for (const name of [CHECKPOINT_FILE, PREVIOUS_CHECKPOINT_FILE]) {
+    const file = path.join(dir, name);
+    // Whatever goes wrong with one file refuses that file only: the previous one is used.
+    const decoded = await readCheckpointFile(file, directives, limits).catch((err: unknown) => fail(`cannot be read: ${(err as Error).message}`));
+    if (decoded === undefined) continue;
+    if (decoded.ok) return ok({ restored: { file, value: decoded.value }, refused, removedTemp, legacyFiles: [] });
+    refused.push({ file, reason: decoded.error });
+  }
+  if (refused.length > 0) return ok({ restored: undefined, refused, removedTemp, legacyFiles: [] });
   try {
-    for (const name of [CHECKPOINT_FILE, PREVIOUS_CHECKPOINT_FILE]) {
-      const file = path.join(dir, name);
-      const bytes = await readIfThere(file);
-      if (bytes === undefined) continue;
-      const decoded = decodeCheckpoint(bytes, directives);
-      if (decoded.ok) return ok({ restored: { file, value: decoded.value }, refused, removedTemp, legacyFiles: [] });
-      refused.push({ file, reason: decoded.error });
-    }
-    if (refused.length > 0) return ok({ restored: undefined, refused, removedTemp, legacyFiles: [] });
     return ok(await readLegacy(dir, names, directives, removedTemp));
   } catch (err) {
     return fail(`cannot read the saved backlogs in ${dir}: ${(err as Error).message}`);
+  }
+}
+
+/** One checkpoint file decoded as it is read, or undefined when there is none. */
+async function readCheckpointFile(file: string, directives: readonly RestoreTarget[], limits: DecodeLimits): Promise<Result<DecodedCheckpoint> | undefined> {
+  let handle;
+  try {
+    handle = await open(file, 'r');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+  try {
+    const decoder = new CheckpointDecoder(directives, limits);
+    for (;;) {
+      // A fresh buffer each time: the decoder keeps the pieces of a line it has not seen the end of.
+      const chunk = Buffer.allocUnsafe(READ_CHUNK);
+      const { bytesRead } = await handle.read(chunk, 0, chunk.length, null);
+      if (bytesRead === 0) break;
+      decoder.push(chunk.subarray(0, bytesRead));
+    }
+    return decoder.end();
+  } finally {
+    await handle.close();
   }
 }
 
@@ -174,4 +206,22 @@ async function readLegacy(dir: string, names: readonly string[], directives: rea
  */
 export async function retireCheckpoints(dir: string, legacyFiles: readonly string[]): Promise<void> {
   for (const file of [path.join(dir, CHECKPOINT_FILE), path.join(dir, PREVIOUS_CHECKPOINT_FILE), ...legacyFiles]) await rm(file, { force: true });
+}
+
+/** `checkpoint.unrestored-2026-12-01T10-00-00.000Z.jsonl`: a name no save writes over (and no start reads). */
+export function unrestoredName(now: number): string {
+  return `checkpoint.unrestored-${new Date(now).toISOString().replace(/:/g, '-')}.jsonl`;
+}
+
+/**
+ * Keeps a checkpoint under `unrestoredName(now)` in its folder: moved (core NATS, where it would be retired) or
+ * linked (JetStream, where it stays the one a crash restores until the next checkpoint replaces it). Returns the
+ * new path.
+ */
+export async function setAside(file: string, now: number, keepOriginal: boolean): Promise<string> {
+  const aside = path.join(path.dirname(file), unrestoredName(now));
+  if (!keepOriginal) await rename(file, aside);
+  else await link(file, aside).catch(() => copyFile(file, aside, constants.COPYFILE_EXCL));
+  await syncFolder(path.dirname(file));
+  return aside;
 }

@@ -8,13 +8,18 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { watch } from 'node:fs';
-import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { RetentionPolicy, StorageType, type NatsConnection } from 'nats';
 import { spawnCli, type CliProcess } from '../helpers/process.js';
 import { startNatsServer, type NatsTestServer } from '../helpers/nats-server.js';
 import { waitFor } from '../helpers/wait.js';
 import { cleanup, natsClient, tempDir } from './harness.js';
+import { startBacklog } from '../../src/backlog/transitions.js';
+import { encodeCheckpoint } from '../../src/state/checkpoint.js';
+import { writeCheckpoint } from '../../src/state/checkpoint-files.js';
+import { aContext, aDirective, anEvent, at, T0 } from '../src/helpers.js';
+import { mountSmallDisk, NO_MOUNT } from '../helpers/small-disk.js';
 
 const encoder = new TextEncoder();
 const PAIRS = 1500;
@@ -292,6 +297,77 @@ describe('serve --jetstream', { timeout: 300_000 }, () => {
     } finally {
       await lateNc.close();
       await lateServer.stop();
+    }
+  });
+
+  /** A nats-server -js of its own: the stream of the first test (18,000 events) is not taken again. */
+  async function ownServer<T>(f: (url: string) => Promise<T>): Promise<T> {
+    const ownStore = await tempDir('dsiem-js-store-own-');
+    dirs.push(ownStore);
+    const own = await startNatsServer({ extraArgs: ['-js', '-sd', ownStore] });
+    try {
+      return await f(own.url);
+    } finally {
+      await own.stop();
+    }
+  }
+
+  /** A checkpoint of core NATS mode (no stream), with the alarm files' positions, as a switch to --jetstream finds it. */
+  async function coreCheckpoint(logs: string, directiveId: number): Promise<Buffer> {
+    const directive = aDirective([{ plugin_sid: [1], from: 'HOME_NET' }, { plugin_sid: [2], from: ':1', occurrence: 2, timeout: 60 }], { id: directiveId, name: `D${directiveId}` });
+    const state = startBacklog(directive, anEvent({ event_id: 'e1', plugin_sid: 1, timestamp: at(0) }), aContext(), 'aaaaaaaaa', T0 * 1000).state;
+    const header = { saved_at: new Date(0).toISOString(), reason: 'shutdown' as const, node: 'elsewhere', stream: null, alarm_files: { alarms: { identity: '1:2', bytes: 0 }, events: { identity: '1:3', bytes: 0 } } };
+    const written = await writeCheckpoint(path.join(logs, 'backlogs'), encodeCheckpoint({ header, directives: [{ id: directiveId, name: directive.name, backlogs: [state] }] }), 1);
+    assert.ok(written.ok);
+    return readFile(path.join(logs, 'backlogs', 'checkpoint.jsonl'));
+  }
+
+  it('keeps aside a checkpoint with backlogs of directives not loaded now, before the next checkpoints replace it', async () => {
+    const config = await tempDir('dsiem-js-config4-');
+    const logs = await tempDir('dsiem-js-aside-');
+    dirs.push(config, logs);
+    await writeConfig(config, ['aside']);
+    const saved = await coreCheckpoint(logs, 999);
+    const proc = await ownServer(async (url) => {
+      const started = await startBackend(config, logs, 'aside', url);
+      await stopCleanly(started);
+      return started;
+    });
+    assert.match(proc.output(), /saved backlogs of directives that are not loaded now were kept aside .*directiveIds=\[999\]/);
+    const names = await readdir(path.join(logs, 'backlogs'));
+    const aside = names.filter((n) => /^checkpoint\.unrestored-.*\.jsonl$/.test(n));
+    assert.equal(aside.length, 1, names.join(', '));
+    assert.deepEqual(await readFile(path.join(logs, 'backlogs', aside[0] as string)), saved);
+    assert.notDeepEqual(await readFile(path.join(logs, 'backlogs', 'checkpoint.jsonl')), saved, 'replaced by the checkpoints since');
+  });
+
+  it('does not replace a checkpoint that has the alarm files\' positions by a first one that cannot have them', async (t) => {
+    const disk = await mountSmallDisk();
+    if (disk === undefined) {
+      t.skip(NO_MOUNT);
+      return;
+    }
+    const config = await tempDir('dsiem-js-config5-');
+    const saves = await tempDir('dsiem-js-saves5-');
+    dirs.push(config, saves);
+    const logs = disk.dir;
+    try {
+      await writeConfig(config, ['nofiles']);
+      // Only the alarm files are on the full disk: the checkpoints could be written.
+      await symlink(saves, path.join(logs, 'backlogs'));
+      const saved = await coreCheckpoint(logs, 100);
+      // A cut last line that fills its page: ending it needs a byte the full disk refuses, so the first flush fails.
+      await writeFile(path.join(logs, 'siem_alarm_events.json'), 'x'.repeat(4096));
+      await disk.fill();
+      await ownServer(async (url) => {
+        const proc = await startBackend(config, logs, 'nofiles', url);
+        assert.deepEqual(await readFile(path.join(logs, 'backlogs', 'checkpoint.jsonl')), saved, proc.output());
+        assert.match(proc.output(), /first checkpoint skipped: the alarm files cannot be written/);
+        await disk.free();
+        await stopCleanly(proc);
+      });
+    } finally {
+      await disk.unmount();
     }
   });
 });

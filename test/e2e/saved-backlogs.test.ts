@@ -6,7 +6,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { spawnCli } from '../helpers/process.js';
@@ -89,6 +89,35 @@ describe('saved backlogs (core NATS)', { timeout: 120_000 }, () => {
       assert.match(out, /is not a backlog id/);
       assert.match(out, /occurrence/);
       assert.match(out, /saved backlogs of a directive that is not loaded now.*directiveId=424242/);
+    } finally {
+      await cleanup(logs);
+    }
+  });
+
+  it('keeps them aside when started with the wrong --node, and restores them once renamed back under the right one', async () => {
+    const logs = await tempDir('dsiem-saved-wrongnode-');
+    try {
+      await savedRun(nats, logs);
+      const saved = await readFile(checkpoint(logs));
+      const first = await Backend.start(['--config', example, '--msq', nats.server.url, '-l', '1000000'], logs);
+      const count = restoredCount(first.proc.output());
+      assert.equal((await first.stop()).code, 0, first.proc.output());
+      assert.ok(count > 0, first.proc.output());
+      await writeFile(checkpoint(logs), saved);
+      // dsiem-backend-1 loads directive 2 only: the saved backlogs of directives 1, 3 and 4 are not restored.
+      const wrong = await Backend.start(['--config', example, '--node', 'dsiem-backend-1', '--msq', nats.server.url, '-l', '1000000'], logs);
+      assert.equal((await wrong.stop()).code, 0, wrong.proc.output());
+      const out = wrong.proc.output();
+      assert.ok(restoredCount(out) < count, out);
+      const aside = (await readdir(path.join(logs, 'backlogs'))).filter((n) => /^checkpoint\.unrestored-.*\.jsonl$/.test(n));
+      assert.equal(aside.length, 1, out);
+      assert.deepEqual(await readFile(path.join(logs, 'backlogs', aside[0] as string)), saved);
+      assert.match(out, new RegExp(`saved backlogs of directives that are not loaded now were kept aside.*${(aside[0] as string).replace(/\./g, '\\.')}.*directiveIds=\\[3,4,1\\]`));
+      await rm(checkpoint(logs));
+      await rename(path.join(logs, 'backlogs', aside[0] as string), checkpoint(logs));
+      const right = await Backend.start(['--config', example, '--msq', nats.server.url, '-l', '1000000'], logs);
+      assert.equal((await right.stop()).code, 0, right.proc.output());
+      assert.equal(restoredCount(right.proc.output()), count, right.proc.output());
     } finally {
       await cleanup(logs);
     }

@@ -3,7 +3,8 @@
 
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { mkdir, mkdtemp, open, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { toBacklogJson } from '../../../src/backlog/backlog-json.js';
@@ -79,6 +80,52 @@ describe('checkpoint files', () => {
       assert.equal(r.ok, false);
       if (!r.ok) assert.ok(r.error.includes(path.join(dir, CHECKPOINT_FILE)), r.error);
       assert.deepEqual((await readdir(path.dirname(dir))).filter((n) => n.endsWith('.tmp')), []);
+    }));
+
+  it('refuse only the newest file when it cannot be read, and restore the previous one (never the whole folder)', () =>
+    withDir(async (dir) => {
+      await writeCheckpoint(dir, encodeCheckpoint(content(['a1'])), 1);
+      await writeCheckpoint(dir, encodeCheckpoint(content(['b1'])), 1);
+      const file = path.join(dir, CHECKPOINT_FILE);
+      await rm(file);
+      await mkdir(file);
+      const { ids, read } = await restoredIds(dir);
+      assert.deepEqual(ids, ['a1']);
+      assert.equal(read.refused[0]?.file, file);
+      assert.match(read.refused[0]?.reason ?? '', /cannot be read: .*EISDIR/);
+    }));
+
+  it('read a checkpoint bigger than the longest string (512 MiB) and restore it, not refusing the folder', () =>
+    withDir(async (dir) => {
+      // A real file of 560 MiB: one backlog, then rule lists of 1 MiB each (as many backlogs of distinct rules would be).
+      await writeCheckpoint(dir, encodeCheckpoint(content(['a1'])), 1);
+      const small = (await readFile(path.join(dir, CHECKPOINT_FILE))).toString().split('\n').filter((l) => l !== '');
+      const filler = 'x'.repeat(1 << 20);
+      const lists = 560;
+      const hash = createHash('sha256');
+      const handle = await open(path.join(dir, CHECKPOINT_FILE), 'w');
+      const put = async (text: string) => {
+        hash.update(text);
+        await handle.write(text);
+      };
+      for (const l of small.slice(0, -1)) await put(`${l}\n`);
+      for (let k = 1; k <= lists; k++) await put(`${JSON.stringify({ rules: 1000 + k, list: filler })}\n`);
+      await handle.write(`${JSON.stringify({ end: true, backlogs: 1, rules: lists + 1, sha256: hash.digest('hex') })}\n`);
+      await handle.close();
+      assert.ok((await stat(path.join(dir, CHECKPOINT_FILE))).size > 0x1fffffe8);
+      const { ids, read } = await restoredIds(dir);
+      assert.deepEqual(ids, ['a1']);
+      assert.equal(read.restored?.file, path.join(dir, CHECKPOINT_FILE));
+    }));
+
+  it('read a checkpoint in pieces: a line longer than the limit is dropped, the file is not refused for it', () =>
+    withDir(async (dir) => {
+      await writeCheckpoint(dir, encodeCheckpoint(content(['a1', 'a2'])), 1);
+      const r = await readCheckpoints(dir, [target], { maxLineBytes: 400 });
+      assert.ok(r.ok, r.ok ? '' : r.error);
+      const restored = r.value.restored?.value;
+      assert.ok(restored !== undefined, JSON.stringify(r.value.refused));
+      assert.ok(restored.dropped.some((d) => /lines longer than 400 bytes are not read/.test(d.reason)), JSON.stringify(restored.dropped));
     }));
 
   it('replace a checkpoint whose place is taken by a folder, keeping it as the previous one', () =>

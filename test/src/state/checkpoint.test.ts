@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { toBacklogJson } from '../../../src/backlog/backlog-json.js';
 import type { BacklogState } from '../../../src/backlog/state.js';
 import { startBacklog, step, UNKNOWN_MATCH } from '../../../src/backlog/transitions.js';
-import { decodeCheckpoint, encodeCheckpoint, type CheckpointContent } from '../../../src/state/checkpoint.js';
+import { CheckpointDecoder, decodeCheckpoint, encodeCheckpoint, type CheckpointContent } from '../../../src/state/checkpoint.js';
 import { aContext, aDirective, anEvent, at, T0 } from '../helpers.js';
 
 const ctx = aContext(undefined, { minLifetimeSec: 0 });
@@ -129,5 +129,58 @@ describe('checkpoint format', () => {
     const r = decodeCheckpoint(Buffer.from(resigned), [target]);
     assert.equal(r.ok, false);
     if (!r.ok) assert.match(r.error, /version 3/);
+  });
+
+  it('refuses a header whose file positions or stream sequence are not whole numbers, 0 or more, naming the field', () => {
+    const positions = (bytes: number, seq = 1) => ({
+      ...content([a]).header,
+      stream: { name: 'S', created: 'c', seq },
+      alarm_files: { alarms: { identity: '1:2', bytes: 0 }, events: { identity: '1:3', bytes } },
+    });
+    for (const [h, field] of [
+      [positions(-1e16), /alarm_files\.events\.bytes.*whole number, 0 or more.*-10000000000000000/],
+      [positions(-1), /alarm_files\.events\.bytes/],
+      [positions(1.5), /alarm_files\.events\.bytes/],
+      [positions(0, -3), /stream\.seq.*-3/],
+    ] as const) {
+      const r = decodeCheckpoint(encode({ ...content([a]), header: h }), [target]);
+      assert.equal(r.ok, false, JSON.stringify(h));
+      if (!r.ok) assert.match(r.error, field);
+    }
+    assert.ok(decodeCheckpoint(encode({ ...content([a]), header: positions(0, 0) }), [target]).ok);
+  });
+
+  it('decodes a file fed in pieces of any size as the whole of it, never making the file one string', () => {
+    const whole = encode(content([a, b]));
+    for (const size of [1, 7, 4096]) {
+      const decoder = new CheckpointDecoder([target]);
+      for (let i = 0; i < whole.length; i += size) decoder.push(whole.subarray(i, i + size));
+      const r = decoder.end();
+      assert.ok(r.ok, r.ok ? '' : r.error);
+      assert.deepEqual(r.value.backlogs.get(1001)?.map(json), [json(a), json(b)]);
+    }
+  });
+
+  it('drops a line longer than the limit, with its length, and restores the others (a string has a maximum length)', () => {
+    const long = line({ ...json(b), padding: 'x'.repeat(5000) });
+    const file = crafted([line(json(a)), long, line({ ...json(b), id: 'ccccccccc' })]);
+    const decoder = new CheckpointDecoder([target], { maxLineBytes: 4000 });
+    for (let i = 0; i < file.length; i += 1000) decoder.push(file.subarray(i, i + 1000));
+    const r = decoder.end();
+    assert.ok(r.ok, r.ok ? '' : r.error);
+    assert.deepEqual(r.value.backlogs.get(1001)?.map((s) => s.id), ['aaaaaaaaa', 'ccccccccc']);
+    assert.equal(r.value.dropped.length, 1);
+    assert.match(`${r.value.dropped[0]?.line}: ${r.value.dropped[0]?.reason}`, new RegExp(`^3: the line is ${Buffer.byteLength(long)} bytes long; lines longer than 4000 bytes are not read`));
+  });
+
+  it('refuses a file whose header or end line is longer than the limit', () => {
+    const file = encode(content([a]));
+    const r = decodeCheckpoint(file, [target], { maxLineBytes: 150 });
+    assert.equal(r.ok, false);
+    if (!r.ok) assert.match(r.error, /line 1 is \d+ bytes long, too long for a header/);
+    const noEnd = Buffer.concat([file, Buffer.from(`${'y'.repeat(300)}\n`)]);
+    const cut = decodeCheckpoint(noEnd, [target], { maxLineBytes: 200 });
+    assert.equal(cut.ok, false);
+    if (!cut.ok) assert.match(cut.error, /no end line/);
   });
 });
