@@ -277,7 +277,11 @@ export async function runServe(c: ServeConfig, log: Logger, clock: Clock = syste
   try {
     return await serveUntilStopped(c, log, clock, stops, (f) => (reopen = f));
   } catch (err) {
-    if (!(err instanceof StopRequested)) throw err;
+    if (!(err instanceof StopRequested)) {
+      // A start that failed late (the engine, its timers or the HTTP server already running) still ends the process.
+      setTimeout(() => process.exit(process.exitCode ?? 1), EXIT_GRACE_MS).unref();
+      throw err;
+    }
     log.info('stopped during start-up: nothing was taken from the saved backlogs', { signal: err.signal });
     // The step it stopped (a download, a connection) may still hold a socket: the process exits anyway.
     setTimeout(() => process.exit(0), EXIT_GRACE_MS).unref();
@@ -434,17 +438,12 @@ async function serveConnected(
   const stopRecovery = js === undefined ? () => undefined : finishRecoveryWhenCaughtUp(engine, js, log);
   // JetStream: the checkpoints to come replace the restored one; backlogs of directives not loaded now are kept aside.
   if (jetstream !== undefined && restored !== undefined) await keepUnrestored(restored, log, clock.now(), true);
-  if (jetstream !== undefined && !jetstream.resumesCheckpoint && c.reloadBacklogs) {
-    // No checkpoint of this stream yet: one now, before the first event, so that a crash at any moment after
-    // it knows which alarm lines were written since (the files may hold lines of earlier runs). Without the files'
-    // positions it is skipped, as a periodic one is: it would replace one that has them.
-    const opened = await settleWithin(engine.flush(), NATS_CLOSE_WAIT_MS * 10);
-    if (opened !== 'done') {
-      log.error('first checkpoint skipped: the alarm files cannot be written (the previous checkpoint stays; the next one is written once they can)', { logsDir: c.logsDir, error: opened === 'timeout' ? `no answer within ${NATS_CLOSE_WAIT_MS * 10} ms` : opened.message });
-    } else {
-      const saved = await saveCheckpoint({ ...saveOptions, reason: 'interval', stream: { ...jetstream.stream, seq: jetstream.start.seq - 1 }, now: clock.now() }, restored?.backlogs ?? new Map(), engine.output.onDisk());
-      if (saved === undefined) throw new StartupError(`cannot write the first checkpoint in ${path.join(path.resolve(c.logsDir), 'backlogs')}: JetStream mode needs one before it takes events`);
-    }
+  if (checkpoints !== undefined && jetstream !== undefined && !jetstream.resumesCheckpoint && c.reloadBacklogs) {
+    // No checkpoint of this stream yet: one now, so that a crash at any moment after it knows which alarm lines
+    // were written since (the files may hold lines of earlier runs). It pauses intake like any checkpoint, so its
+    // sequence and the files' positions agree even if the first fetch has brought events already. One that cannot
+    // be written (it needs the alarm files' positions) is skipped: the next interval tries again.
+    if (!(await checkpoints.checkpoint('interval', true))) log.error('first checkpoint not written: a crash before the next one may write again the alarm lines made since the start', { logsDir: c.logsDir, nextTryInSec: c.checkpointInterval });
   }
   conn.subscribe(STATS_SUBJECT, {
     callback: (err, m) => {

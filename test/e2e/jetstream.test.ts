@@ -362,7 +362,8 @@ describe('serve --jetstream', { timeout: 300_000 }, () => {
       await ownServer(async (url) => {
         const proc = await startBackend(config, logs, 'nofiles', url);
         assert.deepEqual(await readFile(path.join(logs, 'backlogs', 'checkpoint.jsonl')), saved, proc.output());
-        assert.match(proc.output(), /first checkpoint skipped: the alarm files cannot be written/);
+        assert.match(proc.output(), /checkpoint skipped: the alarm lines cannot be made durable/);
+        assert.match(proc.output(), /first checkpoint not written/);
         await disk.free();
         await stopCleanly(proc);
       });
