@@ -14,7 +14,7 @@ import { dispatch, spawn, type Ref } from 'nact';
 import type { BacklogEffect } from '../src/backlog/transitions.js';
 import { alarmEventLine, alarmEventLineMaxBytes, writeAlarmEventLine } from '../src/alarm/alarm.js';
 import { bytesLeftIn, linesIn, LineQueue, type Chunk } from '../src/alarm/line-queue.js';
-import type { CutEnd, RegeneratedLines } from '../src/alarm/regenerated-lines.js';
+import { DEFAULT_HELD_LIMITS, type CutEnd, type RegeneratedLines } from '../src/alarm/regenerated-lines.js';
 import { DEFAULT_MAX_UNWRITTEN_MB, retryDelayMs } from '../src/alarm/write-retry.js';
 import { AlarmFile, openForAppend, type FilePosition, type OpenForAppend, type Prepared } from './alarm-file.js';
 import type { AlarmWriterMsg } from './messages.js';
@@ -30,7 +30,7 @@ const MIB = 1024 * 1024;
 /** A disk that stays unwritable is reported again at most this often (each attempt is not logged). */
 const STILL_FAILING_LOG_MS = 60_000;
 const CUT_END_WHY = {
-  'held-limit': 'no line made again completed it before the lines held behind it reached their limit',
+  'held-limit': `no line made again completed it before the lines held behind it reached their limit, ${DEFAULT_HELD_LIMITS.lines} lines or ${DEFAULT_HELD_LIMITS.bytes / (1024 * 1024)} MiB`,
   bound: 'the lines held behind it reached --max-unwritten-mb (DSIEM_MAX_UNWRITTEN_MB)',
   stop: 'stopping before a line made again completed it',
 } as const;
@@ -312,6 +312,8 @@ export class AlarmOutput {
 
   /** The writer wrote everything it had taken: below the bound again if what came meanwhile is. */
   wrote(): void {
+    // Lines held while at the bound would keep it there: their cut line ends, and they are written next.
+    if (this.bound && this.heldLines > 0 && this.unwrittenBytes >= this.maxUnwrittenBytes) this.endCutLines('bound');
     if (this.bound && this.unwrittenBytes < this.maxUnwrittenBytes) this.setBound(false);
   }
 

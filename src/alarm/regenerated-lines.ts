@@ -99,7 +99,9 @@ export class RegeneratedLines {
     this.held.push(line);
     this.heldSize += lineBytes(line);
     if (this.held.length < this.limits.lines && this.heldSize < this.limits.bytes) return { kind: 'hold' };
-    return { kind: 'give-up', end: this.endCut() as CutEnd };
+    const end = { cut, held: this.held, heldBytes: this.heldSize };
+    this.release();
+    return { kind: 'give-up', end };
   }
 
   /**

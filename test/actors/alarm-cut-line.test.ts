@@ -5,12 +5,12 @@
 
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rename, rm, symlink, unlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { dispatch, start, stop } from 'nact';
 import { openForAppend } from '../../actors/alarm-file.js';
-import { ALARMS_FILE, AlarmOutput, spawnAlarmWriter } from '../../actors/alarm-writer-actor.js';
+import { ALARM_EVENTS_FILE, ALARMS_FILE, AlarmOutput, spawnAlarmWriter } from '../../actors/alarm-writer-actor.js';
 import { RegeneratedLines, type HeldLimits } from '../../src/alarm/regenerated-lines.js';
 import type { AlarmDocument } from '../../src/alarm/alarm.js';
 import type { BacklogEffect } from '../../src/backlog/transitions.js';
@@ -130,6 +130,25 @@ describe('alarm writer: lines held behind a cut line after a restart', () => {
       assert.equal(await w.text(), [BEFORE, CUT, line(2), line(3), ''].join('\n'));
       assert.equal(w.output.atBound, false);
       assert.ok(said(w.logged, '--max-unwritten-mb'));
+    }));
+});
+
+describe('alarm writer: a cut line waiting while the output is at its bound', () => {
+  it('ends it once the disk takes lines again, when the lines held since would keep the output at its bound', () =>
+    recovering(async (w) => {
+      const events = path.join(path.dirname(w.file), ALARM_EVENTS_FILE);
+      await symlink('/dev/full', events);
+      w.output.maxUnwrittenBytes = 400;
+      w.output.write(Array.from({ length: 10 }, (_, i): BacklogEffect => ({ type: 'alarm-event', record: { alarm_id: `a${i}`, stage: 1, event_id: `e${i}` } })));
+      assert.equal(w.output.atBound, true, 'at the bound with no line held');
+      await waitFor(() => w.logged.some((l) => l.message.includes('cannot write alarm files')) || undefined, { what: 'the failed write' });
+      w.output.write(Array.from({ length: 20 }, (_, i) => alarm(i + 2)));
+      assert.ok(w.output.heldBytes >= 400, 'the held lines alone are over the bound');
+      await unlink(events);
+      await waitFor(() => !w.output.atBound || undefined, { what: 'the output below its bound, the held lines written' });
+      await w.sync();
+      assert.equal(await w.text(), [BEFORE, CUT, ...Array.from({ length: 20 }, (_, i) => line(i + 2)), ''].join('\n'));
+      assert.equal(w.output.pending, 0);
     }));
 });
 
