@@ -6,7 +6,7 @@
 
 import { mkdir, open, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { restartCutLine, type Chunk } from '../src/alarm/line-queue.js';
+import { alignCutLine, type Chunk } from '../src/alarm/line-queue.js';
 
 /** What the writer needs of an open file (a `FileHandle` opened with 'a+'; tests may give another). */
 export interface AppendFile {
@@ -64,17 +64,21 @@ export class AlarmFile {
   private lines = 0;
   private partial = 0;
   private wanted: Reopen | undefined = 'first';
-  /** A cut last line that lines made again will complete (JetStream recovery): not ended at the first open. */
-  private cutLineExpected = false;
+  /** Bytes of a cut last line that lines made again will complete (JetStream recovery): kept at the first open. */
+  private cutLineExpected = 0;
 
   constructor(
     readonly file: string,
     private readonly openFile: OpenForAppend,
   ) {}
 
-  /** At the first open, leave a cut last line as it is: the lines that follow complete it (see regenerated-lines.ts). */
-  expectCutLine(): void {
-    this.cutLineExpected = true;
+  /**
+   * At the first open, leave a cut last line of `bytes` as it is: the lines that follow complete it (see
+   * regenerated-lines.ts). It counts as this writer's own cut line from then on (`partial`): a reopen onto the
+   * same file keeps it, one onto another file (rotated, truncated) drops it.
+   */
+  expectCutLine(bytes: number): void {
+    this.cutLineExpected = bytes;
   }
 
   /** True when the next flush must open the file even with nothing to write. */
@@ -102,13 +106,13 @@ export class AlarmFile {
       const st = await handle.stat();
       const identity = `${st.dev}:${st.ino}`;
       const ours = identity === this.identity && st.size === this.size;
-      if (!ours) {
-        restartCutLine(pending);
-        this.partial = 0;
-      }
+      if (!ours) this.partial = 0;
+      // Until the first open succeeds, the file is the one the cut line was read from at start.
+      const expected = this.identity === '' ? this.cutLineExpected : 0;
+      if (expected > 0 && st.size >= expected && (await lastByte(handle, st.size)) !== 10) this.partial = expected;
+      alignCutLine(pending, this.partial);
       // Our own cut line is completed by the write that follows; any other one is ended here.
-      const keep = (ours && this.partial > 0) || (this.cutLineExpected && why === 'first');
-      const endedCutLine = keep ? undefined : await endCutLine(handle, st.size);
+      const endedCutLine = this.partial > 0 ? undefined : await endCutLine(handle, st.size);
       this.handle = handle;
       this.identity = identity;
       this.size = st.size + (endedCutLine !== undefined ? 1 : 0);
@@ -130,6 +134,7 @@ export class AlarmFile {
     const handle = this.handle;
     if (handle === undefined) throw new Error(`${this.file} is not open`);
     while (chunks.length > 0) {
+      alignCutLine(chunks, this.partial);
       const chunk = chunks[0] as Chunk;
       while (chunk.written < chunk.bytes.length) {
         const from = chunk.written;
@@ -174,6 +179,12 @@ export class AlarmFile {
     if (st.size < this.size) return 'truncated';
     return st.size > this.size ? 'grown' : undefined;
   }
+}
+
+async function lastByte(handle: AppendFile, size: number): Promise<number | undefined> {
+  const one = Buffer.alloc(1);
+  const { bytesRead } = await handle.read(one, 0, 1, size - 1);
+  return bytesRead === 1 ? one[0] : undefined;
 }
 
 function newlinesIn(bytes: Buffer, from: number, to: number): number {

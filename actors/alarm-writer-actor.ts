@@ -14,7 +14,7 @@ import { dispatch, spawn, type Ref } from 'nact';
 import type { BacklogEffect } from '../src/backlog/transitions.js';
 import { alarmEventLine, alarmEventLineMaxBytes, writeAlarmEventLine } from '../src/alarm/alarm.js';
 import { bytesLeftIn, linesIn, LineQueue, type Chunk } from '../src/alarm/line-queue.js';
-import type { RegeneratedLines } from '../src/alarm/regenerated-lines.js';
+import { DEFAULT_HELD_LIMITS, type CutEnd, type RegeneratedLines } from '../src/alarm/regenerated-lines.js';
 import { DEFAULT_MAX_UNWRITTEN_MB, retryDelayMs } from '../src/alarm/write-retry.js';
 import { AlarmFile, openForAppend, type FilePosition, type OpenForAppend, type Prepared } from './alarm-file.js';
 import type { AlarmWriterMsg } from './messages.js';
@@ -29,6 +29,11 @@ export const ALARM_EVENTS_FILE = 'siem_alarm_events.json';
 const MIB = 1024 * 1024;
 /** A disk that stays unwritable is reported again at most this often (each attempt is not logged). */
 const STILL_FAILING_LOG_MS = 60_000;
+const CUT_END_WHY = {
+  'held-limit': `no line made again completed it before the lines held behind it reached their limit, ${DEFAULT_HELD_LIMITS.lines} lines or ${DEFAULT_HELD_LIMITS.bytes / (1024 * 1024)} MiB`,
+  bound: 'the lines held behind it reached --max-unwritten-mb (DSIEM_MAX_UNWRITTEN_MB)',
+  stop: 'stopping before a line made again completed it',
+} as const;
 
 export interface AlarmStats {
   alarmLines: number;
@@ -48,6 +53,21 @@ export interface AlarmStats {
 export interface OnDisk {
   readonly alarms: FilePosition;
   readonly events: FilePosition;
+  /** Lines held back behind a cut line (JetStream recovery): not on disk, so no checkpoint may pass them. */
+  readonly heldLines: number;
+}
+
+type Stream = 'events' | 'alarms';
+
+/** Why a cut line waiting for its completion was ended (or, `file-changed`, dropped: the file no longer ends in it). */
+export type CutEndReason = 'held-limit' | 'bound' | 'stop' | 'caught-up' | 'file-changed';
+
+/** A waiting cut line ended, for the writer to log. */
+export interface CutEndNotice {
+  readonly stream: Stream;
+  readonly reason: CutEndReason;
+  readonly heldLines: number;
+  readonly heldBytes: number;
 }
 
 export class AlarmOutput {
@@ -59,25 +79,36 @@ export class AlarmOutput {
   /** Bytes of lines not on disk at which the output is at its bound (`--max-unwritten-mb`). */
   maxUnwrittenBytes = DEFAULT_MAX_UNWRITTEN_MB * MIB;
   private writer: Ref<AlarmWriterMsg> | undefined;
-  private files: (() => OnDisk) | undefined;
+  private files: (() => Omit<OnDisk, 'heldLines'>) | undefined;
   private flushRequested = false;
   private bound = false;
   private readonly boundListeners = new Set<(atBound: boolean) => void>();
   private reopenWanted = false;
   /** After a crash: the lines each file already holds past the checkpoint, skipped when made again. */
   private regenerated: { events?: RegeneratedLines; alarms?: RegeneratedLines } = {};
+  /** Cut lines ended since the writer last looked (it logs them). */
+  private cutEnds: CutEndNotice[] = [];
   /** Lines taken by the writer and not on disk yet, and their bytes. */
   writing = 0;
   writingBytes = 0;
 
-  /** Lines queued or being written. */
+  /** Lines queued, being written, or held back behind a cut line. */
   get pending(): number {
-    return this.alarms.count + this.events.count + this.writing;
+    return this.alarms.count + this.events.count + this.writing + this.heldLines;
   }
 
-  /** Bytes of the lines queued or being written. */
+  /** Bytes of the lines queued, being written, or held back. */
   get unwrittenBytes(): number {
-    return this.alarms.bytes + this.events.bytes + this.writingBytes;
+    return this.alarms.bytes + this.events.bytes + this.writingBytes + this.heldBytes;
+  }
+
+  /** Lines held back behind a cut line until a line made again completes it (JetStream recovery). */
+  get heldLines(): number {
+    return (this.regenerated.events?.heldLines ?? 0) + (this.regenerated.alarms?.heldLines ?? 0);
+  }
+
+  get heldBytes(): number {
+    return (this.regenerated.events?.heldBytes ?? 0) + (this.regenerated.alarms?.heldBytes ?? 0);
   }
 
   /** True from the moment the lines not on disk reach `maxUnwrittenBytes` until a write brings them below. */
@@ -105,10 +136,11 @@ export class AlarmOutput {
 
   /** What is on disk of each file, exactly (whole lines, bytes, a cut line's bytes). */
   onDisk(): OnDisk | undefined {
-    return this.files?.();
+    const files = this.files?.();
+    return files === undefined ? undefined : { ...files, heldLines: this.heldLines };
   }
 
-  attach(writer: Ref<AlarmWriterMsg>, files: () => OnDisk): void {
+  attach(writer: Ref<AlarmWriterMsg>, files: () => Omit<OnDisk, 'heldLines'>): void {
     this.writer = writer;
     this.files = files;
   }
@@ -124,17 +156,57 @@ export class AlarmOutput {
   /** Correlation caught up: stops skipping; a cut line never completed is ended. Says what happened. */
   finishRegenerated(): { skipped: number; endedCutLines: number; neverMadeAgain: number } {
     const out = { skipped: 0, endedCutLines: 0, neverMadeAgain: 0 };
-    for (const [queue, guard] of [[this.events, this.regenerated.events], [this.alarms, this.regenerated.alarms]] as const) {
+    for (const stream of ['events', 'alarms'] as const) {
+      const guard = this.regenerated[stream];
       if (guard === undefined) continue;
-      const end = guard.finish();
+      const done = guard.finish();
       out.skipped += guard.skipped;
-      out.endedCutLines += end.endedCutLine ? 1 : 0;
-      out.neverMadeAgain += end.neverMadeAgain;
-      for (const line of end.lines) queue.add(line);
+      out.neverMadeAgain += done.neverMadeAgain;
+      if (done.end !== undefined) {
+        out.endedCutLines++;
+        this.queueCutEnd(stream, done.end, 'caught-up');
+      }
     }
     this.regenerated = {};
     this.requestFlush();
     return out;
+  }
+
+  /**
+   * Ends every cut line still waiting (SIGTERM, before the last flush; the output at its bound), so the lines held
+   * behind it are written; lines on disk are still skipped. Returns how many were ended.
+   */
+  endCutLines(reason: 'stop' | 'bound'): number {
+    let ended = 0;
+    for (const stream of ['events', 'alarms'] as const) {
+      const end = this.regenerated[stream]?.endCut();
+      if (end === undefined) continue;
+      ended++;
+      this.queueCutEnd(stream, end, reason);
+    }
+    if (ended > 0) this.requestFlush();
+    return ended;
+  }
+
+  /** The writer reopened onto a file that does not end in the waiting cut line: held lines are written whole. */
+  cutLineGone(stream: Stream): void {
+    const end = this.regenerated[stream]?.endCut();
+    if (end === undefined) return;
+    this.queueCutEnd(stream, end, 'file-changed');
+    this.requestFlush();
+  }
+
+  /** The cut lines ended since the last call (the writer logs them). */
+  takeCutEnds(): CutEndNotice[] {
+    const ends = this.cutEnds;
+    this.cutEnds = [];
+    return ends;
+  }
+
+  /** Bytes of the cut line that lines made again are to complete in `stream`'s file (0: none). */
+  regeneratedCutBytes(stream: Stream): number {
+    const cut = this.regenerated[stream]?.cutLine;
+    return cut === undefined ? 0 : Buffer.byteLength(cut, 'utf8');
   }
 
   /** Which files end in a cut line that lines made again are to complete. */
@@ -147,10 +219,23 @@ export class AlarmOutput {
     return (this.regenerated.events?.pending ?? 0) + (this.regenerated.alarms?.pending ?? 0);
   }
 
+  /** The newline that ends a cut line (not written to a file that does not end in it), then the lines held. */
+  private queueCutEnd(stream: Stream, end: CutEnd, reason: CutEndReason): void {
+    const queue = this[stream];
+    if (reason !== 'file-changed') queue.addContinuation(end.cut, Buffer.byteLength(end.cut, 'utf8'), true);
+    for (const line of end.held) queue.add(line);
+    this.cutEnds.push({ stream, reason, heldLines: end.held.length, heldBytes: end.heldBytes });
+  }
+
   /** A line made again goes through its file's guard (the slow path: recovery only). */
-  private addGuarded(queue: LineQueue, guard: RegeneratedLines, line: string): void {
+  private addGuarded(stream: Stream, guard: RegeneratedLines, line: string): void {
+    const queue = this[stream];
     const decision = guard.decide(line);
-    if (decision.kind === 'write') for (const l of decision.lines) queue.add(l);
+    if (decision.kind === 'write') queue.add(line);
+    else if (decision.kind === 'complete') {
+      queue.addContinuation(line, Buffer.byteLength(decision.cut, 'utf8'), false);
+      for (const l of decision.held) queue.add(l);
+    } else if (decision.kind === 'give-up') this.queueCutEnd(stream, decision.end, 'held-limit');
   }
 
   /** Queues the lines of a transition's effects, in order. */
@@ -158,9 +243,9 @@ export class AlarmOutput {
     const guards = this.regenerated;
     for (const effect of effects) {
       if (guards.events !== undefined && effect.type === 'alarm-event') {
-        this.addGuarded(this.events, guards.events, alarmEventLine(effect.record));
+        this.addGuarded('events', guards.events, alarmEventLine(effect.record));
       } else if (guards.alarms !== undefined && effect.type === 'alarm') {
-        this.addGuarded(this.alarms, guards.alarms, JSON.stringify(effect.alarm));
+        this.addGuarded('alarms', guards.alarms, JSON.stringify(effect.alarm));
         this.alarmDirectives.set(effect.alarm.alarm_id, effect.directiveId);
       } else if (effect.type === 'alarm-event') {
         const q = this.events;
@@ -172,7 +257,11 @@ export class AlarmOutput {
         this.alarmDirectives.set(effect.alarm.alarm_id, effect.directiveId);
       }
     }
-    if (!this.bound && this.unwrittenBytes >= this.maxUnwrittenBytes) this.setBound(true);
+    if (!this.bound && this.unwrittenBytes >= this.maxUnwrittenBytes) {
+      // Held lines are written only once their cut line ends: at the bound it must end, or intake would wait for ever.
+      if (this.heldLines > 0) this.endCutLines('bound');
+      this.setBound(true);
+    }
     this.requestFlush();
   }
 
@@ -223,6 +312,8 @@ export class AlarmOutput {
 
   /** The writer wrote everything it had taken: below the bound again if what came meanwhile is. */
   wrote(): void {
+    // Lines held while at the bound would keep it there: their cut line ends, and they are written next.
+    if (this.bound && this.heldLines > 0 && this.unwrittenBytes >= this.maxUnwrittenBytes) this.endCutLines('bound');
     if (this.bound && this.unwrittenBytes < this.maxUnwrittenBytes) this.setBound(false);
   }
 
@@ -256,8 +347,9 @@ export function spawnAlarmWriter(
   const events = new AlarmFile(path.join(logsDir, ALARM_EVENTS_FILE), openFile);
   const alarms = new AlarmFile(path.join(logsDir, ALARMS_FILE), openFile);
   // A cut last line that lines made again will complete (JetStream recovery) is not ended at open.
-  if (output.regeneratedCutLines.events) events.expectCutLine();
-  if (output.regeneratedCutLines.alarms) alarms.expectCutLine();
+  events.expectCutLine(output.regeneratedCutBytes('events'));
+  alarms.expectCutLine(output.regeneratedCutBytes('alarms'));
+  const fileOf = { events, alarms };
   const retry: Retry = { failures: 0, since: 0, lastLogged: 0, timer: undefined };
 
   const report = (file: AlarmFile, p: Prepared) => {
@@ -273,6 +365,30 @@ export function spawnAlarmWriter(
     } else if (p.reopened !== undefined && p.reopened !== 'first' && p.reopened !== 'after-failure') {
       log.warn('alarm file changed on disk (rotated, moved, deleted, truncated or written by another process): writing to its path again', { file: file.file, change: p.reopened });
     }
+  };
+
+  const reportCutEnds = () => {
+    for (const end of output.takeCutEnds()) {
+      const fields = { file: fileOf[end.stream].file, heldLines: end.heldLines, heldBytes: end.heldBytes };
+      if (end.reason === 'caught-up') continue; // said by the caller, with what was skipped
+      if (end.reason === 'file-changed') {
+        log.warn('alarm file reopened onto a file that does not end in the cut line a restart was completing: the lines held behind it are written whole', fields);
+      } else {
+        log.warn(`alarm file: ended the cut line a restart was completing (${CUT_END_WHY[end.reason]}), so readers skip that line alone; the lines held behind it are written`, fields);
+      }
+    }
+  };
+
+  /** A waiting cut line is kept only while the file written to still ends in it (not after a rotation). */
+  const dropLostCutLines = (): boolean => {
+    let dropped = false;
+    for (const stream of ['events', 'alarms'] as const) {
+      const at = fileOf[stream].position();
+      if (output.regeneratedCutBytes(stream) === 0 || at.identity === '' || at.partial > 0) continue;
+      output.cutLineGone(stream);
+      dropped = true;
+    }
+    return dropped;
   };
 
   const failed = (err: Error) => {
@@ -367,6 +483,9 @@ export function spawnAlarmWriter(
     parent,
     async (state: number, msg: AlarmWriterMsg) => {
       let error = await flush();
+      // Lines released from behind a lost cut line are written before a sync answers (a checkpoint follows it).
+      if (error === undefined && dropLostCutLines()) error = await flush();
+      reportCutEnds();
       if (msg.type === 'sync' && error === undefined) {
         // What a checkpoint records as on disk must survive a crash of the machine too.
         error = await Promise.all([events.sync(), alarms.sync()]).then(
@@ -393,6 +512,6 @@ export function spawnAlarmWriter(
 }
 
 function countUnwritten(output: AlarmOutput): void {
-  output.stats.unwritten = output.alarms.count + output.events.count;
-  output.stats.unwrittenBytes = output.alarms.bytes + output.events.bytes;
+  output.stats.unwritten = output.alarms.count + output.events.count + output.heldLines;
+  output.stats.unwrittenBytes = output.alarms.bytes + output.events.bytes + output.heldBytes;
 }

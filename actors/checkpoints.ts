@@ -351,6 +351,11 @@ export function startCheckpoints(o: {
         return false;
       }
       const files = o.save.engine.output.onDisk();
+      if (files !== undefined && files.heldLines > 0) {
+        // Their events would be acknowledged with their lines only in memory (see regenerated-lines.ts).
+        log.warn('checkpoint skipped: alarm lines are held back until the cut last line a restart is completing is completed or ended (the stream keeps the events)', { heldLines: files.heldLines, reason });
+        return false;
+      }
       const work = workDone();
       goOn();
       const bytes = await saveCheckpoint({ ...o.save, reason, stream: { ...o.stream, seq: position.seq }, now: o.now() }, live, files);

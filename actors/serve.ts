@@ -492,6 +492,8 @@ async function serveConnected(
   clearInterval(reportTimer);
   clearInterval(overloadTimer);
   stopRecovery();
+  // Lines held behind a cut line that nothing completed yet are written by the last flush, not lost with the process.
+  engine.output.endCutLines('stop');
   const deadline = setTimeout(() => {
     log.error('shutdown did not finish in time, exiting without a complete save', { deadlineMs: SHUTDOWN_DEADLINE_MS });
     process.exit(1);

@@ -11,6 +11,8 @@ export interface Chunk {
   readonly bytes: Buffer;
   readonly lines: number;
   written: number;
+  /** Only the newline that ends a cut line (its `written` bytes): nothing of it goes to a file without that line. */
+  readonly endsCutLine?: true;
 }
 
 export const linesIn = (chunks: readonly Chunk[]): number => chunks.reduce((n, c) => n + c.lines, 0);
@@ -62,6 +64,19 @@ export class LineQueue {
     this.endLine(this.usedBytes - start);
   }
 
+  /**
+   * A line whose first `onDisk` bytes a file already ends with (a cut line left by a crash), as a chunk of its
+   * own: the rest is written after them, or the whole line to a file that does not end with them. `endsOnly`: the
+   * line is the cut part alone, and only its newline is written (nothing to a file without it).
+   */
+  addContinuation(line: string, onDisk: number, endsOnly: boolean): void {
+    this.seal();
+    const bytes = Buffer.from(`${line}\n`, 'utf8');
+    this.full.push(endsOnly ? { bytes, lines: 1, written: onDisk, endsCutLine: true } : { bytes, lines: 1, written: onDisk });
+    this.count++;
+    this.bytes += bytes.length - onDisk;
+  }
+
   /** Everything queued, oldest first (emptied: later lines start a new chunk). */
   take(): Chunk[] {
     this.seal();
@@ -105,5 +120,22 @@ export class LineQueue {
  */
 export function restartCutLine(chunks: readonly Chunk[]): void {
   const first = chunks[0];
-  if (first !== undefined && first.written > 0) first.written = first.bytes.lastIndexOf(10, first.written - 1) + 1;
+  if (first === undefined || first.written === 0) return;
+  if (first.endsCutLine === true) first.written = first.bytes.length;
+  else first.written = first.bytes.lastIndexOf(10, first.written - 1) + 1;
+}
+
+/** Bytes of the chunk's first line not ended yet that are on disk already (0: it starts at a line's start). */
+export function cutBytesOnDisk(chunk: Chunk): number {
+  return chunk.written - (chunk.bytes.lastIndexOf(10, chunk.written - 1) + 1);
+}
+
+/**
+ * The first chunk goes on with a line cut on disk: unless the file ends with exactly that part (`partial`: the
+ * bytes after the file's last newline), the line is restarted from its start (or, the end of a cut line alone,
+ * dropped), so that nothing is appended to a part that is not there.
+ */
+export function alignCutLine(chunks: readonly Chunk[], partial: number): void {
+  const first = chunks[0];
+  if (first !== undefined && first.written > 0 && first.written < first.bytes.length && cutBytesOnDisk(first) !== partial) restartCutLine(chunks);
 }

@@ -4,26 +4,54 @@
  * in the file past the position the checkpoint recorded; this is the list of them, so that each one is skipped
  * when it is made again (Logstash indexes alarm-event lines without a document id: a line written twice is a
  * duplicate document). A last line the crash cut short is completed by the first line made again that starts
- * with it; until then no other line may be appended (it would be merged into the cut one), so they wait.
+ * with it; until then no other line may be appended (it would be merged into the cut one), so they are held.
+ * Held lines are not on disk: a cut line that is not completed soon (the same alarm can be made again with other
+ * content, e.g. other intel results) is ended with a newline after a bounded number of held lines or bytes.
  */
+
+/** How many lines, and how many of their bytes, may wait for a cut line's completion before it is ended. */
+export interface HeldLimits {
+  readonly lines: number;
+  readonly bytes: number;
+}
+
+export const DEFAULT_HELD_LIMITS: HeldLimits = { lines: 10_000, bytes: 16 * 1024 * 1024 };
+
+/** A waiting cut line ended: the newline goes after it, then the held lines (each without its newline), in order. */
+export interface CutEnd {
+  readonly cut: string;
+  readonly held: readonly string[];
+  readonly heldBytes: number;
+}
 
 export type LineDecision =
   /** On disk already: do not write it. */
   | { readonly kind: 'skip' }
-  /** Write these lines (each without its newline), in order: the rest of a cut line, then lines that waited. */
-  | { readonly kind: 'write'; readonly lines: readonly string[] }
+  /** Write it. */
+  | { readonly kind: 'write' }
   /** Keep it back: a cut line is still waiting for its completion. */
-  | { readonly kind: 'hold' };
+  | { readonly kind: 'hold' }
+  /** It completes the cut line (`cut` is on disk: write the rest), then the held lines are written. */
+  | { readonly kind: 'complete'; readonly cut: string; readonly held: readonly string[] }
+  /** Held lines reached their limits (this line is the last of them): the cut line is ended. */
+  | { readonly kind: 'give-up'; readonly end: CutEnd };
+
+/** Bytes of a line on disk, its newline included. */
+const lineBytes = (line: string) => Buffer.byteLength(line, 'utf8') + 1;
 
 export class RegeneratedLines {
   private readonly remaining = new Map<string, number>();
   private cut: string | undefined;
   private held: string[] = [];
+  private heldSize = 0;
   /** Lines skipped so far. */
   skipped = 0;
 
   /** `tail`: the file's bytes past the checkpoint's position. */
-  constructor(tail: Buffer) {
+  constructor(
+    tail: Buffer,
+    private readonly limits: HeldLimits = DEFAULT_HELD_LIMITS,
+  ) {
     const text = tail.toString('utf8');
     const lines = text.split('\n');
     const last = lines.pop() ?? '';
@@ -43,6 +71,15 @@ export class RegeneratedLines {
     return this.cut;
   }
 
+  /** Lines held back (not on disk), and their bytes with newlines. */
+  get heldLines(): number {
+    return this.held.length;
+  }
+
+  get heldBytes(): number {
+    return this.heldSize;
+  }
+
   /** What to do with a line made again (without its newline). */
   decide(line: string): LineDecision {
     const count = this.remaining.get(line);
@@ -52,29 +89,47 @@ export class RegeneratedLines {
       this.skipped++;
       return { kind: 'skip' };
     }
-    if (this.cut === undefined) return { kind: 'write', lines: [line] };
-    if (line.startsWith(this.cut) && line.length > this.cut.length) {
-      const rest = line.slice(this.cut.length);
-      this.cut = undefined;
-      const lines = [rest, ...this.held];
-      this.held = [];
-      return { kind: 'write', lines };
+    const cut = this.cut;
+    if (cut === undefined) return { kind: 'write' };
+    if (line.startsWith(cut) && line.length > cut.length) {
+      const held = this.held;
+      this.release();
+      return { kind: 'complete', cut, held };
     }
     this.held.push(line);
-    return { kind: 'hold' };
+    this.heldSize += lineBytes(line);
+    if (this.held.length < this.limits.lines && this.heldSize < this.limits.bytes) return { kind: 'hold' };
+    const end = { cut, held: this.held, heldBytes: this.heldSize };
+    this.release();
+    return { kind: 'give-up', end };
   }
 
   /**
-   * Correlation has caught up: nothing more will be made again. A cut line still waiting is ended as it is (an
-   * empty rest: the newline alone, so readers skip that one line), and the lines that waited are released.
+   * Ends a waiting cut line now (a stop, held lines at a bound, a file no longer ending with it): the held lines
+   * are released; lines on disk are still skipped. Undefined when no cut line waits.
    */
-  finish(): { readonly endedCutLine: boolean; readonly lines: readonly string[]; readonly neverMadeAgain: number } {
-    const endedCutLine = this.cut !== undefined;
-    const lines = endedCutLine ? ['', ...this.held] : [...this.held];
-    const neverMadeAgain = this.pending - (endedCutLine ? 1 : 0);
+  endCut(): CutEnd | undefined {
+    const cut = this.cut;
+    if (cut === undefined) return undefined;
+    const end = { cut, held: this.held, heldBytes: this.heldSize };
+    this.release();
+    return end;
+  }
+
+  /**
+   * Correlation has caught up: nothing more will be made again. A cut line still waiting is ended as it is (the
+   * newline alone, so readers skip that one line), and the lines that waited are released.
+   */
+  finish(): { readonly end: CutEnd | undefined; readonly neverMadeAgain: number } {
+    const end = this.endCut();
+    const neverMadeAgain = this.pending;
+    this.remaining.clear();
+    return { end, neverMadeAgain };
+  }
+
+  private release(): void {
     this.cut = undefined;
     this.held = [];
-    this.remaining.clear();
-    return { endedCutLine, lines, neverMadeAgain };
+    this.heldSize = 0;
   }
 }

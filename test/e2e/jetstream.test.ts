@@ -8,7 +8,7 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { watch } from 'node:fs';
-import { mkdir, readdir, readFile, symlink, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, readdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { RetentionPolicy, StorageType, type NatsConnection } from 'nats';
 import { spawnCli, type CliProcess } from '../helpers/process.js';
@@ -369,6 +369,56 @@ describe('serve --jetstream', { timeout: 300_000 }, () => {
       });
     } finally {
       await disk.unmount();
+    }
+  });
+
+  it('loses no alarm line held behind a cut line that nothing completes when stopped while catching up', async () => {
+    // A cut line that no line made again completes (as when intel gives an alarm other content after a restart):
+    // the lines made meanwhile are held, no checkpoint acknowledges their events, and SIGTERM writes them.
+    const config = await tempDir('dsiem-js-config4-');
+    const cutLogs = await tempDir('dsiem-js-cut-');
+    const refLogs = await tempDir('dsiem-js-cutref-');
+    const cutStore = await tempDir('dsiem-js-store-cut-');
+    dirs.push(config, cutLogs, refLogs, cutStore);
+    await writeConfig(config, ['cut', 'cutref']);
+    const cutServer = await startNatsServer({ extraArgs: ['-js', '-sd', cutStore] });
+    const cutNc = await natsClient(cutServer.url);
+    const total = PAIRS * 12;
+    try {
+      let proc = await startBackend(config, cutLogs, 'cut', cutServer.url);
+      await publish(cutNc, 0, PAIRS * 2);
+      await reached(cutNc, PAIRS * 2, true);
+      await kill9(proc);
+      await appendFile(path.join(cutLogs, 'siem_alarms.json'), '{"alarm_id":"cut-fragment');
+      // Published while it is down: the alarm lines of round 3 (stage 2 reached) are made after the restart.
+      await publish(cutNc, PAIRS * 2, total);
+      proc = await startBackend(config, cutLogs, 'cut', cutServer.url);
+      const alarmsMade = async () => (((await stats(cutNc)) as { alarms?: number } | undefined)?.alarms ?? 0) >= PAIRS / 2 || undefined;
+      await waitFor(alarmsMade, { timeoutMs: 60_000, intervalMs: 5, what: 'alarms made after the restart' });
+      await stopCleanly(proc);
+      const ended = /ended the cut line a restart was completing \(stopping.*heldLines=(\d+)/.exec(proc.output());
+      assert.ok(ended !== null && Number(ended[1]) > 0, `the stop came while lines were held:\n${proc.output()}`);
+      proc = await startBackend(config, cutLogs, 'cut', cutServer.url);
+      await reached(cutNc, total, true);
+      await stopCleanly(proc);
+
+      const ref = await startBackend(config, refLogs, 'cutref', cutServer.url);
+      await reached(cutNc, total, true);
+      await stopCleanly(ref);
+
+      const expected = await readOutput(refLogs);
+      const actual = await readOutput(cutLogs);
+      assert.deepEqual(expected.problems, []);
+      assert.deepEqual(actual.problems.filter((p) => !p.includes('cut-fragment')), [], 'lines cut or merged, other than the planted one');
+      const missing = [...expected.finalAlarms.keys()].filter((id) => !actual.finalAlarms.has(id));
+      assert.deepEqual(missing.slice(0, 5), [], `${missing.length} of ${expected.finalAlarms.size} alarms missing`);
+      for (const [id, alarm] of expected.finalAlarms) assert.deepEqual(actual.finalAlarms.get(id), alarm, `final state of alarm ${id}`);
+      const written = new Set(actual.eventLines);
+      const lost = expected.eventLines.filter((l) => !written.has(l));
+      assert.deepEqual(lost.slice(0, 5), [], `${lost.length} alarm-event lines missing`);
+    } finally {
+      await cutNc.close();
+      await cutServer.stop();
     }
   });
 });

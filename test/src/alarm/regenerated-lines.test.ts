@@ -1,5 +1,6 @@
 // Lines made again after a crash: those already on disk past the checkpoint are skipped, a cut last line is
-// completed by the line that starts with it, and nothing is appended to a cut line before that.
+// completed by the line that starts with it, nothing is appended to a cut line before that, and the lines held
+// meanwhile are bounded (the cut line is ended at the bound) and released whenever it ends.
 
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -10,9 +11,9 @@ describe('RegeneratedLines', () => {
     const g = new RegeneratedLines(Buffer.from('a\nb\na\n'));
     assert.equal(g.pending, 3);
     assert.deepEqual(g.decide('a'), { kind: 'skip' });
-    assert.deepEqual(g.decide('c'), { kind: 'write', lines: ['c'] });
+    assert.deepEqual(g.decide('c'), { kind: 'write' });
     assert.deepEqual(g.decide('a'), { kind: 'skip' });
-    assert.deepEqual(g.decide('a'), { kind: 'write', lines: ['a'] }, 'a third "a" was not on disk');
+    assert.deepEqual(g.decide('a'), { kind: 'write' }, 'a third "a" was not on disk');
     assert.deepEqual(g.decide('b'), { kind: 'skip' });
     assert.equal(g.pending, 0);
     assert.equal(g.skipped, 3);
@@ -22,23 +23,55 @@ describe('RegeneratedLines', () => {
     const g = new RegeneratedLines(Buffer.from('x\n{"alarm_id":"a1","sta'));
     assert.equal(g.cutLine, '{"alarm_id":"a1","sta');
     assert.deepEqual(g.decide('{"alarm_id":"a2","stage":1}'), { kind: 'hold' });
+    assert.equal(g.heldLines, 1);
+    assert.equal(g.heldBytes, '{"alarm_id":"a2","stage":1}\n'.length);
     assert.deepEqual(g.decide('x'), { kind: 'skip' });
-    assert.deepEqual(g.decide('{"alarm_id":"a1","stage":1}'), { kind: 'write', lines: ['ge":1}', '{"alarm_id":"a2","stage":1}'] });
+    assert.deepEqual(g.decide('{"alarm_id":"a1","stage":1}'), { kind: 'complete', cut: '{"alarm_id":"a1","sta', held: ['{"alarm_id":"a2","stage":1}'] });
     assert.equal(g.pending, 0);
-    assert.deepEqual(g.decide('y'), { kind: 'write', lines: ['y'] });
+    assert.equal(g.heldLines, 0);
+    assert.equal(g.heldBytes, 0);
+    assert.deepEqual(g.decide('y'), { kind: 'write' });
   });
 
   it('ends a cut line that is never made again when correlation has caught up, and releases what waited', () => {
     const g = new RegeneratedLines(Buffer.from('only\n{"cut'));
     assert.deepEqual(g.decide('later'), { kind: 'hold' });
-    assert.deepEqual(g.finish(), { endedCutLine: true, lines: ['', 'later'], neverMadeAgain: 1 });
-    assert.deepEqual(g.decide('only'), { kind: 'write', lines: ['only'] }, 'after finish nothing is skipped');
+    assert.deepEqual(g.finish(), { end: { cut: '{"cut', held: ['later'], heldBytes: 6 }, neverMadeAgain: 1 });
+    assert.deepEqual(g.decide('only'), { kind: 'write' }, 'after finish nothing is skipped');
+  });
+
+  it('ends a cut line on request (a stop), releasing the held lines, and goes on skipping the lines on disk', () => {
+    const g = new RegeneratedLines(Buffer.from('a\n{"cut'));
+    assert.deepEqual(g.decide('b'), { kind: 'hold' });
+    assert.deepEqual(g.endCut(), { cut: '{"cut', held: ['b'], heldBytes: 2 });
+    assert.equal(g.endCut(), undefined, 'once');
+    assert.equal(g.cutLine, undefined);
+    assert.equal(g.heldLines, 0);
+    assert.deepEqual(g.decide('a'), { kind: 'skip' });
+    assert.deepEqual(g.decide('{"cut":1}'), { kind: 'write' }, 'the line that would have completed it is written whole');
+  });
+
+  it('gives up on a cut line when the held lines reach their count', () => {
+    const g = new RegeneratedLines(Buffer.from('{"cut'), { lines: 3, bytes: 1 << 20 });
+    assert.deepEqual(g.decide('l1'), { kind: 'hold' });
+    assert.deepEqual(g.decide('l2'), { kind: 'hold' });
+    assert.deepEqual(g.decide('l3'), { kind: 'give-up', end: { cut: '{"cut', held: ['l1', 'l2', 'l3'], heldBytes: 9 } });
+    assert.equal(g.heldLines, 0);
+    assert.deepEqual(g.decide('l4'), { kind: 'write' });
+  });
+
+  it('gives up on a cut line when the held lines reach their bytes (UTF-8, newlines counted)', () => {
+    const g = new RegeneratedLines(Buffer.from('{"cut'), { lines: 1000, bytes: 10 });
+    assert.deepEqual(g.decide('é'.repeat(2)), { kind: 'hold' });
+    assert.equal(g.heldBytes, 5);
+    assert.deepEqual(g.decide('abcd'), { kind: 'give-up', end: { cut: '{"cut', held: ['éé', 'abcd'], heldBytes: 10 } });
   });
 
   it('has nothing to do for an empty tail', () => {
     const g = new RegeneratedLines(Buffer.alloc(0));
     assert.equal(g.pending, 0);
     assert.equal(g.cutLine, undefined);
-    assert.deepEqual(g.decide('a'), { kind: 'write', lines: ['a'] });
+    assert.deepEqual(g.decide('a'), { kind: 'write' });
+    assert.equal(g.endCut(), undefined);
   });
 });
