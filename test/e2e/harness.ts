@@ -32,6 +32,16 @@ export interface BackendStats {
 
 const encoder = new TextEncoder();
 
+/** The backend's stats reply, or undefined when it does not answer in 2 s (starting, stopping, killed). */
+export async function statsReply<T>(nc: NatsConnection): Promise<T | undefined> {
+  try {
+    const reply = await nc.request('dsiem_backend_stats', encoder.encode(''), { timeout: 2_000 });
+    return JSON.parse(new TextDecoder().decode(reply.data)) as T;
+  } catch {
+    return undefined;
+  }
+}
+
 export async function tempDir(prefix: string): Promise<string> {
   return mkdtemp(path.join(tmpdir(), prefix));
 }

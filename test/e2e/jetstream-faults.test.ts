@@ -15,7 +15,7 @@ import { startHttpServer } from '../helpers/http-server.js';
 import { startNatsServer, type NatsTestServer } from '../helpers/nats-server.js';
 import { spawnCli, type CliProcess } from '../helpers/process.js';
 import { waitFor } from '../helpers/wait.js';
-import { cleanup, natsClient, tempDir } from './harness.js';
+import { cleanup, natsClient, statsReply, tempDir } from './harness.js';
 
 const encoder = new TextEncoder();
 
@@ -26,14 +26,7 @@ interface Stats {
   jetstream: { taken_seq: number; acked_seq: number; consumer_replaced: number; checkpoints_written: number };
 }
 
-async function stats(nc: NatsConnection): Promise<Stats | undefined> {
-  try {
-    const reply = await nc.request('dsiem_backend_stats', encoder.encode(''), { timeout: 2_000 });
-    return JSON.parse(new TextDecoder().decode(reply.data)) as Stats;
-  } catch {
-    return undefined;
-  }
-}
+const stats = (nc: NatsConnection) => statsReply<Stats>(nc);
 
 /** One directive: every event of plugin 1001 opens a backlog (one per source), whose alarm is looked up. */
 async function writeConfig(dir: string, node: string, intelUrl?: string): Promise<void> {

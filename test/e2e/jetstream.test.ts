@@ -14,7 +14,7 @@ import { RetentionPolicy, StorageType, type NatsConnection } from 'nats';
 import { spawnCli, type CliProcess } from '../helpers/process.js';
 import { startNatsServer, type NatsTestServer } from '../helpers/nats-server.js';
 import { waitFor } from '../helpers/wait.js';
-import { cleanup, natsClient, tempDir } from './harness.js';
+import { cleanup, natsClient, statsReply, tempDir } from './harness.js';
 import { startBacklog } from '../../src/backlog/transitions.js';
 import { encodeCheckpoint } from '../../src/state/checkpoint.js';
 import { writeCheckpoint } from '../../src/state/checkpoint-files.js';
@@ -80,14 +80,7 @@ interface Stats {
   jetstream: { taken_seq: number; caught_up: boolean; checkpoints_written: number } | null;
 }
 
-async function stats(nc: NatsConnection): Promise<Stats | undefined> {
-  try {
-    const reply = await nc.request('dsiem_backend_stats', encoder.encode(''), { timeout: 2_000 });
-    return JSON.parse(new TextDecoder().decode(reply.data)) as Stats;
-  } catch {
-    return undefined;
-  }
-}
+const stats = (nc: NatsConnection) => statsReply<Stats>(nc);
 
 const backendArgs = (config: string, logs: string, node: string, url: string) => [
   'serve', '--config', config, '--node', node, '--logs', logs, '--msq', url, '--jetstream', '--checkpoint-interval', '1', '-l', '1000000000',
