@@ -283,16 +283,26 @@ export interface CheckpointSource {
 export interface CheckpointStats {
   written: number;
   failed: number;
+  /** Checkpoints not taken while a restart was making lines again (see CheckpointOutcome). */
+  deferred: number;
   lastMs: number;
   lastBytes: number;
   /** Stream sequence of the last checkpoint on disk (every event up to it fully applied). */
   lastSeq: number;
 }
 
+/**
+ * What became of a checkpoint: written; skipped (a step failed or did not finish in time: the previous checkpoint
+ * stays, the stream keeps the events); deferred (a restart is still making again the alarm lines written after the
+ * restored checkpoint: positions taken now would count lines not made again yet as written before the new
+ * sequence, so a crash would write them twice; the restored checkpoint stays right until the catch-up).
+ */
+export type CheckpointOutcome = 'written' | 'skipped' | 'deferred';
+
 export interface Checkpointer {
   readonly stats: CheckpointStats;
   /** One checkpoint now (`resume`: intake goes on after it; false for the one at shutdown). */
-  checkpoint(reason: CheckpointHeader['reason'], resume: boolean): Promise<boolean>;
+  checkpoint(reason: CheckpointHeader['reason'], resume: boolean): Promise<CheckpointOutcome>;
   stop(): Promise<void>;
 }
 
@@ -314,9 +324,9 @@ export function startCheckpoints(o: {
   readonly stream: { readonly name: string; readonly created: string };
   readonly now: () => number;
 }): Checkpointer {
-  const stats: CheckpointStats = { written: 0, failed: 0, lastMs: 0, lastBytes: 0, lastSeq: 0 };
+  const stats: CheckpointStats = { written: 0, failed: 0, deferred: 0, lastMs: 0, lastBytes: 0, lastSeq: 0 };
   const log = o.save.log;
-  let running: Promise<boolean> | undefined;
+  let running: Promise<CheckpointOutcome> | undefined;
   /** What the engine had done at the last checkpoint: an interval with nothing new writes none. */
   let lastWork = '';
   const workDone = () => {
@@ -324,7 +334,15 @@ export function startCheckpoints(o: {
     return `${o.source.position().seq}/${e.stats.handled}/${e.stats.backlogsCreated}/${e.stats.activeBacklogs}/${e.output.stats.alarmLines}/${e.output.stats.alarmEventLines}`;
   };
 
-  const cycle = async (reason: CheckpointHeader['reason'], resume: boolean): Promise<boolean> => {
+  const cycle = async (reason: CheckpointHeader['reason'], resume: boolean): Promise<CheckpointOutcome> => {
+    const pending = o.save.engine.output.regeneratedPending;
+    if (pending > 0) {
+      const fields = { reason, linesNotMadeAgainYet: pending };
+      if (stats.deferred === 0) log.info('checkpoints wait until the restart has caught up (the restored checkpoint stays; the stream keeps the events)', fields);
+      else log.debug('checkpoint deferred until the restart has caught up', fields);
+      stats.deferred++;
+      return 'deferred';
+    }
     const started = Date.now();
     await o.source.pause();
     let resumed = false;
@@ -341,44 +359,44 @@ export function startCheckpoints(o: {
       const settled = await settleWithin(o.save.engine.barrier({ lookups: false }), BARRIER_WAIT_MS);
       if (settled !== 'done') {
         log.warn('checkpoint skipped: correlation did not settle in time', { waitedMs: BARRIER_WAIT_MS, reason });
-        return false;
+        return 'skipped';
       }
       const live = await liveBacklogs(o.save.engine, log);
-      if (live === undefined) return false;
+      if (live === undefined) return 'skipped';
       const flushed = await settleWithin(o.save.engine.flush(), FLUSH_WAIT_MS);
       if (flushed !== 'done') {
         log.error('checkpoint skipped: the alarm lines cannot be made durable (the stream keeps the events)', { error: flushed === 'timeout' ? `no answer within ${FLUSH_WAIT_MS} ms` : flushed.message, reason });
-        return false;
+        return 'skipped';
       }
       const files = o.save.engine.output.onDisk();
       if (files !== undefined && files.heldLines > 0) {
         // Their events would be acknowledged with their lines only in memory (see regenerated-lines.ts).
         log.warn('checkpoint skipped: alarm lines are held back until the cut last line a restart is completing is completed or ended (the stream keeps the events)', { heldLines: files.heldLines, reason });
-        return false;
+        return 'skipped';
       }
       const work = workDone();
       goOn();
       const bytes = await saveCheckpoint({ ...o.save, reason, stream: { ...o.stream, seq: position.seq }, now: o.now() }, live, files);
-      if (bytes === undefined) return false;
+      if (bytes === undefined) return 'skipped';
       position.ack();
       lastWork = work;
       stats.written++;
       stats.lastMs = Date.now() - started;
       stats.lastBytes = bytes;
       stats.lastSeq = position.seq;
-      return true;
+      return 'written';
     } finally {
       goOn();
     }
   };
 
-  const run = (reason: CheckpointHeader['reason'], resume: boolean): Promise<boolean> => {
-    const previous = running ?? Promise.resolve(true);
-    const next = previous.then(() => cycle(reason, resume)).then((ok) => {
-      if (!ok) stats.failed++;
-      return ok;
+  const run = (reason: CheckpointHeader['reason'], resume: boolean): Promise<CheckpointOutcome> => {
+    const previous = running ?? Promise.resolve<CheckpointOutcome>('written');
+    const next = previous.then(() => cycle(reason, resume)).then((outcome) => {
+      if (outcome === 'skipped') stats.failed++;
+      return outcome;
     });
-    const tracked: Promise<boolean> = next.finally(() => {
+    const tracked: Promise<CheckpointOutcome> = next.finally(() => {
       if (running === tracked) running = undefined;
     });
     running = tracked;

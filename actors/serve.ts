@@ -161,6 +161,7 @@ function jetstreamFigures(js: JetStreamIngress, checkpoints: Checkpointer | unde
     lost_events: js.stream.lost,
     checkpoints_written: checkpoints?.stats.written ?? 0,
     checkpoints_failed: checkpoints?.stats.failed ?? 0,
+    checkpoints_deferred: checkpoints?.stats.deferred ?? 0,
     last_checkpoint_seq: checkpoints?.stats.lastSeq ?? 0,
     last_checkpoint_ms: checkpoints?.stats.lastMs ?? 0,
     last_checkpoint_bytes: checkpoints?.stats.lastBytes ?? 0,
@@ -443,7 +444,7 @@ async function serveConnected(
     // were written since (the files may hold lines of earlier runs). It pauses intake like any checkpoint, so its
     // sequence and the files' positions agree even if the first fetch has brought events already. One that cannot
     // be written (it needs the alarm files' positions) is skipped: the next interval tries again.
-    if (!(await checkpoints.checkpoint('interval', true))) log.error('first checkpoint not written: a crash before the next one may write again the alarm lines made since the start', { logsDir: c.logsDir, nextTryInSec: c.checkpointInterval });
+    if ((await checkpoints.checkpoint('interval', true)) !== 'written') log.error('first checkpoint not written: a crash before the next one may write again the alarm lines made since the start', { logsDir: c.logsDir, nextTryInSec: c.checkpointInterval });
   }
   conn.subscribe(STATS_SUBJECT, {
     callback: (err, m) => {
@@ -455,7 +456,7 @@ async function serveConnected(
       ? undefined
       : async <T>(swap: () => Promise<T>): Promise<T> => {
           // The checkpoint keeps intake paused; the swap comes before any event after it.
-          if (!(await checkpoints.checkpoint('interval', false))) log.warn('no checkpoint before the reload: a crash before the next one correlates the events since the last one again under the new configuration');
+          if ((await checkpoints.checkpoint('interval', false)) !== 'written') log.warn('no checkpoint before the reload: a crash before the next one correlates the events since the last one again under the new configuration');
           try {
             return await swap();
           } finally {
@@ -503,7 +504,8 @@ async function serveConnected(
   if (checkpoints !== undefined) {
     await checkpoints.stop();
     // The last checkpoint, with intake stopped for good: the stream keeps everything after it.
-    if (c.reloadBacklogs && !(await checkpoints.checkpoint('shutdown', false))) code = 1;
+    // Deferred (stopped while catching up after a restart): the restored checkpoint is still the right one.
+    if (c.reloadBacklogs && (await checkpoints.checkpoint('shutdown', false)) === 'skipped') code = 1;
     await ingress.stop();
   } else {
     await ingress.stop();

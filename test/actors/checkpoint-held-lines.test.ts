@@ -21,7 +21,7 @@ import { correlation, NEVER_EXPIRE } from '../helpers/correlation.js';
 const example = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'config', 'example');
 
 describe('checkpoints while alarm lines are held behind a cut line', () => {
-  it('are skipped (nothing acknowledged, no positions recorded) until the cut line ends, then record the lines written', async () => {
+  it('are deferred (nothing acknowledged, no positions recorded) until the cut line ends, then record the lines written', async () => {
     const loaded = await loadConfigDir(example);
     assert.ok(loaded.ok);
     const logs = await mkdtemp(path.join(tmpdir(), 'dsiem-held-checkpoint-'));
@@ -48,13 +48,13 @@ describe('checkpoints while alarm lines are held behind a cut line', () => {
     });
     try {
       engine.output.write([{ type: 'alarm', alarm: { alarm_id: 'a1', title: 'held' } as unknown as AlarmDocument, directiveId: loaded.value.directives[0]?.id ?? 1 }]);
-      assert.equal(await checkpoints.checkpoint('interval', true), false, 'a checkpoint past a held line');
+      assert.equal(await checkpoints.checkpoint('interval', true), 'deferred', 'a checkpoint past a held line');
       assert.equal(acked, 0);
       assert.equal((await restoreCheckpoint(logs, loaded.value.directives, log)).header, undefined, 'no checkpoint file');
-      assert.ok(lines.some((l) => l.message.includes('checkpoint skipped: alarm lines are held back') && l.fields['heldLines'] === 1));
+      assert.ok(lines.some((l) => l.message.startsWith('checkpoints wait until the restart has caught up') && l.fields['linesNotMadeAgainYet'] === 1), 'the cut line waits');
 
       engine.output.endCutLines('stop');
-      assert.equal(await checkpoints.checkpoint('interval', true), true);
+      assert.equal(await checkpoints.checkpoint('interval', true), 'written');
       assert.equal(acked, 1);
       const header = (await restoreCheckpoint(logs, loaded.value.directives, log)).header;
       assert.equal(header?.alarm_files?.alarms.bytes, (await stat(alarms)).size, 'the positions include the lines that were held');
