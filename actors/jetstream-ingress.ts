@@ -95,6 +95,13 @@ export async function prepareStream(nc: NatsConnection, s: StreamSettings, log: 
         `JetStream stream ${s.name} (--js-stream) exists with subjects ${JSON.stringify(subjects)}, which do not capture ${EVENTS_SUBJECT}: give another stream name, or add the subject to that stream`,
       );
     }
+    if (info.config.retention !== RetentionPolicy.Limits) {
+      // Interest and work-queue streams delete a message once acknowledged, and when the consumer is made again
+      // (the backend places it anew at every start): a restart after a crash would find the events gone.
+      throw new JetStreamError(
+        `JetStream stream ${s.name} (--js-stream) has retention "${info.config.retention}": the backend needs "limits" retention (the stream keeps events by --js-max-age and --js-max-bytes, whoever acknowledged them), since with "${info.config.retention}" the server deletes events the backend still needs after a crash, and several nodes cannot each see every event. Give another stream name, or make that stream again with limits retention`,
+      );
+    }
     log.info('jetstream stream found, used as it is', { stream: s.name, subjects, maxAgeSec: info.config.max_age / 1e9, maxBytes: info.config.max_bytes, messages: info.state.messages });
     return { jsm, info };
   } catch (err) {

@@ -253,6 +253,30 @@ describe('serve --jetstream', { timeout: 300_000 }, () => {
     assert.match(proc.output(), /OTHER_EVENTS .*exists with subjects \["something.else"\].*dsiem_events/);
   });
 
+  it('refuses to start on a stream with interest or work-queue retention, which deletes events a restart needs', async () => {
+    const config = await tempDir('dsiem-js-config-ret-');
+    const logs = await tempDir('dsiem-js-retention-');
+    dirs.push(config, logs);
+    await writeConfig(config, ['ret']);
+    const { code, output } = await ownServer(async (url) => {
+      const own = await natsClient(url);
+      try {
+        const jsm = await own.jetstreamManager();
+        await jsm.streams.add({ name: 'DSIEM_EVENTS', subjects: ['dsiem_events'], storage: StorageType.File, retention: RetentionPolicy.Interest });
+        const proc = spawnCli(backendArgs(config, logs, 'ret', url));
+        // A backend that takes the stream as it is starts listening: stop it and fail on its exit code (0).
+        const listening = proc.waitForLine(/listening for new events/, 30_000).then(() => proc.signal('SIGTERM'), () => undefined);
+        const exit = await proc.exited;
+        await listening;
+        return { code: exit.code, output: proc.output() };
+      } finally {
+        await own.close();
+      }
+    });
+    assert.equal(code, 1, output);
+    assert.match(output, /DSIEM_EVENTS \(--js-stream\) has retention "interest": the backend needs "limits" retention/);
+  });
+
   it('expires at restart a backlog whose deadline passed while the backend was down, with its alarm id', async () => {
     const config = await tempDir('dsiem-js-config3-');
     const logs = await tempDir('dsiem-js-expiry-');
