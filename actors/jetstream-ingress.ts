@@ -27,20 +27,29 @@ import {
   type NatsConnection,
   type StreamInfo,
 } from 'nats';
+import { consumerDoneSeq, fetchExpiryMs, MAX_FETCH_EXPIRY_MS, MIN_FETCH_EXPIRY_MS } from '../src/intake/stream-fetch.js';
 import type { Clock } from '../src/shared/time.js';
 import type { Engine } from './engine.js';
 import { startIngressPipeline, type IngressStats } from './ingress-pipeline.js';
 import type { Logger } from './logger.js';
 import { EVENTS_SUBJECT, type Ingress } from './nats-ingress.js';
+import { valueWithin } from './settle-within.js';
 
 /**
- * Messages asked for in one fetch at most, and how long a fetch waits for them when fewer are there (nats.js
- * wants 1 s at least). A fetch returns when it has all it asked for, so the size follows the traffic: it doubles
+ * Messages asked for in one fetch at most. A fetch returns when it has all it asked for, or at its expiry (see
+ * fetchExpiryMs: from the NATS round trip, 1 s on a local link), so the size follows the traffic: it doubles
  * while fetches fill up, and falls to what came in one wait when they do not (an event waits at most a fraction of
  * the expiry under a trickle, and a fetch brings thousands under load).
  */
 const FETCH_MAX = 10_000;
-const FETCH_EXPIRES_MS = 1_000;
+/** The round trip is measured again this often (and after each placement of the consumer). */
+const RTT_EVERY_MS = 60_000;
+/** Placements in a row without a new event taken before intake is said to be stuck (then every 100 more). */
+const STUCK_PLACEMENTS = 10;
+/** At most one error line this often for events the stream dropped while the backend was running. */
+const LOST_LOG_EVERY_MS = 10_000;
+/** A stop waits this long at most for a fetch in progress (then closes it: the next start places the consumer anew). */
+const STOP_FETCH_WAIT_MS = 1_000;
 /** Unacknowledged messages the server lets the consumer hold: enough for many checkpoint intervals at full speed. */
 const MAX_ACK_PENDING = 5_000_000;
 /** Redelivery of a message not acknowledged in this time (ignored here by its sequence; acks come with checkpoints). */
@@ -149,7 +158,8 @@ export async function placeConsumer(jsm: JetStreamManager, stream: StreamInfo, d
   const checkpointSeq = ahead > 0 ? lastSeq : after;
   let acked: number | undefined;
   try {
-    acked = (await jsm.consumers.info(stream.config.name, durable)).ack_floor.stream_seq;
+    const consumer = await jsm.consumers.info(stream.config.name, durable);
+    acked = consumerDoneSeq(consumer.ack_floor.stream_seq, consumer.config.deliver_policy === DeliverPolicy.StartSequence ? consumer.config.opt_start_seq : undefined);
   } catch (err) {
     if (!isNotFound(err)) throw new JetStreamError(`cannot read JetStream consumer ${durable}: ${(err as Error).message}`, { cause: err });
   }
@@ -180,7 +190,10 @@ export interface JetStreamStats {
   taken: number;
   /** Highest stream sequence acknowledged. */
   acked: number;
-  /** Messages the stream had dropped before the backend could take them (reported at start). */
+  /**
+   * Messages the stream had dropped before the backend could take them: at start, when the consumer is placed again,
+   * and while running (a gap in the sequences of a stream that captures only dsiem_events).
+   */
   lost: number;
   /** Times the consumer was placed again after the last sequence taken (messages not received, a failed fetch). */
   replaced: number;
@@ -217,6 +230,11 @@ export function startJetStreamIngress(o: {
   readonly maxQueue: number;
   readonly log: Logger;
   readonly parent: Ref<unknown>;
+  /**
+   * The stream captures dsiem_events only: a gap in the sequences taken is then events it dropped (its limits, a
+   * purge). A stream that captures other subjects too has gaps of their messages, which are not counted.
+   */
+  readonly onlyEvents: boolean;
   /** Asked before each fetch: true while intake is paused (alarm lines that cannot be written). */
   readonly paused?: () => boolean;
   /** Called once, the first time the intake has caught up with the stream. */
@@ -240,6 +258,32 @@ export function startJetStreamIngress(o: {
   let delivered = 0;
   /** Why the consumer must be placed again at the first sequence not taken, before the next fetch. */
   let replace: string | undefined;
+  /** Placements of the consumer so far: a token of `position` acknowledges only through the consumer it came from. */
+  let placement = 0;
+  /** Placements in a row with no new event taken between them. */
+  let placedWithoutProgress = 0;
+  let expiresMs = MIN_FETCH_EXPIRY_MS;
+  let rttMs = 0;
+  let rttAtMs = -Infinity;
+  /** The fetch in progress (a stop closes it). */
+  let fetching: { close(): Promise<void | Error> } | undefined;
+  /** Events the stream dropped while running, not logged yet, and when that was last logged. */
+  let lostUnlogged = 0;
+  let lostLoggedAtMs = -Infinity;
+
+  /** The fetch expiry from the NATS round trip, measured again now and then (a failed measure keeps the last). */
+  const measureRtt = async (force: boolean) => {
+    const now = o.clock.now();
+    if (!force && now - rttAtMs < RTT_EVERY_MS) return;
+    rttAtMs = now;
+    // A hung server answers no ping: the fetch that follows fails on its own timer; the expiry stays as it was.
+    const measured = await valueWithin(o.nc.rtt(), MAX_FETCH_EXPIRY_MS);
+    if (measured === 'timeout' || measured instanceof Error) return;
+    rttMs = measured.value;
+    const next = fetchExpiryMs(rttMs);
+    if (next !== expiresMs) o.log.info('jetstream fetch expiry set from the NATS round trip', { rttMs, fetchExpiryMs: next });
+    expiresMs = next;
+  };
 
   /**
    * The consumer placed again right after the last sequence taken: the server counted as delivered messages the
@@ -247,18 +291,44 @@ export function startJetStreamIngress(o: {
    * Sequences are never skipped: what was not taken comes again, in order.
    */
   const placeAgain = async (why: string) => {
+    const takenBefore = js.taken;
     const info = await o.jsm.streams.info(o.stream);
     const placed = await placeConsumer(o.jsm, info, o.durable, js.taken);
     consumer = await o.nc.jetstream().consumers.get(o.stream, o.durable);
     delivered = 0;
-    // Acknowledgements of messages of the consumer as it was are not needed: it starts past them.
+    // Acknowledgements of messages of the consumer as it was are not needed: it starts past them. A token given
+    // out before now must not acknowledge through this consumer either (see position).
     last = undefined;
+    placement++;
     js.replaced++;
     js.lost += placed.lost;
+    // What the consumer skips now (dropped by the stream, or a stream shorter than what was taken) is no gap later.
+    js.taken = placed.seq - 1;
+    js.acked = Math.min(js.acked, js.taken);
     const fields = { stream: o.stream, consumer: o.durable, why, nextSeq: placed.seq, replaced: js.replaced };
-    if (placed.lost > 0) o.log.error('the stream no longer holds events the backend had not taken (its limits dropped them)', { ...fields, lost: placed.lost });
-    else if (js.replaced === 1 || js.replaced % 100 === 0) o.log.warn('jetstream consumer placed again after the last event taken', fields);
+    if (placed.ahead > 0) {
+      // The stream holds fewer messages than the backend took (deleted and made again under the same name and
+      // creation time, restored from a backup): new messages get sequences already taken, and would be ignored.
+      o.log.error("the stream's last message is before the last event taken (the stream was replaced or restored?): events from the stream's end on are taken", { ...fields, takenBefore, lastSeq: info.state.last_seq });
+    } else if (placed.lost > 0) o.log.error('the stream no longer holds events the backend had not taken (its limits dropped them)', { ...fields, lost: placed.lost });
+    else if (js.replaced === 1 || js.replaced % 100 === 0) o.log.warn('jetstream consumer placed again after the last event taken', { ...fields, rttMs, fetchExpiryMs: expiresMs });
     else o.log.debug('jetstream consumer placed again after the last event taken', fields);
+    placedWithoutProgress++;
+    if (placedWithoutProgress === STUCK_PLACEMENTS || (placedWithoutProgress > STUCK_PLACEMENTS && placedWithoutProgress % 100 === 0)) {
+      o.log.error('jetstream intake takes no new event: each fetch loses messages and the consumer is placed again', { ...fields, placementsInARow: placedWithoutProgress, rttMs, fetchExpiryMs: expiresMs });
+    }
+    await measureRtt(true);
+  };
+
+  /** A gap in the sequences of a stream of events only: messages it dropped (limits, a purge) before they were taken. */
+  const noteGap = (missing: number) => {
+    js.lost += missing;
+    lostUnlogged += missing;
+    const now = o.clock.now();
+    if (now - lostLoggedAtMs < LOST_LOG_EVERY_MS) return;
+    o.log.error('the stream dropped events before the backend took them (its limits: the backend is behind by more than they allow)', { stream: o.stream, consumer: o.durable, lost: lostUnlogged, lostInAll: js.lost, nextSeq: js.taken + 1 });
+    lostUnlogged = 0;
+    lostLoggedAtMs = now;
   };
 
   /** Takes one message; false when the consumer must be placed again (a message the backend did not get). */
@@ -279,6 +349,8 @@ export function startJetStreamIngress(o: {
       replace = `stream sequence ${seq} delivered again but never taken`;
       return false;
     }
+    if (o.onlyEvents && seq > js.taken + 1) noteGap(seq - js.taken - 1);
+    placedWithoutProgress = 0;
     js.taken = seq;
     last = m;
     caughtUp = m.info.pending === 0;
@@ -293,6 +365,7 @@ export function startJetStreamIngress(o: {
   const loop = async () => {
     let failures = 0;
     let batch = 1;
+    await measureRtt(true);
     while (running) {
       const room = o.maxQueue - pipeline.load();
       if (pausedHere && stillWaiters.length > 0) {
@@ -309,14 +382,21 @@ export function startJetStreamIngress(o: {
           await placeAgain(replace);
           replace = undefined;
         }
+        await measureRtt(false);
         consumer ??= await o.nc.jetstream().consumers.get(o.stream, o.durable);
         const asked = Math.min(batch, room);
-        const messages = await consumer.fetch({ max_messages: asked, expires: FETCH_EXPIRES_MS });
+        const messages = await consumer.fetch({ max_messages: asked, expires: expiresMs });
+        fetching = messages;
         let got = 0;
-        for await (const m of messages) {
-          got++;
-          if (!take(m)) break;
+        try {
+          for await (const m of messages) {
+            got++;
+            if (!running || !take(m)) break;
+          }
+        } finally {
+          fetching = undefined;
         }
+        if (!running) break;
         if (replace !== undefined) continue;
         if (got < asked) {
           // The fetch ended at its expiry: messages the server sent at its very end may have come after the
@@ -366,10 +446,14 @@ export function startJetStreamIngress(o: {
     position: () => {
       const seq = js.taken;
       const msg = last;
+      const placedAs = placement;
       return {
         seq,
         ack: () => {
-          if (msg === undefined || seq <= js.acked) return;
+          // A message of the consumer as it was placed before carries that consumer's delivery sequence: the
+          // consumer made again under the same name would take it for one of its own, far ahead, and ignore the
+          // acknowledgements that come after. The next checkpoint acknowledges through the new one.
+          if (msg === undefined || seq <= js.acked || placedAs !== placement) return;
           msg.ack();
           js.acked = seq;
         },
@@ -386,8 +470,12 @@ export function startJetStreamIngress(o: {
     },
     stop: async () => {
       running = false;
-      // A fetch in progress ends within its expiry; a hung server is not waited for beyond that.
-      await Promise.race([done, sleep(FETCH_EXPIRES_MS * 2)]);
+      // A fetch in progress ends within its expiry; it is closed after a moment (what the server sends afterwards
+      // is not taken: the next start places the consumer anew), and a hung server is not waited for.
+      if ((await Promise.race([done.then(() => true), sleep(STOP_FETCH_WAIT_MS).then(() => false)])) === false) {
+        void fetching?.close().catch(() => undefined);
+        await Promise.race([done, sleep(STOP_FETCH_WAIT_MS)]);
+      }
       await pipeline.settle();
     },
   };

@@ -25,7 +25,7 @@ import type { Logger } from './logger.js';
 import { checkLogsFolder } from './logs-folder.js';
 import { keepUnrestored, liveBacklogs, regeneratedLines, restoreCheckpoint, retireRestored, saveCheckpoint, startCheckpoints, type Checkpointer } from './checkpoints.js';
 import { durableName, JetStreamError, placeConsumer, prepareStream, startJetStreamIngress, type ConsumerStart, type JetStreamIngress, type StreamIdentity } from './jetstream-ingress.js';
-import { startNatsIngress, type Ingress } from './nats-ingress.js';
+import { EVENTS_SUBJECT, startNatsIngress, type Ingress } from './nats-ingress.js';
 import { StopRequested, watchStopSignals, type StopSignals } from './stop-signals.js';
 import { streamAlarmId } from '../src/shared/ids.js';
 import { streamTickTime } from '../src/correlation/stream-clock.js';
@@ -349,7 +349,7 @@ async function serveConnected(
   // Saved backlogs are read here, once nothing but the stream can fail the start; they are not removed before the
   // running backend holds them (D9), so a start that fails keeps them.
   const restored = c.reloadBacklogs ? await restoreCheckpoint(c.logsDir, config.directives, log) : undefined;
-  let jetstream: { jsm: JetStreamManager; stream: StreamIdentity; durable: string; start: ConsumerStart; resumesCheckpoint: boolean } | undefined;
+  let jetstream: { jsm: JetStreamManager; stream: StreamIdentity; durable: string; start: ConsumerStart; resumesCheckpoint: boolean; onlyEvents: boolean } | undefined;
   if (c.jetstream) {
     const { jsm, info } = await stops.during(
       prepareStream(conn, { name: c.jsStream, maxAgeSec: c.jsMaxAge * 3600, maxBytes: c.jsMaxBytes, durable: durableName(c.node) }, log).catch((err: unknown) => {
@@ -371,7 +371,8 @@ async function serveConnected(
       log.error('the stream no longer holds events the backend had not correlated (its limits dropped them while the backend was down)', { stream: stream.name, lost: start.lost, firstKept: start.seq, maxAgeSec: info.config.max_age / 1e9, maxBytes: info.config.max_bytes });
     }
     log.info('jetstream consumer placed', { stream: stream.name, consumer: durable, firstSeq: start.seq, from: start.from, pending: Math.max(0, info.state.last_seq - start.seq + 1) });
-    jetstream = { jsm, stream, durable, start, resumesCheckpoint: checkpointSeq !== undefined };
+    const onlyEvents = (info.config.subjects ?? []).every((subject) => subject === EVENTS_SUBJECT);
+    jetstream = { jsm, stream, durable, start, resumesCheckpoint: checkpointSeq !== undefined, onlyEvents };
   }
   // After a crash, the lines written since the checkpoint are made again: those the files hold are skipped.
   const regenerated = jetstream?.resumesCheckpoint === true ? await regeneratedLines(c.logsDir, restored?.header, log) : undefined;
@@ -407,6 +408,7 @@ async function serveConnected(
           stream: jetstream.stream.name,
           durable: jetstream.durable,
           start: jetstream.start,
+          onlyEvents: jetstream.onlyEvents,
           engine,
           clock,
           maxQueue,

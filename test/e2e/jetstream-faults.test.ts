@@ -1,6 +1,6 @@
 // JetStream mode under faults found by a red-team pass, each with a real nats-server -js and the backend as a
 // child process: a NATS link with latency (a fetch the client closes at its expiry loses messages the server sent
-// at its very end: they must be fetched again, not skipped), a Wise server that never answers (checkpoints must
+// at its very end: the expiry follows the round trip, and what is lost is fetched again, not skipped), a Wise server that never answers (checkpoints must
 // not wait for its lookups), a consumer deleted from outside (made again, nothing skipped), and a checkpoint whose
 // stream position is past the stream's end (new events must still be taken).
 
@@ -114,14 +114,14 @@ describe('serve --jetstream under faults', { timeout: 240_000 }, () => {
     return proc;
   };
 
-  it('takes every event over a NATS link with latency: messages a closed fetch did not get are fetched again', async () => {
+  it('takes every event over a NATS link with latency: the fetch expiry follows the round trip', async () => {
     await freshStream('latency');
     const config = await tempDir('dsiem-jsf-lat-cfg-');
     const logs = await tempDir('dsiem-jsf-lat-');
     dirs.push(config, logs);
     await writeConfig(config, 'lat');
-    // 150 ms each way: a message the server sends in the last ~100 ms of a fetch's expiry comes after nats.js has
-    // closed that fetch (at 1.05 x the expiry).
+    // 150 ms each way: a message the server sends in the last (round trip - 5% of the expiry) of a fetch comes
+    // after nats.js has closed that fetch (at 1.05 x the expiry); what does is fetched again.
     const proxy = await startDelayProxy(server.port, 150);
     try {
       const proc = await start(config, logs, 'lat', proxy.url);
@@ -129,7 +129,8 @@ describe('serve --jetstream under faults', { timeout: 240_000 }, () => {
       await publishPaced(nc, 'lat', total, 50);
       const s = await settledAt(nc, total, `the backend to take ${total} events`);
       assert.equal(s.received, total, `events taken (the rest were skipped): consumer placed again ${s.jetstream.consumer_replaced} times`);
-      assert.ok(s.jetstream.consumer_replaced > 0, 'the latency made no fetch lose a message: the test did not reach the fault');
+      // With a fetch expiry of 1 s, messages sent in the last ~250 ms of a fetch were lost to it (and fetched again).
+      assert.match(proc.output(), /jetstream fetch expiry set from the NATS round trip.*fetchExpiryMs=[1-9]\d{3}/);
       await stopCleanly(proc);
       const lines = (await readFile(path.join(logs, 'siem_alarm_events.json'), 'utf8')).split('\n').filter((l) => l !== '');
       const ids = new Set(lines.map((l) => (JSON.parse(l) as { event_id: string }).event_id));
