@@ -9,6 +9,10 @@
  *   - a successful answer is cached per (source, term) for `cacheMinutes`; failures (transport, timeout,
  *     non-2xx status, unparsable body) are never cached, so the next lookup asks again;
  *   - concurrent lookups of the same (source, term) share one request;
+ *   - at most `maxRequests` requests are open at a time, over all lookups (a restart that looks up again every
+ *     restored alarm, or a burst of alarms, does not open thousands of connections to Wise/Nesd at once); at most
+ *     `maxWaiting` wait for a slot, beyond that a query fails at once (a dead server under a steady flow of alarms
+ *     must not queue lookups without bound);
  *   - every failure is returned as a message in `errors` and counted; the promise never rejects, and one
  *     failure does not discard the other lookups' hits (the Rust port drops the whole check).
  */
@@ -31,6 +35,10 @@ export interface EnricherOptions {
   readonly intelPrivateIp: boolean;
   /** Per-request timeout; default 10000. */
   readonly timeoutMs?: number;
+  /** Requests open at a time, over all lookups; default 32. */
+  readonly maxRequests?: number;
+  /** Queries that may wait for a request slot; default 10000. */
+  readonly maxWaiting?: number;
   /** Clock in ms for the cache and the latency of requests; default Date.now. */
   readonly now?: () => number;
   /** Told of every answer: from a request (with its latency), or without one (cache, shared request). */
@@ -82,6 +90,8 @@ export interface Enricher {
 export const DEFAULT_TIMEOUT_MS = 10_000;
 /** Lookups of one call that run at the same time. */
 const MAX_PARALLEL = 8;
+export const DEFAULT_MAX_REQUESTS = 32;
+export const DEFAULT_MAX_WAITING = 10_000;
 /** Cache bound: beyond it expired entries are swept, then the oldest dropped. */
 const MAX_CACHE_ENTRIES = 10_000;
 
@@ -110,6 +120,30 @@ export function createEnricher(o: EnricherOptions): Enricher {
   const cache = new Map<string, CacheEntry>();
   const inFlight = new Map<string, Promise<Outcome>>();
   const stats = { lookups: 0, cacheHits: 0, errors: 0 };
+  const maxRequests = o.maxRequests !== undefined && o.maxRequests >= 1 ? o.maxRequests : DEFAULT_MAX_REQUESTS;
+  const maxWaiting = o.maxWaiting !== undefined && o.maxWaiting >= 0 ? o.maxWaiting : DEFAULT_MAX_WAITING;
+  let open = 0;
+  const waiting: Array<() => void> = [];
+
+  /** One request once a slot is free, and its latency in seconds (the wait for the slot not counted); never rejects. */
+  function request(q: Query): Promise<{ readonly outcome: Outcome; readonly seconds: number }> {
+    const run = async () => {
+      open++;
+      const started = now();
+      try {
+        const outcome = await query(q, timeoutMs);
+        return { outcome, seconds: Math.max(0, now() - started) / 1000 };
+      } finally {
+        open--;
+        waiting.shift()?.();
+      }
+    };
+    if (open < maxRequests) return run();
+    if (waiting.length >= maxWaiting) {
+      return Promise.resolve({ outcome: fail(`not asked: ${maxWaiting} lookups already wait for one of ${maxRequests} requests (the server answers too slowly)`), seconds: 0 });
+    }
+    return new Promise((resolve) => waiting.push(() => resolve(run())));
+  }
 
   function queriesFor(input: EnrichmentInput): Query[] {
     const queries: Query[] = [];
@@ -186,16 +220,15 @@ export function createEnricher(o: EnricherOptions): Enricher {
       return pending;
     }
     stats.lookups++;
-    const started = now();
-    const request = query(q, timeoutMs).then((outcome) => {
+    const pendingRequest = request(q).then(({ outcome, seconds }) => {
       inFlight.delete(key);
       if (outcome.ok) store(key, outcome.value);
       else stats.errors++;
-      tell(q, outcome.ok ? 'ok' : 'error', Math.max(0, now() - started) / 1000);
+      tell(q, outcome.ok ? 'ok' : 'error', seconds);
       return outcome;
     });
-    inFlight.set(key, request);
-    return request;
+    inFlight.set(key, pendingRequest);
+    return pendingRequest;
   }
 
   async function lookup(input: EnrichmentInput): Promise<EnrichmentResult> {

@@ -4,7 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createEnricher, type EnricherOptions, type EnrichmentInput, type LookupObservation } from '../../../src/enrichment/enricher.js';
+import { createEnricher, DEFAULT_MAX_REQUESTS, type EnricherOptions, type EnrichmentInput, type LookupObservation } from '../../../src/enrichment/enricher.js';
 import { switchableEnricher } from '../../../src/enrichment/switchable-enricher.js';
 import type { EnrichmentSource } from '../../../src/enrichment/sources.js';
 import type { RuleSpec } from '../../../src/directive/rule-spec.js';
@@ -400,6 +400,37 @@ describe('createEnricher', () => {
       assert.deepEqual(requests, ['intel Wise ok', 'vuln broken error', 'vuln broken error']);
       assert.ok(seen.filter((o) => o.result !== 'cached').every((o) => o.seconds > 0));
       assert.deepEqual(seen.filter((o) => o.result === 'cached').map((o) => `${o.kind} ${o.source} ${o.seconds}`), ['intel Wise 0']);
+    });
+
+    it('keeps at most 32 requests open over all lookups (a restart that looks up every restored alarm again)', async () => {
+      let open = 0;
+      let most = 0;
+      const slow = await start((_req, res) => {
+        open++;
+        most = Math.max(most, open);
+        setTimeout(() => {
+          open--;
+          res.writeHead(200, { 'content-type': 'text/plain' });
+          res.end('[]');
+        }, 30);
+      });
+      const enricher = createEnricher(options({ intelSources: [wise(slow)] }));
+      const results = await Promise.all(Array.from({ length: 200 }, (_, k) => enricher.lookup(input({ srcIps: [`1.0.${k >> 8}.${k & 255}`] }))));
+      assert.deepEqual(results.flatMap((r) => r.errors), []);
+      assert.equal(slow.requests.length, 200, 'every lookup asked');
+      assert.ok(most <= DEFAULT_MAX_REQUESTS, `${most} requests open at once`);
+      assert.ok(most >= 2, 'lookups still run side by side');
+    });
+
+    it('fails at once, without asking, a query beyond maxWaiting for a request slot', async () => {
+      const hung = await start(neverAnswers);
+      const enricher = createEnricher(options({ intelSources: [wise(hung)], maxRequests: 1, maxWaiting: 2, timeoutMs: 300 }));
+      const lookups = ['1.0.9.1', '1.0.9.2', '1.0.9.3', '1.0.9.4'].map((ip) => enricher.lookup(input({ srcIps: [ip] })));
+      const fourth = await Promise.race([lookups[3], new Promise<'waits'>((resolve) => setTimeout(() => resolve('waits'), 200))]);
+      assert.notEqual(fourth, 'waits', 'the query beyond the waiting bound waited');
+      assert.match(fourth === 'waits' ? '' : (fourth?.errors[0] ?? ''), /not asked: 2 lookups already wait for one of 1 requests/);
+      const all = await Promise.all(lookups);
+      assert.deepEqual(all.slice(0, 3).map((r) => /timeout/i.test(r.errors[0] ?? '')), [true, true, true], 'the others were asked, one at a time, and timed out');
     });
 
     it('a lookup after a replacement uses the new sources; counters add up over both', async () => {
