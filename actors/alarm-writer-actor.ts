@@ -205,8 +205,7 @@ export class AlarmOutput {
 
   /** Bytes of the cut line that lines made again are to complete in `stream`'s file (0: none). */
   regeneratedCutBytes(stream: Stream): number {
-    const cut = this.regenerated[stream]?.cutLine;
-    return cut === undefined ? 0 : Buffer.byteLength(cut, 'utf8');
+    return this.regenerated[stream]?.cutLineBytes ?? 0;
   }
 
   /** Which files end in a cut line that lines made again are to complete. */
@@ -222,7 +221,7 @@ export class AlarmOutput {
   /** The newline that ends a cut line (not written to a file that does not end in it), then the lines held. */
   private queueCutEnd(stream: Stream, end: CutEnd, reason: CutEndReason): void {
     const queue = this[stream];
-    if (reason !== 'file-changed') queue.addContinuation(end.cut, Buffer.byteLength(end.cut, 'utf8'), true);
+    if (reason !== 'file-changed') queue.addContinuation(end.raw, end.raw.length, true);
     for (const line of end.held) queue.add(line);
     this.cutEnds.push({ stream, reason, heldLines: end.held.length, heldBytes: end.heldBytes });
   }
@@ -233,7 +232,7 @@ export class AlarmOutput {
     const decision = guard.decide(line);
     if (decision.kind === 'write') queue.add(line);
     else if (decision.kind === 'complete') {
-      queue.addContinuation(line, Buffer.byteLength(decision.cut, 'utf8'), false);
+      queue.addContinuation(line, decision.cutBytes, false);
       for (const l of decision.held) queue.add(l);
     } else if (decision.kind === 'give-up') this.queueCutEnd(stream, decision.end, 'held-limit');
   }

@@ -67,11 +67,12 @@ export class LineQueue {
   /**
    * A line whose first `onDisk` bytes a file already ends with (a cut line left by a crash), as a chunk of its
    * own: the rest is written after them, or the whole line to a file that does not end with them. `endsOnly`: the
-   * line is the cut part alone, and only its newline is written (nothing to a file without it).
+   * line is the cut part alone (its bytes as on disk: a crash may have cut a character), and only its newline is
+   * written (nothing to a file without it).
    */
-  addContinuation(line: string, onDisk: number, endsOnly: boolean): void {
+  addContinuation(line: string | Buffer, onDisk: number, endsOnly: boolean): void {
     this.seal();
-    const bytes = Buffer.from(`${line}\n`, 'utf8');
+    const bytes = typeof line === 'string' ? Buffer.from(`${line}\n`, 'utf8') : Buffer.concat([line, Buffer.from('\n')]);
     this.full.push(endsOnly ? { bytes, lines: 1, written: onDisk, endsCutLine: true } : { bytes, lines: 1, written: onDisk });
     this.count++;
     this.bytes += bytes.length - onDisk;

@@ -17,9 +17,13 @@ export interface HeldLimits {
 
 export const DEFAULT_HELD_LIMITS: HeldLimits = { lines: 10_000, bytes: 16 * 1024 * 1024 };
 
-/** A waiting cut line ended: the newline goes after it, then the held lines (each without its newline), in order. */
+/**
+ * A waiting cut line ended: the newline goes after it, then the held lines (each without its newline), in order.
+ * `cut` is the cut line as text (for the log: a character the crash cut shows as U+FFFD), `raw` its bytes on disk.
+ */
 export interface CutEnd {
   readonly cut: string;
+  readonly raw: Buffer;
   readonly held: readonly string[];
   readonly heldBytes: number;
 }
@@ -31,8 +35,8 @@ export type LineDecision =
   | { readonly kind: 'write' }
   /** Keep it back: a cut line is still waiting for its completion. */
   | { readonly kind: 'hold' }
-  /** It completes the cut line (`cut` is on disk: write the rest), then the held lines are written. */
-  | { readonly kind: 'complete'; readonly cut: string; readonly held: readonly string[] }
+  /** It completes the cut line (its first `cutBytes` bytes are on disk: write the rest), then the held lines are written. */
+  | { readonly kind: 'complete'; readonly cut: string; readonly cutBytes: number; readonly held: readonly string[] }
   /** Held lines reached their limits (this line is the last of them): the cut line is ended. */
   | { readonly kind: 'give-up'; readonly end: CutEnd };
 
@@ -41,7 +45,8 @@ const lineBytes = (line: string) => Buffer.byteLength(line, 'utf8') + 1;
 
 export class RegeneratedLines {
   private readonly remaining = new Map<string, number>();
-  private cut: string | undefined;
+  /** The cut line's bytes: a crash may cut a line inside a character, so it is compared as bytes. */
+  private cut: Buffer | undefined;
   private held: string[] = [];
   private heldSize = 0;
   /** Lines skipped so far. */
@@ -52,11 +57,11 @@ export class RegeneratedLines {
     tail: Buffer,
     private readonly limits: HeldLimits = DEFAULT_HELD_LIMITS,
   ) {
-    const text = tail.toString('utf8');
-    const lines = text.split('\n');
-    const last = lines.pop() ?? '';
+    const lastNewline = tail.lastIndexOf(0x0a);
+    const lines = tail.subarray(0, lastNewline + 1).toString('utf8').split('\n');
     for (const line of lines) if (line !== '') this.remaining.set(line, (this.remaining.get(line) ?? 0) + 1);
-    this.cut = last === '' ? undefined : last;
+    const last = tail.subarray(lastNewline + 1);
+    this.cut = last.length === 0 ? undefined : Buffer.from(last);
   }
 
   /** Lines on disk that were not made again yet (and a cut line that was not completed). */
@@ -66,9 +71,14 @@ export class RegeneratedLines {
     return n + (this.cut === undefined ? 0 : 1);
   }
 
-  /** The cut line waiting for its completion, if any. */
+  /** The cut line waiting for its completion, if any (as text: a character the crash cut shows as U+FFFD). */
   get cutLine(): string | undefined {
-    return this.cut;
+    return this.cut?.toString('utf8');
+  }
+
+  /** Bytes of the cut line waiting for its completion (0: none). */
+  get cutLineBytes(): number {
+    return this.cut?.length ?? 0;
   }
 
   /** Lines held back (not on disk), and their bytes with newlines. */
@@ -91,15 +101,16 @@ export class RegeneratedLines {
     }
     const cut = this.cut;
     if (cut === undefined) return { kind: 'write' };
-    if (line.startsWith(cut) && line.length > cut.length) {
+    const bytes = Buffer.from(line, 'utf8');
+    if (bytes.length > cut.length && bytes.subarray(0, cut.length).equals(cut)) {
       const held = this.held;
       this.release();
-      return { kind: 'complete', cut, held };
+      return { kind: 'complete', cut: cut.toString('utf8'), cutBytes: cut.length, held };
     }
     this.held.push(line);
     this.heldSize += lineBytes(line);
     if (this.held.length < this.limits.lines && this.heldSize < this.limits.bytes) return { kind: 'hold' };
-    const end = { cut, held: this.held, heldBytes: this.heldSize };
+    const end = { cut: cut.toString('utf8'), raw: cut, held: this.held, heldBytes: this.heldSize };
     this.release();
     return { kind: 'give-up', end };
   }
@@ -111,7 +122,7 @@ export class RegeneratedLines {
   endCut(): CutEnd | undefined {
     const cut = this.cut;
     if (cut === undefined) return undefined;
-    const end = { cut, held: this.held, heldBytes: this.heldSize };
+    const end = { cut: cut.toString('utf8'), raw: cut, held: this.held, heldBytes: this.heldSize };
     this.release();
     return end;
   }

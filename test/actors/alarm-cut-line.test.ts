@@ -24,15 +24,14 @@ const CUT = '{"alarm_id":"a1","ti';
 const BEFORE = line(0);
 
 /** Runs `body` with a writer on a dir whose alarm file holds `a0` and the cut line, all of it past the checkpoint. */
-async function recovering(body: (w: Recovering) => Promise<void>, limits?: HeldLimits): Promise<void> {
+async function recovering(body: (w: Recovering) => Promise<void>, limits?: HeldLimits, tail: Buffer = Buffer.from(`${BEFORE}\n${CUT}`)): Promise<void> {
   let opened: ((file: string) => void) | undefined;
   const dir = await mkdtemp(path.join(tmpdir(), 'dsiem-cutline-'));
   const file = path.join(dir, ALARMS_FILE);
-  const tail = `${BEFORE}\n${CUT}`;
   await writeFile(file, tail);
   const system = start();
   const output = new AlarmOutput();
-  output.skipRegenerated(undefined, new RegeneratedLines(Buffer.from(tail), limits));
+  output.skipRegenerated(undefined, new RegeneratedLines(tail, limits));
   const { log, lines } = captureLogger();
   const writer = spawnAlarmWriter(system, dir, output, log, async (name) => {
     const handle = await openForAppend(name);
@@ -68,7 +67,37 @@ interface Recovering {
 
 const said = (lines: readonly Captured[], text: string) => lines.find((l) => l.message.includes(text));
 
+/** An alarm whose title has a two-byte character, and its line cut by the crash between that character's bytes. */
+const UMLAUT = { alarm: { type: 'alarm', alarm: { alarm_id: 'a9', title: 'für' } as unknown as AlarmDocument, directiveId: 1 } as BacklogEffect, line: JSON.stringify({ alarm_id: 'a9', title: 'für' }) };
+const umlautCut = () => {
+  const whole = Buffer.from(UMLAUT.line);
+  return whole.subarray(0, whole.indexOf(Buffer.from('ü')) + 1);
+};
+
 describe('alarm writer: lines held behind a cut line after a restart', () => {
+  it('completes a line the crash cut inside a character, byte for byte', () =>
+    recovering(
+      async (w) => {
+        w.output.write([alarm(2), UMLAUT.alarm]);
+        await w.sync();
+        assert.deepEqual(await readFile(w.file), Buffer.from(`${BEFORE}\n${UMLAUT.line}\n${line(2)}\n`));
+      },
+      undefined,
+      Buffer.concat([Buffer.from(`${BEFORE}\n`), umlautCut()]),
+    ));
+
+  it('ends a line the crash cut inside a character with a newline alone, at a stop', () =>
+    recovering(
+      async (w) => {
+        w.output.write([alarm(2)]);
+        w.output.endCutLines('stop');
+        await w.sync();
+        assert.deepEqual(await readFile(w.file), Buffer.concat([Buffer.from(`${BEFORE}\n`), umlautCut(), Buffer.from(`\n${line(2)}\n`)]));
+      },
+      undefined,
+      Buffer.concat([Buffer.from(`${BEFORE}\n`), umlautCut()]),
+    ));
+
   it('counts them as not written, and tells a checkpoint they are not on disk', () =>
     recovering(async (w) => {
       w.output.write([alarm(0), alarm(2), alarm(3)]);

@@ -26,24 +26,35 @@ describe('RegeneratedLines', () => {
     assert.equal(g.heldLines, 1);
     assert.equal(g.heldBytes, '{"alarm_id":"a2","stage":1}\n'.length);
     assert.deepEqual(g.decide('x'), { kind: 'skip' });
-    assert.deepEqual(g.decide('{"alarm_id":"a1","stage":1}'), { kind: 'complete', cut: '{"alarm_id":"a1","sta', held: ['{"alarm_id":"a2","stage":1}'] });
+    assert.deepEqual(g.decide('{"alarm_id":"a1","stage":1}'), { kind: 'complete', cut: '{"alarm_id":"a1","sta', cutBytes: 21, held: ['{"alarm_id":"a2","stage":1}'] });
     assert.equal(g.pending, 0);
     assert.equal(g.heldLines, 0);
     assert.equal(g.heldBytes, 0);
     assert.deepEqual(g.decide('y'), { kind: 'write' });
   });
 
+  it('completes a line the crash cut inside a character (compared as bytes, the rest written from the byte after the cut)', () => {
+    const line = '{"title":"Zugriff verweigert für Müller"}';
+    const whole = Buffer.from(line);
+    const at = whole.indexOf(Buffer.from('ü')) + 1;
+    const g = new RegeneratedLines(Buffer.concat([Buffer.from('x\n'), whole.subarray(0, at)]));
+    assert.equal(g.cutLineBytes, at);
+    assert.deepEqual(g.decide(line), { kind: 'complete', cut: whole.subarray(0, at).toString('utf8'), cutBytes: at, held: [] });
+    const ended = new RegeneratedLines(whole.subarray(0, at)).endCut();
+    assert.deepEqual(ended?.raw, whole.subarray(0, at), 'a cut line ended keeps its bytes as on disk');
+  });
+
   it('ends a cut line that is never made again when correlation has caught up, and releases what waited', () => {
     const g = new RegeneratedLines(Buffer.from('only\n{"cut'));
     assert.deepEqual(g.decide('later'), { kind: 'hold' });
-    assert.deepEqual(g.finish(), { end: { cut: '{"cut', held: ['later'], heldBytes: 6 }, neverMadeAgain: 1 });
+    assert.deepEqual(g.finish(), { end: { cut: '{"cut', raw: Buffer.from('{"cut'), held: ['later'], heldBytes: 6 }, neverMadeAgain: 1 });
     assert.deepEqual(g.decide('only'), { kind: 'write' }, 'after finish nothing is skipped');
   });
 
   it('ends a cut line on request (a stop), releasing the held lines, and goes on skipping the lines on disk', () => {
     const g = new RegeneratedLines(Buffer.from('a\n{"cut'));
     assert.deepEqual(g.decide('b'), { kind: 'hold' });
-    assert.deepEqual(g.endCut(), { cut: '{"cut', held: ['b'], heldBytes: 2 });
+    assert.deepEqual(g.endCut(), { cut: '{"cut', raw: Buffer.from('{"cut'), held: ['b'], heldBytes: 2 });
     assert.equal(g.endCut(), undefined, 'once');
     assert.equal(g.cutLine, undefined);
     assert.equal(g.heldLines, 0);
@@ -55,7 +66,7 @@ describe('RegeneratedLines', () => {
     const g = new RegeneratedLines(Buffer.from('{"cut'), { lines: 3, bytes: 1 << 20 });
     assert.deepEqual(g.decide('l1'), { kind: 'hold' });
     assert.deepEqual(g.decide('l2'), { kind: 'hold' });
-    assert.deepEqual(g.decide('l3'), { kind: 'give-up', end: { cut: '{"cut', held: ['l1', 'l2', 'l3'], heldBytes: 9 } });
+    assert.deepEqual(g.decide('l3'), { kind: 'give-up', end: { cut: '{"cut', raw: Buffer.from('{"cut'), held: ['l1', 'l2', 'l3'], heldBytes: 9 } });
     assert.equal(g.heldLines, 0);
     assert.deepEqual(g.decide('l4'), { kind: 'write' });
   });
@@ -64,7 +75,7 @@ describe('RegeneratedLines', () => {
     const g = new RegeneratedLines(Buffer.from('{"cut'), { lines: 1000, bytes: 10 });
     assert.deepEqual(g.decide('é'.repeat(2)), { kind: 'hold' });
     assert.equal(g.heldBytes, 5);
-    assert.deepEqual(g.decide('abcd'), { kind: 'give-up', end: { cut: '{"cut', held: ['éé', 'abcd'], heldBytes: 10 } });
+    assert.deepEqual(g.decide('abcd'), { kind: 'give-up', end: { cut: '{"cut', raw: Buffer.from('{"cut'), held: ['éé', 'abcd'], heldBytes: 10 } });
   });
 
   it('has nothing to do for an empty tail', () => {
