@@ -12,7 +12,7 @@
  */
 
 import { constants } from 'node:fs';
-import { copyFile, link, mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises';
+import { copyFile, link, mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { RestoreTarget } from '../backlog/backlog-json.js';
 import { fail, ok, type Result } from '../shared/result.js';
@@ -219,9 +219,27 @@ export function unrestoredName(now: number): string {
  * new path.
  */
 export async function setAside(file: string, now: number, keepOriginal: boolean): Promise<string> {
-  const aside = path.join(path.dirname(file), unrestoredName(now));
+  const dir = path.dirname(file);
+  if (keepOriginal) {
+    // Started again with the same wrong directives before a checkpoint replaced the file: it is kept aside already.
+    const same = await linkedAside(file);
+    if (same !== undefined) return same;
+  }
+  const aside = path.join(dir, unrestoredName(now));
   if (!keepOriginal) await rename(file, aside);
   else await link(file, aside).catch(() => copyFile(file, aside, constants.COPYFILE_EXCL));
-  await syncFolder(path.dirname(file));
+  await syncFolder(dir);
   return aside;
+}
+
+/** A checkpoint kept aside that is the same file as `file` (a hard link to it), if any. */
+async function linkedAside(file: string): Promise<string | undefined> {
+  const dir = path.dirname(file);
+  const target = await stat(file);
+  for (const name of await readdir(dir)) {
+    if (!name.startsWith('checkpoint.unrestored-')) continue;
+    const other = await stat(path.join(dir, name)).catch(() => undefined);
+    if (other !== undefined && other.ino === target.ino && other.dev === target.dev) return path.join(dir, name);
+  }
+  return undefined;
 }

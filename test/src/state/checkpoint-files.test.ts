@@ -11,7 +11,7 @@ import { toBacklogJson } from '../../../src/backlog/backlog-json.js';
 import type { BacklogState } from '../../../src/backlog/state.js';
 import { startBacklog } from '../../../src/backlog/transitions.js';
 import { encodeCheckpoint, type CheckpointContent } from '../../../src/state/checkpoint.js';
-import { CHECKPOINT_FILE, PREVIOUS_CHECKPOINT_FILE, readCheckpoints, retireCheckpoints, writeCheckpoint } from '../../../src/state/checkpoint-files.js';
+import { CHECKPOINT_FILE, PREVIOUS_CHECKPOINT_FILE, readCheckpoints, retireCheckpoints, setAside, writeCheckpoint } from '../../../src/state/checkpoint-files.js';
 import { aContext, aDirective, anEvent, at, T0 } from '../helpers.js';
 
 const ctx = aContext();
@@ -148,6 +148,19 @@ describe('checkpoint files', () => {
       assert.match(read.refused[0]?.reason ?? '', /cannot be read/);
       await retireCheckpoints(dir, read.legacyFiles);
       assert.deepEqual(await readdir(dir), ['9001.json']);
+    }));
+
+  it('keep a JetStream checkpoint aside once however often it is started with the wrong directives before it is replaced', () =>
+    withDir(async (dir) => {
+      assert.ok((await writeCheckpoint(dir, encodeCheckpoint(content(['a1'])), 1)).ok);
+      const file = path.join(dir, CHECKPOINT_FILE);
+      const first = await setAside(file, Date.UTC(2026, 0, 1), true);
+      const second = await setAside(file, Date.UTC(2026, 0, 2), true);
+      assert.equal(second, first);
+      assert.deepEqual((await readdir(dir)).filter((n) => n.startsWith('checkpoint.unrestored-')), [path.basename(first)]);
+      assert.ok((await writeCheckpoint(dir, encodeCheckpoint(content(['b1'])), 1)).ok);
+      const third = await setAside(file, Date.UTC(2026, 0, 3), true);
+      assert.notEqual(third, first, 'a checkpoint written since is another one');
     }));
 
   it('report no checkpoint when the folder does not exist', () =>
