@@ -20,6 +20,7 @@ import { encodeCheckpoint } from '../../src/state/checkpoint.js';
 import { writeCheckpoint } from '../../src/state/checkpoint-files.js';
 import { aContext, aDirective, anEvent, at, T0 } from '../src/helpers.js';
 import { mountSmallDisk, NO_MOUNT } from '../helpers/small-disk.js';
+import { startDelayProxy } from '../helpers/delay-proxy.js';
 
 const encoder = new TextEncoder();
 const PAIRS = 1500;
@@ -251,6 +252,59 @@ describe('serve --jetstream', { timeout: 300_000 }, () => {
     const exit = await proc.exited;
     assert.equal(exit.code, 1, proc.output());
     assert.match(proc.output(), /OTHER_EVENTS .*exists with subjects \["something.else"\].*dsiem_events/);
+  });
+
+  it('doubles nothing when killed again while catching up after a kill (no checkpoint before the lines are made again)', async () => {
+    const config = await tempDir('dsiem-js-config-twice-');
+    const logs = await tempDir('dsiem-js-twice-');
+    const refLogs = await tempDir('dsiem-js-twiceref-');
+    dirs.push(config, logs, refLogs);
+    await writeConfig(config, ['twice', 'twiceref']);
+    const total = PAIRS * 4;
+    await ownServer(async (url) => {
+      const own = await natsClient(url);
+      const port = Number(new URL(url).port);
+      try {
+        // Only the first checkpoint (at start, before any event): every alarm line is past its positions.
+        let proc = spawnCli([...backendArgs(config, logs, 'twice', url), '--checkpoint-interval', '3600']);
+        await proc.waitForLine(/listening for new events/, 30_000);
+        await publish(own, 0, total);
+        await reached(own, total, true);
+        await kill9(proc);
+
+        // Back up, catching up slowly (a link with latency, a short queue), checkpoints every second: killed again
+        // after more than one interval, before it has caught up.
+        const proxy = await startDelayProxy(port, 20);
+        try {
+          proc = spawnCli([...backendArgs(config, logs, 'twice', proxy.url), '--max_queue', '50']);
+          await proc.waitForLine(/listening for new events/, 30_000);
+          await new Promise((resolve) => setTimeout(resolve, 2_500));
+          const s = await stats(own);
+          await kill9(proc);
+          assert.ok(s?.jetstream !== null && s?.jetstream !== undefined && s.jetstream.taken_seq < total, `caught up within 2.5 s: the test did not reach the fault (taken ${s?.jetstream?.taken_seq})`);
+        } finally {
+          await proxy.close();
+        }
+
+        proc = await startBackend(config, logs, 'twice', url);
+        await reached(own, total, true);
+        await stopCleanly(proc);
+        const ref = await startBackend(config, refLogs, 'twiceref', url);
+        await reached(own, total, true);
+        await stopCleanly(ref);
+      } finally {
+        await own.close();
+      }
+    });
+    const expected = await readOutput(refLogs);
+    const actual = await readOutput(logs);
+    assert.deepEqual(actual.problems, [], 'lines cut or merged');
+    const counts = new Map<string, number>();
+    for (const line of actual.eventLines) counts.set(line, (counts.get(line) ?? 0) + 1);
+    const doubled = [...counts].filter(([, n]) => n > 1);
+    assert.deepEqual(doubled.slice(0, 3), [], `${doubled.length} alarm-event lines written more than once`);
+    assert.deepEqual([...counts.keys()].sort(), [...expected.eventLines].sort(), 'every alarm-event line of the reference, exactly once');
+    for (const [id, alarm] of expected.finalAlarms) assert.deepEqual(actual.finalAlarms.get(id), alarm, `final state of alarm ${id}`);
   });
 
   it('refuses to start on a stream with interest or work-queue retention, which deletes events a restart needs', async () => {
