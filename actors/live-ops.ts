@@ -12,7 +12,7 @@ import type { ServeConfig } from '../config/schema.js';
 import type { Engine } from './engine.js';
 import { startHttpServer, type HttpServer } from './http-server.js';
 import type { Logger } from './logger.js';
-import { createMetrics, type Metrics } from './metrics.js';
+import { createMetrics, type MetricSources, type Metrics } from './metrics.js';
 import type { Ingress } from './nats-ingress.js';
 import type { NatsConnectionStats } from './nats-status.js';
 import { createReloader, installReloadTriggers, type Reloader } from './reload.js';
@@ -28,6 +28,8 @@ export interface Running {
   readonly clock: Clock;
   /** How a reload's swap runs (JetStream mode: after a checkpoint, intake paused; see reload.ts). */
   readonly aroundSwap?: <T>(swap: () => Promise<T>) => Promise<T>;
+  /** JetStream mode: the intake and the checkpoints, for the metrics. */
+  readonly jetstream?: MetricSources['jetstream'];
 }
 
 export interface LiveOps {
@@ -72,7 +74,7 @@ export async function startLiveOps(c: ServeConfig, log: Logger): Promise<LiveOps
       const reloader = createReloader({ source: c, engine: r.engine, log, clock: r.clock, ...(r.aroundSwap !== undefined ? { aroundSwap: r.aroundSwap } : {}) });
       uninstall = installReloadTriggers({ reloader, nc: r.nc, log, ...(c.watch ? { watchDir: c.configDir } : {}) });
       running = { ...r, reloader };
-      metrics?.attach({ engine: r.engine, ingress: r.ingress, maxQueue: r.maxQueue, nats: r.nats, reloads: reloader.stats });
+      metrics?.attach({ engine: r.engine, ingress: r.ingress, maxQueue: r.maxQueue, nats: r.nats, reloads: reloader.stats, ...(r.jetstream !== undefined ? { jetstream: r.jetstream } : {}) });
     },
     stopReloads: async () => {
       shuttingDown = true;

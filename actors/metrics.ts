@@ -8,7 +8,9 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry, type Metric } from 'prom-client';
 import type { LookupObservation } from '../src/enrichment/enricher.js';
 import type { WeightedHistogram } from '../src/shared/histogram.js';
+import type { Checkpointer } from './checkpoints.js';
 import type { Engine } from './engine.js';
+import type { JetStreamIngress } from './jetstream-ingress.js';
 import type { Ingress } from './nats-ingress.js';
 import type { NatsConnectionStats } from './nats-status.js';
 
@@ -20,6 +22,8 @@ export interface MetricSources {
   readonly maxQueue: number;
   readonly nats: NatsConnectionStats;
   readonly reloads: { readonly ok: number; readonly failed: number; readonly lastOkSec: number };
+  /** JetStream mode only: the intake's place in the stream and the checkpoints (no series in core NATS mode). */
+  readonly jetstream?: { readonly intake: JetStreamIngress; readonly checkpoints: Checkpointer };
 }
 
 export interface Metrics {
@@ -109,6 +113,26 @@ export function createMetrics(o: { readonly perDirective: boolean }): Metrics {
     read('counter', 'dsiem_directive_alarms_total', 'Backlogs that raised an alarm, per directive (since it started or was last reloaded as new)', labels, each((v) => v.alarms));
   }
 
+  /** JetStream mode's series, registered once its intake is attached (none at all in core NATS mode). */
+  let jetStreamRegistered = false;
+  const registerJetStream = () => {
+    jetStreamRegistered = true;
+    const js = (pick: (j: NonNullable<MetricSources['jetstream']>) => number): Read => (s) => (s.jetstream === undefined ? [] : [[{}, pick(s.jetstream)]]);
+    read('gauge', 'dsiem_jetstream_taken_sequence', 'JetStream mode: highest stream sequence taken', [], js((j) => j.intake.stream.taken));
+    read('gauge', 'dsiem_jetstream_acked_sequence', 'JetStream mode: highest stream sequence acknowledged (up to the last checkpoint on disk)', [], js((j) => j.intake.stream.acked));
+    read('gauge', 'dsiem_jetstream_caught_up', 'JetStream mode: 1 when the last fetch found nothing more in the stream than what was taken', [], js((j) => (j.intake.caughtUp ? 1 : 0)));
+    read('counter', 'dsiem_jetstream_lost_events_total', 'JetStream mode: events the stream dropped (its limits) before the backend took them', [], js((j) => j.intake.stream.lost));
+    read('counter', 'dsiem_jetstream_redelivered_total', 'JetStream mode: messages delivered again that were taken already (ignored)', [], js((j) => j.intake.stream.redelivered));
+    read('counter', 'dsiem_jetstream_fetch_errors_total', 'JetStream mode: failed fetches (retried)', [], js((j) => j.intake.stream.fetchErrors));
+    read('counter', 'dsiem_jetstream_consumer_placements_total', 'JetStream mode: times the consumer was placed again after the last event taken', [], js((j) => j.intake.stream.replaced));
+    read('counter', 'dsiem_checkpoints_total', 'JetStream mode: checkpoints, by result (written; skipped: a step failed or was late; deferred: a restart was catching up)', ['result'], (s) => {
+      const c = s.jetstream?.checkpoints.stats;
+      return c === undefined ? [] : [[{ result: 'written' }, c.written], [{ result: 'skipped' }, c.failed], [{ result: 'deferred' }, c.deferred]];
+    });
+    read('gauge', 'dsiem_checkpoint_last_duration_seconds', 'JetStream mode: seconds the last checkpoint written took', [], js((j) => j.checkpoints.stats.lastMs / 1000));
+    read('gauge', 'dsiem_checkpoint_last_bytes', 'JetStream mode: size of the last checkpoint written', [], js((j) => j.checkpoints.stats.lastBytes));
+  };
+
   const lookups = new Counter({ name: 'dsiem_enrichment_lookups_total', help: 'Intel (Wise) and vulnerability (Nesd) lookup answers, by kind, source and result (ok, error, cached)', labelNames: ['kind', 'source', 'result'], registers: [registry] });
   const lookupSeconds = new Histogram({ name: 'dsiem_enrichment_lookup_duration_seconds', help: 'Seconds per intel/vuln HTTP request (cached answers excluded), by kind and source', labelNames: ['kind', 'source'], buckets: LOOKUP_BUCKETS_SEC, registers: [registry] });
 
@@ -120,6 +144,7 @@ export function createMetrics(o: { readonly perDirective: boolean }): Metrics {
     },
     attach: (s) => {
       sources = s;
+      if (s.jetstream !== undefined && !jetStreamRegistered) registerJetStream();
     },
     text: () => registry.metrics(),
   };

@@ -465,7 +465,16 @@ async function serveConnected(
             js.resume();
           }
         };
-  ops.attach({ engine, ingress, nc: conn, nats: natsStats, maxQueue, clock, ...(checkpointFirst !== undefined ? { aroundSwap: checkpointFirst } : {}) });
+  ops.attach({
+    engine,
+    ingress,
+    nc: conn,
+    nats: natsStats,
+    maxQueue,
+    clock,
+    ...(checkpointFirst !== undefined ? { aroundSwap: checkpointFirst } : {}),
+    ...(js !== undefined && checkpoints !== undefined ? { jetstream: { intake: js, checkpoints } } : {}),
+  });
   // The subscriptions are on the server before "listening" is logged; a server that does not answer does not hold
   // the start (the client resubscribes when it reconnects), nor a stop asked for meanwhile.
   const subscribed = await stops.during(settleWithin(conn.flush(), START_FLUSH_WAIT_MS));

@@ -14,6 +14,7 @@ import { startDelayProxy } from '../helpers/delay-proxy.js';
 import { startHttpServer } from '../helpers/http-server.js';
 import { startNatsServer, type NatsTestServer } from '../helpers/nats-server.js';
 import { spawnCli, type CliProcess } from '../helpers/process.js';
+import { closedPort } from '../helpers/run-command.js';
 import { waitFor } from '../helpers/wait.js';
 import { cleanup, natsClient, statsReply, tempDir } from './harness.js';
 
@@ -170,6 +171,32 @@ describe('serve --jetstream under faults', { timeout: 240_000 }, () => {
     } finally {
       await wise.close();
     }
+  });
+
+  it('exports its place in the stream and its checkpoints on /metrics', async () => {
+    await freshStream('metrics');
+    const config = await tempDir('dsiem-jsf-met-cfg-');
+    const logs = await tempDir('dsiem-jsf-met-');
+    dirs.push(config, logs);
+    await writeConfig(config, 'met');
+    const port = await closedPort();
+    const proc = spawnCli(['serve', '--config', config, '--node', 'met', '--logs', logs, '--msq', server.url, '--jetstream', '--checkpoint-interval', '1', '-l', '1000000000', '--port', String(port)]);
+    await proc.waitForLine(/listening for new events/, 30_000);
+    for (let k = 0; k < 20; k++) nc.publish('dsiem_events', event('met', k));
+    await nc.flush();
+    await settledAt(nc, 20, 'the 20 events');
+    const page = await waitFor(
+      async () => {
+        const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+        return /^dsiem_jetstream_acked_sequence 20$/m.test(text) ? text : undefined;
+      },
+      { timeoutMs: 20_000, intervalMs: 200, what: 'a checkpoint acknowledging the 20 events, on /metrics' },
+    );
+    assert.match(page, /^dsiem_jetstream_taken_sequence 20$/m);
+    assert.match(page, /^dsiem_jetstream_lost_events_total 0$/m);
+    assert.match(page, /^dsiem_checkpoints_total\{result="written"\} [1-9]\d*$/m);
+    assert.match(page, /^dsiem_checkpoint_last_bytes [1-9]\d*$/m);
+    await stopCleanly(proc);
   });
 
   it('makes a consumer deleted from outside again, after the last event taken, and skips nothing', async () => {

@@ -223,6 +223,7 @@ describe('serve: HTTP server, health check, stats command', () => {
       ]) {
         assert.ok(page.includes(`# TYPE ${name} `), `${name} missing from /metrics`);
       }
+      assert.doesNotMatch(page, /^dsiem_(jetstream|checkpoint)\w*(\{.*\})? /m, 'no JetStream sample in core NATS mode');
       assert.equal(sample(page, 'dsiem_events_received_total'), first.length + 1);
       assert.equal(sample(page, 'dsiem_events_invalid_total{reason="not-json"}'), 1);
       assert.equal(sample(page, 'dsiem_backlogs_active'), stats.backlogs);
