@@ -162,7 +162,8 @@ describe('JetStream intake (real nats-server -js)', { timeout: 120_000 }, () => 
       await taken(intake, 10, 'the first 10 events');
       // Intake held back (as while the alarm files cannot be written) while 100 more come: the stream keeps 50.
       paused = true;
-      await new Promise((resolve) => setTimeout(resolve, 1_500));
+      // The fetch in progress ends at its expiry (1 s here): none is running when the 100 come.
+      await new Promise((resolve) => setTimeout(resolve, 2_500));
       await publish(10, 110);
       paused = false;
       await taken(intake, 110, 'the events the stream kept');
