@@ -167,6 +167,8 @@ describe('JetStream intake (real nats-server -js)', { timeout: 120_000 }, () => 
       await publish(10, 110);
       paused = false;
       await taken(intake, 110, 'the events the stream kept');
+      // Taken is counted as the message comes; the engine gets it from the ingress actor a moment later.
+      await waitFor(() => received.length >= 60 || undefined, { timeoutMs: 10_000, intervalMs: 10, what: 'the 60 events kept, in the engine' });
       assert.equal(received.length, 60);
       assert.equal(intake.stream.lost, 50);
       const line = lines.find((l) => l.message.startsWith('the stream dropped events before the backend took them'));
