@@ -355,12 +355,15 @@ export class DirectiveRuntime<P> {
     // D3: an id some backlog holds may be counted in any of them, so all are looked at; otherwise only the
     // backlogs the event's addresses can reach, and none of them needs to look for the id.
     const maybeCounted = this.ids.has(e.event_id);
-    const bySource = maybeCounted || e.srcAddr === undefined ? undefined : this.index.bySource(ipKey(e.srcAddr));
-    const byDestination = maybeCounted || e.dstAddr === undefined ? undefined : this.index.byDestination(ipKey(e.dstAddr));
+    const src = maybeCounted || e.srcAddr === undefined ? undefined : ipKey(e.srcAddr);
+    const dst = maybeCounted || e.dstAddr === undefined ? undefined : ipKey(e.dstAddr);
+    const bySource = src === undefined ? undefined : this.index.bySource(src);
+    const byDestination = dst === undefined ? undefined : this.index.byDestination(dst);
+    const byHosts = src === undefined || dst === undefined ? undefined : this.index.byHosts(src, dst);
     const seq = ++this.seq;
     let outcome: Decision['outcome'];
     let sent = 0;
-    if (!maybeCounted && this.index.unkeyed.length === 0 && bySource === undefined && byDestination === undefined) {
+    if (!maybeCounted && this.index.unkeyed.length === 0 && bySource === undefined && byDestination === undefined && byHosts === undefined) {
       // No backlog the event can touch (most events of a directive with many host pairs): nothing to gather.
       outcome = this.decide(timed, seq, false, undefined);
     } else {
@@ -371,6 +374,7 @@ export class DirectiveRuntime<P> {
         this.considerAll(this.index.unkeyed, round);
         this.considerAll(bySource, round);
         this.considerAll(byDestination, round);
+        this.considerAll(byHosts, round);
       }
       outcome = this.decide(timed, seq, round.consumed, round.undecided);
       sent = round.sent;

@@ -1,7 +1,7 @@
 /**
  * A directive's live backlogs by routing key (routing-key.ts): the backlogs keyed on one source host, those keyed
- * on one destination host, and the unkeyed rest. An event is offered only to the unkeyed backlogs and to those
- * keyed on its own source or destination. Buckets are arrays (an entry knows its slot, so removal is a swap),
+ * on one destination host, those keyed on a source and destination pair, and the unkeyed rest. An event is offered
+ * only to the unkeyed backlogs and to those keyed on its own source, its own destination, or its own pair. Buckets are arrays (an entry knows its slot, so removal is a swap),
  * walked by index: no iterator objects on the per-event path.
  */
 
@@ -17,6 +17,8 @@ export interface Routable {
 export class RoutingIndex<T extends Routable> {
   private readonly bySrc = new Map<IpKey, T[]>();
   private readonly byDst = new Map<IpKey, T[]>();
+  /** Source host, then destination host. */
+  private readonly byPair = new Map<IpKey, Map<IpKey, T[]>>();
   readonly unkeyed: T[] = [];
   private count = 0;
 
@@ -27,7 +29,7 @@ export class RoutingIndex<T extends Routable> {
 
   add(entry: T, key: RoutingKey): void {
     if (entry.bucket !== undefined) throw new Error('routing index: entry added twice');
-    const bucket = this.bucketFor(key, true) as T[];
+    const bucket = this.bucketFor(key);
     entry.key = key;
     entry.bucket = bucket as Routable[];
     entry.slot = bucket.length;
@@ -47,13 +49,20 @@ export class RoutingIndex<T extends Routable> {
     entry.slot = -1;
     this.count--;
     const key = entry.key;
-    if (key !== undefined && bucket.length === 0) (key.side === 'src' ? this.bySrc : this.byDst).delete(key.key);
+    if (key === undefined || bucket.length > 0) return;
+    if (key.side !== 'pair') {
+      (key.side === 'src' ? this.bySrc : this.byDst).delete(key.key);
+      return;
+    }
+    const inner = this.byPair.get(key.key);
+    inner?.delete(key.dst);
+    if (inner?.size === 0) this.byPair.delete(key.key);
   }
 
   /** Moves an entry to the bucket of its new key (after its stage changed). */
   rekey(entry: T, key: RoutingKey): void {
     const old = entry.key;
-    if (entry.bucket !== undefined && key?.side === old?.side && key?.key === old?.key) return;
+    if (entry.bucket !== undefined && sameKey(key, old)) return;
     this.remove(entry);
     this.add(entry, key);
   }
@@ -68,14 +77,34 @@ export class RoutingIndex<T extends Routable> {
     return this.byDst.get(key);
   }
 
-  private bucketFor(key: RoutingKey, create: boolean): T[] | undefined {
-    if (key === undefined) return this.unkeyed;
-    const map = key.side === 'src' ? this.bySrc : this.byDst;
-    let bucket = map.get(key.key);
-    if (bucket === undefined && create) {
-      bucket = [];
-      map.set(key.key, bucket);
-    }
-    return bucket;
+  /** Entries keyed on exactly this source and destination pair (besides `unkeyed`). */
+  byHosts(src: IpKey, dst: IpKey): readonly T[] | undefined {
+    return this.byPair.get(src)?.get(dst);
   }
+
+  /** The bucket for a key, made when missing. */
+  private bucketFor(key: RoutingKey): T[] {
+    if (key === undefined) return this.unkeyed;
+    if (key.side !== 'pair') return bucketIn(key.side === 'src' ? this.bySrc : this.byDst, key.key);
+    let inner = this.byPair.get(key.key);
+    if (inner === undefined) {
+      inner = new Map();
+      this.byPair.set(key.key, inner);
+    }
+    return bucketIn(inner, key.dst);
+  }
+}
+
+function sameKey(a: RoutingKey, b: RoutingKey): boolean {
+  if (a === undefined || b === undefined) return a === b;
+  return a.side === b.side && a.key === b.key && (a.side !== 'pair' || (b.side === 'pair' && a.dst === b.dst));
+}
+
+function bucketIn<T>(map: Map<IpKey, T[]>, key: IpKey): T[] {
+  let bucket = map.get(key);
+  if (bucket === undefined) {
+    bucket = [];
+    map.set(key, bucket);
+  }
+  return bucket;
 }

@@ -86,6 +86,29 @@ describe('RoutingIndex', () => {
     assert.equal(index.size, 4);
   });
 
+  it('files entries keyed on a host pair under the pair only, and drops the pair when emptied', () => {
+    const index = new RoutingIndex<Item>();
+    const [a, b, c] = [item('a'), item('b'), item('c')];
+    index.add(a, { side: 'pair', key: 1, dst: 2 });
+    index.add(b, { side: 'pair', key: 1, dst: 3 });
+    index.add(c, { side: 'pair', key: 1, dst: 2 });
+    assert.deepEqual(names(index.byHosts(1, 2)), ['a', 'c']);
+    assert.deepEqual(names(index.byHosts(1, 3)), ['b']);
+    assert.equal(index.byHosts(2, 1), undefined);
+    assert.equal(index.bySource(1), undefined);
+    assert.equal(index.byDestination(2), undefined);
+    index.rekey(a, { side: 'pair', key: 1, dst: 2 });
+    assert.deepEqual(names(index.byHosts(1, 2)), ['a', 'c']);
+    index.rekey(a, { side: 'src', key: 1 });
+    assert.deepEqual(names(index.byHosts(1, 2)), ['c']);
+    assert.deepEqual(names(index.bySource(1)), ['a']);
+    index.remove(c);
+    assert.equal(index.byHosts(1, 2), undefined);
+    index.remove(b);
+    assert.equal(index.byHosts(1, 3), undefined);
+    assert.equal(index.size, 1);
+  });
+
   it('removes by swapping the last entry into the slot, and drops empty buckets', () => {
     const index = new RoutingIndex<Item>();
     const [a, b, c] = [item('a'), item('b'), item('c')];
@@ -113,13 +136,23 @@ describe('RoutingIndex', () => {
   });
 
   it('holds exactly the entries added and not removed, under any sequence (property)', () => {
-    const key = fc.oneof(fc.constant(undefined), fc.record({ side: fc.constantFrom('src' as const, 'dst' as const), key: fc.nat(2) }));
+    const key = fc.oneof(
+      fc.constant(undefined),
+      fc.record({ side: fc.constantFrom('src' as const, 'dst' as const), key: fc.nat(2) }),
+      fc.record({ side: fc.constant('pair' as const), key: fc.nat(2), dst: fc.nat(2) }),
+    );
     fc.assert(
       fc.property(fc.array(fc.tuple(fc.nat(5), fc.constantFrom('add', 'remove', 'rekey'), key)), (ops) => {
         const index = new RoutingIndex<Item>();
         const items = Array.from({ length: 6 }, (_, i) => item(`i${i}`));
         const where = new Map<Item, string>();
-        const label = (k: typeof ops[number][2]) => (k === undefined ? 'unkeyed' : `${k.side}:${k.key}`);
+        const label = (k: typeof ops[number][2]) => (k === undefined ? 'unkeyed' : k.side === 'pair' ? `pair:${k.key}:${k.dst}` : `${k.side}:${k.key}`);
+        const bucketOf = (expected: string) => {
+          const [side, a, b] = expected.split(':');
+          if (side === 'unkeyed') return index.unkeyed;
+          if (side === 'pair') return index.byHosts(Number(a), Number(b));
+          return side === 'src' ? index.bySource(Number(a)) : index.byDestination(Number(a));
+        };
         for (const [i, op, k] of ops) {
           const x = items[i] as Item;
           if (op === 'add' && !where.has(x)) {
@@ -135,7 +168,7 @@ describe('RoutingIndex', () => {
         }
         for (const x of items) {
           const expected = where.get(x);
-          const bucket = expected === undefined ? undefined : expected === 'unkeyed' ? index.unkeyed : expected.startsWith('src') ? index.bySource(Number(expected.slice(4))) : index.byDestination(Number(expected.slice(4)));
+          const bucket = expected === undefined ? undefined : bucketOf(expected);
           if (expected === undefined) assert.equal(x.bucket, undefined);
           else assert.equal(bucket?.[x.slot], x, `${x.name} in ${expected}`);
         }
