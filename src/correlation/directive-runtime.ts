@@ -314,6 +314,23 @@ export class DirectiveRuntime<P> {
     if (item.type === 'event') this.ids.add(item.event.event_id);
   }
 
+  /**
+   * `send` of an event item of `round`. When no backlog held the event's id as the round began, only this round's
+   * items hold it: its count is the round's items so far, set without reading the old one.
+   */
+  private deliver(entry: BacklogEntry<P>, round: Round, match: KnownMatch): void {
+    const item = round.item(match);
+    if (round.maybeCounted) {
+      this.send(entry, item);
+      return;
+    }
+    this.stats.inFlightItems++;
+    this.pending++;
+    if (entry.outbox.length === 0) this.dirty.push(entry);
+    entry.push(item);
+    this.ids.hold(round.timed.event.event_id, round.sent);
+  }
+
   /** One message per backlog for everything gathered since the last flush. */
   private flush(): void {
     for (const entry of this.dirty) if (entry.outbox.length > 0) this.host.send(entry.port, entry.takeOutbox());
@@ -414,12 +431,12 @@ export class DirectiveRuntime<P> {
       }
       const offer = previewOffer(entry.state, e, this.ctx, round.maybeCounted);
       if (consumes(offer)) round.consumed = true;
-      if (delivers(offer)) this.send(entry, round.item(matchOf(offer)));
+      if (delivers(offer)) this.deliver(entry, round, matchOf(offer));
       return;
     }
     const prediction = predictOffer(entry.state, e, this.ctx, entry, nowSec, round.maybeCounted);
     if (prediction === 'unaffected') return;
-    this.send(entry, round.item(UNKNOWN_MATCH));
+    this.deliver(entry, round, UNKNOWN_MATCH);
     if (prediction === 'consumed') round.consumed = true;
     else (round.undecided ??= new Set()).add(entry.state.id);
   }

@@ -23,6 +23,11 @@ export class EventIdIndex {
     this.counts.set(id, (this.counts.get(id) ?? 0) + 1);
   }
 
+  /** Sets the count of an id the caller knows is held exactly `n` times (no read of the old count). */
+  hold(id: string, n: number): void {
+    this.counts.set(id, n);
+  }
+
   remove(id: string): void {
     const n = (this.counts.get(id) ?? 0) - 1;
     if (n <= 0) this.counts.delete(id);
