@@ -221,6 +221,32 @@ describe('EventIdIndex', () => {
     ids.removeCounted(after);
     assert.equal(ids.size, 0);
   });
+
+  it('after any answer, holds exactly the ids the new state counted (property)', () => {
+    const pool = ['e1', 'e2', 'e3', 'e4'];
+    const anItem = fc.tuple(fc.constantFrom(...pool), fc.constantFrom(1, 2, 9), fc.nat(5), fc.boolean());
+    fc.assert(
+      fc.property(fc.array(anItem, { maxLength: 8 }), fc.array(anItem, { maxLength: 8 }), (earlier, sent) => {
+        const items = (list: typeof sent) =>
+          list.map(([id, sid, offset, expire], i): BacklogItem => (expire && sid === 9 ? { type: 'expire', now: T0 * 1000, seq: i } : eventItem(id, sid, offset, i)));
+        let before = startBacklog(directive, ev('e0', 1, 0), ctx, 'b', T0 * 1000).state;
+        for (const i of items(earlier)) before = step(before, i, ctx).state;
+        const answered = items(sent);
+        const ids = new EventIdIndex();
+        ids.addCounted(before);
+        for (const i of answered) if (i.type === 'event') ids.add(i.event.event_id);
+        let after = before;
+        for (const i of answered) after = step(after, i, ctx).state;
+        ids.settle(answered, before, after);
+        const expected = new EventIdIndex();
+        expected.addCounted(after);
+        for (const id of ['e0', ...pool]) assert.equal(ids.has(id), expected.has(id), id);
+        assert.equal(ids.size, expected.size);
+        ids.removeCounted(after);
+        assert.equal(ids.size, 0, 'every count as the new state holds it');
+      }),
+    );
+  });
 });
 
 describe('BacklogEntry', () => {
