@@ -270,6 +270,24 @@ describe('BacklogEntry', () => {
     assert.equal(entry.count, 0);
   });
 
+  it('keeps the earliest time in flight as items come and go', () => {
+    const entry = new BacklogEntry('port', state, false);
+    assert.equal(entry.minTime, Infinity);
+    entry.push(eventItem('e2', 2, 5, 1));
+    entry.push(eventItem('e3', 2, 9, 2));
+    assert.equal(entry.minTime, T0 + 5);
+    entry.push(eventItem('e4', 2, 7, 3));
+    assert.equal(entry.minTime, T0 + 5);
+    entry.settle(1);
+    assert.equal(entry.minTime, T0 + 7);
+    entry.push(eventItem('e5', 2, 1, 4));
+    assert.equal(entry.minTime, T0 + 1);
+    entry.settle(3);
+    assert.equal(entry.minTime, Infinity);
+    entry.push(eventItem('e6', 2, 3, 5));
+    assert.equal(entry.minTime, T0 + 3);
+  });
+
   it('starts closing when its state has ended', () => {
     assert.equal(new BacklogEntry(0, { ...state, ended: 'expired' }, false).closing, true);
     assert.equal(new BacklogEntry(0, state, true).enriching, true);
