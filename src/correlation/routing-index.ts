@@ -1,8 +1,9 @@
 /**
  * A directive's live backlogs by routing key (routing-key.ts): the backlogs keyed on one source host, those keyed
  * on one destination host, those keyed on a source and destination pair, and the unkeyed rest. An event is offered
- * only to the unkeyed backlogs and to those keyed on its own source, its own destination, or its own pair. Buckets are arrays (an entry knows its slot, so removal is a swap),
- * walked by index: no iterator objects on the per-event path.
+ * only to the unkeyed backlogs and to those keyed on its own source, its own destination or its own pair. Buckets
+ * are arrays (an entry knows its slot, so removal is a swap), walked by index: no iterator objects on the per-event
+ * path.
  */
 
 import type { IpKey, RoutingKey } from '../backlog/routing-key.js';
