@@ -21,9 +21,17 @@ export type IpKey = number | string;
 
 export type RoutingKey =
   | { readonly side: 'src' | 'dst'; readonly key: IpKey }
-  /** `key` is the source host, `dst` the destination host. */
+  /** `key` is the source host, `dst` the destination host as `pairDestination` gives it. */
   | { readonly side: 'pair'; readonly key: IpKey; readonly dst: IpKey }
   | undefined;
+
+/**
+ * The destination of a pair key: an IPv4 key as a signed 32-bit integer, which V8 keeps in the key object itself
+ * (an address above 127.255.255.255 as a plain number would be a boxed number: 24 bytes more per backlog).
+ */
+export function pairDestination(key: IpKey): IpKey {
+  return typeof key === 'number' ? key | 0 : key;
+}
 
 export function ipKey(ip: IpAddress): IpKey {
   return ip.family === 4 ? ip.v4 : `6:${ip.v6.toString(16)}`;
@@ -54,7 +62,7 @@ export function routingKey(state: BacklogState): RoutingKey {
   if (rules.length === 0 || rules.some((r) => r.sticky_different === 'PLUGIN_SID')) return undefined;
   const src = sameHost(rules, 'from');
   const dst = sameHost(rules, 'to');
-  if (src !== undefined && dst !== undefined) return { side: 'pair', key: src, dst };
+  if (src !== undefined && dst !== undefined) return { side: 'pair', key: src, dst: pairDestination(dst) };
   if (src !== undefined) return { side: 'src', key: src };
   return dst !== undefined ? { side: 'dst', key: dst } : undefined;
 }

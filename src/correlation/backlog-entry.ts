@@ -29,8 +29,11 @@ export class BacklogEntry<P> implements InFlight, Routable {
   closing: boolean;
   /** Its intel/vulnerability lookups are running (it may still re-write its alarm). */
   enriching: boolean;
-  /** `minTime` as last computed and kept up by `push`; undefined once `settle` took items (computed again when asked). */
-  private earliest: number | undefined = Infinity;
+  /**
+   * `minTime` as last computed and kept up by `push`; undefined until asked, and again once `settle` took items.
+   * (Not Infinity when empty: a number that is not a small integer would be a boxed number per backlog.)
+   */
+  private earliest: number | undefined = undefined;
   key: RoutingKey = undefined;
   bucket: Routable[] | undefined = undefined;
   slot = -1;
@@ -83,7 +86,7 @@ export class BacklogEntry<P> implements InFlight, Routable {
     const all = n >= this.inFlight.length;
     const done = all ? this.inFlight : this.inFlight.slice(0, n);
     this.inFlight = all ? NO_ITEMS : this.inFlight.slice(n);
-    this.earliest = all ? Infinity : undefined;
+    this.earliest = undefined;
     return done;
   }
 }

@@ -20,7 +20,7 @@
  */
 
 import { consumes, delivers, firstStageMatches, matchOf, predictOffer, previewOffer } from '../backlog/predictions.js';
-import { ipKey, routingKey } from '../backlog/routing-key.js';
+import { ipKey, pairDestination, routingKey, type IpKey } from '../backlog/routing-key.js';
 import { isExpired, type BacklogContext, type BacklogState } from '../backlog/state.js';
 import { startBacklog, UNKNOWN_MATCH, wantsEnrichment, wantsLookupAfterRestore, type BacklogEffect, type KnownMatch } from '../backlog/transitions.js';
 import type { Directive } from '../directive/directive.js';
@@ -29,7 +29,7 @@ import { isLate } from '../overload/overload.js';
 import { BacklogEntry } from './backlog-entry.js';
 import { EventIdIndex } from './event-id-index.js';
 import type { BacklogAck, BacklogItem, TimedEvent } from './items.js';
-import { RoutingIndex } from './routing-index.js';
+import { otherPair, RoutingIndex } from './routing-index.js';
 import { WorkQueue } from './work-queue.js';
 
 /** Counters shared by all directives of an engine (one thread: plain increments). */
@@ -376,11 +376,10 @@ export class DirectiveRuntime<P> {
     const dst = maybeCounted || e.dstAddr === undefined ? undefined : ipKey(e.dstAddr);
     const bySource = src === undefined ? undefined : this.index.bySource(src);
     const byDestination = dst === undefined ? undefined : this.index.byDestination(dst);
-    const byHosts = src === undefined || dst === undefined ? undefined : this.index.byHosts(src, dst);
     const seq = ++this.seq;
     let outcome: Decision['outcome'];
     let sent = 0;
-    if (!maybeCounted && this.index.unkeyed.length === 0 && bySource === undefined && byDestination === undefined && byHosts === undefined) {
+    if (!maybeCounted && this.index.unkeyed.length === 0 && bySource === undefined && byDestination === undefined) {
       // No backlog the event can touch (most events of a directive with many host pairs): nothing to gather.
       outcome = this.decide(timed, seq, false, undefined);
     } else {
@@ -389,9 +388,8 @@ export class DirectiveRuntime<P> {
         for (const entry of this.entries.values()) this.consider(entry, round);
       } else {
         this.considerAll(this.index.unkeyed, round);
-        this.considerAll(bySource, round);
+        this.considerSources(bySource, round, dst === undefined ? undefined : pairDestination(dst));
         this.considerAll(byDestination, round);
-        this.considerAll(byHosts, round);
       }
       outcome = this.decide(timed, seq, round.consumed, round.undecided);
       sent = round.sent;
@@ -417,6 +415,15 @@ export class DirectiveRuntime<P> {
   private considerAll(bucket: ReadonlyArray<BacklogEntry<P>> | undefined, round: Round): void {
     if (bucket === undefined) return;
     for (let i = bucket.length - 1; i >= 0; i--) this.consider(bucket[i] as BacklogEntry<P>, round);
+  }
+
+  /** `considerAll` of a source bucket, without its pair-keyed backlogs of other destinations (they cannot be touched). */
+  private considerSources(bucket: ReadonlyArray<BacklogEntry<P>> | undefined, round: Round, dst: IpKey | undefined): void {
+    if (bucket === undefined) return;
+    for (let i = bucket.length - 1; i >= 0; i--) {
+      const entry = bucket[i] as BacklogEntry<P>;
+      if (dst === undefined || !otherPair(entry, dst)) this.consider(entry, round);
+    }
   }
 
   /** One backlog's part in an event's offer. */

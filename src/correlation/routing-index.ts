@@ -1,9 +1,11 @@
 /**
- * A directive's live backlogs by routing key (routing-key.ts): the backlogs keyed on one source host, those keyed
- * on one destination host, those keyed on a source and destination pair, and the unkeyed rest. An event is offered
- * only to the unkeyed backlogs and to those keyed on its own source, its own destination or its own pair. Buckets
- * are arrays (an entry knows its slot, so removal is a swap), walked by index: no iterator objects on the per-event
- * path.
+ * A directive's live backlogs by routing key (routing-key.ts): the backlogs keyed on one source host (those keyed
+ * on a host pair among them, by their source), those keyed on one destination host, and the unkeyed rest. An event
+ * is offered only to the unkeyed backlogs and to those keyed on its own source or destination; the directive skips
+ * the pair-keyed ones of its source whose destination is not the event's (`otherPair`). Buckets are arrays (an
+ * entry knows its slot, so removal is a swap), walked by index: no iterator objects on the per-event path. (A
+ * second map level per source for the pairs would cost a Map per source: ~250 bytes per backlog when each has
+ * a source of its own.)
  */
 
 import type { IpKey, RoutingKey } from '../backlog/routing-key.js';
@@ -18,8 +20,6 @@ export interface Routable {
 export class RoutingIndex<T extends Routable> {
   private readonly bySrc = new Map<IpKey, T[]>();
   private readonly byDst = new Map<IpKey, T[]>();
-  /** Source host, then destination host. */
-  private readonly byPair = new Map<IpKey, Map<IpKey, T[]>>();
   readonly unkeyed: T[] = [];
   private count = 0;
 
@@ -30,7 +30,7 @@ export class RoutingIndex<T extends Routable> {
 
   add(entry: T, key: RoutingKey): void {
     if (entry.bucket !== undefined) throw new Error('routing index: entry added twice');
-    const bucket = this.bucketFor(key);
+    const bucket = this.bucketFor(key, true) as T[];
     entry.key = key;
     entry.bucket = bucket as Routable[];
     entry.slot = bucket.length;
@@ -50,14 +50,7 @@ export class RoutingIndex<T extends Routable> {
     entry.slot = -1;
     this.count--;
     const key = entry.key;
-    if (key === undefined || bucket.length > 0) return;
-    if (key.side !== 'pair') {
-      (key.side === 'src' ? this.bySrc : this.byDst).delete(key.key);
-      return;
-    }
-    const inner = this.byPair.get(key.key);
-    inner?.delete(key.dst);
-    if (inner?.size === 0) this.byPair.delete(key.key);
+    if (key !== undefined && bucket.length === 0) (key.side === 'dst' ? this.byDst : this.bySrc).delete(key.key);
   }
 
   /** Moves an entry to the bucket of its new key (after its stage changed). */
@@ -68,7 +61,7 @@ export class RoutingIndex<T extends Routable> {
     this.add(entry, key);
   }
 
-  /** Keyed entries an event from this host can touch (besides `unkeyed`). */
+  /** Keyed entries an event from this host can touch (besides `unkeyed`), pair-keyed ones included. */
   bySource(key: IpKey): readonly T[] | undefined {
     return this.bySrc.get(key);
   }
@@ -78,21 +71,15 @@ export class RoutingIndex<T extends Routable> {
     return this.byDst.get(key);
   }
 
-  /** Entries keyed on exactly this source and destination pair (besides `unkeyed`). */
-  byHosts(src: IpKey, dst: IpKey): readonly T[] | undefined {
-    return this.byPair.get(src)?.get(dst);
-  }
-
-  /** The bucket for a key, made when missing. */
-  private bucketFor(key: RoutingKey): T[] {
+  private bucketFor(key: RoutingKey, create: boolean): T[] | undefined {
     if (key === undefined) return this.unkeyed;
-    if (key.side !== 'pair') return bucketIn(key.side === 'src' ? this.bySrc : this.byDst, key.key);
-    let inner = this.byPair.get(key.key);
-    if (inner === undefined) {
-      inner = new Map();
-      this.byPair.set(key.key, inner);
+    const map = key.side === 'dst' ? this.byDst : this.bySrc;
+    let bucket = map.get(key.key);
+    if (bucket === undefined && create) {
+      bucket = [];
+      map.set(key.key, bucket);
     }
-    return bucketIn(inner, key.dst);
+    return bucket;
   }
 }
 
@@ -101,11 +88,11 @@ function sameKey(a: RoutingKey, b: RoutingKey): boolean {
   return a.side === b.side && a.key === b.key && (a.side !== 'pair' || (b.side === 'pair' && a.dst === b.dst));
 }
 
-function bucketIn<T>(map: Map<IpKey, T[]>, key: IpKey): T[] {
-  let bucket = map.get(key);
-  if (bucket === undefined) {
-    bucket = [];
-    map.set(key, bucket);
-  }
-  return bucket;
+/**
+ * An entry of a source bucket keyed on a pair whose destination is not `dst` (as `pairDestination` gives it): no
+ * event to `dst` can touch it.
+ */
+export function otherPair(entry: Routable, dst: IpKey): boolean {
+  const key = entry.key;
+  return key !== undefined && key.side === 'pair' && key.dst !== dst;
 }

@@ -8,7 +8,7 @@ import { startBacklog, step, UNKNOWN_MATCH } from '../../../src/backlog/transiti
 import { BacklogEntry } from '../../../src/correlation/backlog-entry.js';
 import { EventIdIndex } from '../../../src/correlation/event-id-index.js';
 import type { BacklogItem, TimedEvent } from '../../../src/correlation/items.js';
-import { RoutingIndex, type Routable } from '../../../src/correlation/routing-index.js';
+import { otherPair, RoutingIndex, type Routable } from '../../../src/correlation/routing-index.js';
 import { WorkQueue } from '../../../src/correlation/work-queue.js';
 import { aContext, aDirective, anEvent, at, T0 } from '../helpers.js';
 
@@ -86,27 +86,24 @@ describe('RoutingIndex', () => {
     assert.equal(index.size, 4);
   });
 
-  it('files entries keyed on a host pair under the pair only, and drops the pair when emptied', () => {
+  it('files entries keyed on a host pair under their source, and tells the pairs of other destinations', () => {
     const index = new RoutingIndex<Item>();
     const [a, b, c] = [item('a'), item('b'), item('c')];
     index.add(a, { side: 'pair', key: 1, dst: 2 });
     index.add(b, { side: 'pair', key: 1, dst: 3 });
-    index.add(c, { side: 'pair', key: 1, dst: 2 });
-    assert.deepEqual(names(index.byHosts(1, 2)), ['a', 'c']);
-    assert.deepEqual(names(index.byHosts(1, 3)), ['b']);
-    assert.equal(index.byHosts(2, 1), undefined);
-    assert.equal(index.bySource(1), undefined);
+    index.add(c, { side: 'src', key: 1 });
+    assert.deepEqual(names(index.bySource(1)), ['a', 'b', 'c']);
     assert.equal(index.byDestination(2), undefined);
+    assert.deepEqual(names(index.bySource(1)?.filter((x) => !otherPair(x, 2))), ['a', 'c']);
     index.rekey(a, { side: 'pair', key: 1, dst: 2 });
-    assert.deepEqual(names(index.byHosts(1, 2)), ['a', 'c']);
-    index.rekey(a, { side: 'src', key: 1 });
-    assert.deepEqual(names(index.byHosts(1, 2)), ['c']);
-    assert.deepEqual(names(index.bySource(1)), ['a']);
-    index.remove(c);
-    assert.equal(index.byHosts(1, 2), undefined);
+    assert.equal(a.key?.side, 'pair');
+    index.rekey(a, { side: 'pair', key: 1, dst: 3 });
+    assert.deepEqual(names(index.bySource(1)?.filter((x) => !otherPair(x, 2))), ['c']);
+    index.remove(a);
     index.remove(b);
-    assert.equal(index.byHosts(1, 3), undefined);
-    assert.equal(index.size, 1);
+    index.remove(c);
+    assert.equal(index.bySource(1), undefined);
+    assert.equal(index.size, 0);
   });
 
   it('removes by swapping the last entry into the slot, and drops empty buckets', () => {
@@ -148,10 +145,15 @@ describe('RoutingIndex', () => {
         const where = new Map<Item, string>();
         const label = (k: typeof ops[number][2]) => (k === undefined ? 'unkeyed' : k.side === 'pair' ? `pair:${k.key}:${k.dst}` : `${k.side}:${k.key}`);
         const bucketOf = (expected: string) => {
-          const [side, a, b] = expected.split(':');
+          const [side, a] = expected.split(':');
           if (side === 'unkeyed') return index.unkeyed;
-          if (side === 'pair') return index.byHosts(Number(a), Number(b));
+          if (side === 'pair') return index.bySource(Number(a));
           return side === 'src' ? index.bySource(Number(a)) : index.byDestination(Number(a));
+        };
+        // A pair-keyed entry is in its source's bucket, and told apart from other destinations' by `otherPair`.
+        const pairOk = (x: Item, expected: string) => {
+          const [side, , b] = expected.split(':');
+          return side !== 'pair' || (!otherPair(x, Number(b)) && otherPair(x, Number(b) + 1));
         };
         for (const [i, op, k] of ops) {
           const x = items[i] as Item;
@@ -170,7 +172,10 @@ describe('RoutingIndex', () => {
           const expected = where.get(x);
           const bucket = expected === undefined ? undefined : bucketOf(expected);
           if (expected === undefined) assert.equal(x.bucket, undefined);
-          else assert.equal(bucket?.[x.slot], x, `${x.name} in ${expected}`);
+          else {
+            assert.equal(bucket?.[x.slot], x, `${x.name} in ${expected}`);
+            assert.ok(pairOk(x, expected), `${x.name} keyed ${expected}`);
+          }
         }
         assert.equal(index.size, where.size);
       }),
