@@ -417,12 +417,18 @@ export class DirectiveRuntime<P> {
     for (let i = bucket.length - 1; i >= 0; i--) this.consider(bucket[i] as BacklogEntry<P>, round);
   }
 
-  /** `considerAll` of a source bucket, without its pair-keyed backlogs of other destinations (they cannot be touched). */
+  /**
+   * `considerAll` of a source bucket, where a backlog keyed on a pair with another destination is only checked for
+   * expiry: the event cannot touch it, and `consider` would find nothing else to do (no match, no id counted). Its
+   * expiry is kept here, so backlogs expire when they did before pair keys (a source's events expire its backlogs).
+   */
   private considerSources(bucket: ReadonlyArray<BacklogEntry<P>> | undefined, round: Round, dst: IpKey | undefined): void {
     if (bucket === undefined) return;
+    const now = round.timed.now;
     for (let i = bucket.length - 1; i >= 0; i--) {
       const entry = bucket[i] as BacklogEntry<P>;
       if (dst === undefined || !otherPair(entry, dst)) this.consider(entry, round);
+      else if (!entry.closing && entry.inFlight.length === 0 && isExpired(entry.state, now / 1000, this.ctx.minLifetimeSec)) this.expire(entry, now);
     }
   }
 
