@@ -115,7 +115,9 @@ export async function runReplay(o: ReplayOptions): Promise<ReplaySummary> {
     batch = [];
   };
   const handle = async (lines: readonly Uint8Array[]) => {
-    for (const bytes of lines) {
+    // Indexed: a for-of in this async function makes an iterator result per line.
+    for (let k = 0; k < lines.length; k++) {
+      const bytes = lines[k] as Uint8Array;
       line++;
       if (isBlankLine(bytes)) continue;
       read++;

@@ -98,9 +98,10 @@ export function predictOffer(
   const first = state.allRulesAlwaysActive ? 0 : current;
   let allMatch = true;
   let touched = false;
-  for (let k = first; k < state.rules.length; k++) {
-    const rule = state.rules[k];
-    const result = rule === undefined ? MatchResult.NoMatch : matchRule(ctx.rules.compile(rule), e, ctx.assets);
+  const rules = ctx.rules.compileAll(state.rules);
+  for (let k = first; k < rules.length; k++) {
+    const rule = rules[k];
+    const result = rule === undefined ? MatchResult.NoMatch : matchRule(rule, e, ctx.assets);
     if (result !== MatchResult.NoMatch) touched = true;
     if (k >= current && result !== MatchResult.Matched) allMatch = false;
   }

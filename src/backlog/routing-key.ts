@@ -6,8 +6,11 @@
  * `all_rules_always_active`) requires the same single source host (for example `from: ":1"` resolved to the
  * first event's address), an event from another source fails the address check of each of those rules, so it
  * can neither match nor record a sticky value there. The same holds for a single destination host. Rules with
- * a PLUGIN_SID sticky field record before the address check, so they make a backlog unkeyed. Event-id
- * duplicates (D3) are not covered by keys: the directive checks those separately.
+ * a PLUGIN_SID sticky field record before the address check, so they make a backlog unkeyed. When those rules
+ * require both one source and one destination host (`:1 -> :1`), the backlog is keyed on the pair: an event
+ * must come from the one and go to the other to touch it (a directive with many host pairs then offers an event
+ * to one backlog instead of to every backlog of its source). Event-id duplicates (D3) are not covered by keys:
+ * the directive checks those separately.
  */
 
 import { parseCidr, type IpAddress } from '../net/ip.js';
@@ -16,7 +19,19 @@ import type { BacklogState } from './state.js';
 
 export type IpKey = number | string;
 
-export type RoutingKey = { readonly side: 'src' | 'dst'; readonly key: IpKey } | undefined;
+export type RoutingKey =
+  | { readonly side: 'src' | 'dst'; readonly key: IpKey }
+  /** `key` is the source host, `dst` the destination host as `pairDestination` gives it. */
+  | { readonly side: 'pair'; readonly key: IpKey; readonly dst: IpKey }
+  | undefined;
+
+/**
+ * The destination of a pair key: an IPv4 key as a signed 32-bit integer, which V8 keeps in the key object itself
+ * (an address above 127.255.255.255 as a plain number would be a boxed number: 24 bytes more per backlog).
+ */
+export function pairDestination(key: IpKey): IpKey {
+  return typeof key === 'number' ? key | 0 : key;
+}
 
 export function ipKey(ip: IpAddress): IpKey {
   return ip.family === 4 ? ip.v4 : `6:${ip.v6.toString(16)}`;
@@ -46,7 +61,8 @@ export function routingKey(state: BacklogState): RoutingKey {
   const rules = state.rules.slice(first);
   if (rules.length === 0 || rules.some((r) => r.sticky_different === 'PLUGIN_SID')) return undefined;
   const src = sameHost(rules, 'from');
-  if (src !== undefined) return { side: 'src', key: src };
   const dst = sameHost(rules, 'to');
+  if (src !== undefined && dst !== undefined) return { side: 'pair', key: src, dst: pairDestination(dst) };
+  if (src !== undefined) return { side: 'src', key: src };
   return dst !== undefined ? { side: 'dst', key: dst } : undefined;
 }

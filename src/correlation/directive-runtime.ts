@@ -20,7 +20,7 @@
  */
 
 import { consumes, delivers, firstStageMatches, matchOf, predictOffer, previewOffer } from '../backlog/predictions.js';
-import { ipKey, routingKey } from '../backlog/routing-key.js';
+import { ipKey, pairDestination, routingKey, type IpKey } from '../backlog/routing-key.js';
 import { isExpired, type BacklogContext, type BacklogState } from '../backlog/state.js';
 import { startBacklog, UNKNOWN_MATCH, wantsEnrichment, wantsLookupAfterRestore, type BacklogEffect, type KnownMatch } from '../backlog/transitions.js';
 import type { Directive } from '../directive/directive.js';
@@ -29,7 +29,7 @@ import { isLate } from '../overload/overload.js';
 import { BacklogEntry } from './backlog-entry.js';
 import { EventIdIndex } from './event-id-index.js';
 import type { BacklogAck, BacklogItem, TimedEvent } from './items.js';
-import { RoutingIndex } from './routing-index.js';
+import { otherPair, RoutingIndex } from './routing-index.js';
 import { WorkQueue } from './work-queue.js';
 
 /** Counters shared by all directives of an engine (one thread: plain increments). */
@@ -314,6 +314,23 @@ export class DirectiveRuntime<P> {
     if (item.type === 'event') this.ids.add(item.event.event_id);
   }
 
+  /**
+   * `send` of an event item of `round`. When no backlog held the event's id as the round began, only this round's
+   * items hold it: its count is the round's items so far, set without reading the old one.
+   */
+  private deliver(entry: BacklogEntry<P>, round: Round, match: KnownMatch): void {
+    const item = round.item(match);
+    if (round.maybeCounted) {
+      this.send(entry, item);
+      return;
+    }
+    this.stats.inFlightItems++;
+    this.pending++;
+    if (entry.outbox.length === 0) this.dirty.push(entry);
+    entry.push(item);
+    this.ids.hold(round.timed.event.event_id, round.sent);
+  }
+
   /** One message per backlog for everything gathered since the last flush. */
   private flush(): void {
     for (const entry of this.dirty) if (entry.outbox.length > 0) this.host.send(entry.port, entry.takeOutbox());
@@ -355,8 +372,10 @@ export class DirectiveRuntime<P> {
     // D3: an id some backlog holds may be counted in any of them, so all are looked at; otherwise only the
     // backlogs the event's addresses can reach, and none of them needs to look for the id.
     const maybeCounted = this.ids.has(e.event_id);
-    const bySource = maybeCounted || e.srcAddr === undefined ? undefined : this.index.bySource(ipKey(e.srcAddr));
-    const byDestination = maybeCounted || e.dstAddr === undefined ? undefined : this.index.byDestination(ipKey(e.dstAddr));
+    const src = maybeCounted || e.srcAddr === undefined ? undefined : ipKey(e.srcAddr);
+    const dst = maybeCounted || e.dstAddr === undefined ? undefined : ipKey(e.dstAddr);
+    const bySource = src === undefined ? undefined : this.index.bySource(src);
+    const byDestination = dst === undefined ? undefined : this.index.byDestination(dst);
     const seq = ++this.seq;
     let outcome: Decision['outcome'];
     let sent = 0;
@@ -369,7 +388,7 @@ export class DirectiveRuntime<P> {
         for (const entry of this.entries.values()) this.consider(entry, round);
       } else {
         this.considerAll(this.index.unkeyed, round);
-        this.considerAll(bySource, round);
+        this.considerSources(bySource, round, dst === undefined ? undefined : pairDestination(dst));
         this.considerAll(byDestination, round);
       }
       outcome = this.decide(timed, seq, round.consumed, round.undecided);
@@ -398,6 +417,21 @@ export class DirectiveRuntime<P> {
     for (let i = bucket.length - 1; i >= 0; i--) this.consider(bucket[i] as BacklogEntry<P>, round);
   }
 
+  /**
+   * `considerAll` of a source bucket, where a backlog keyed on a pair with another destination is only checked for
+   * expiry: the event cannot touch it, and `consider` would find nothing else to do (no match, no id counted). Its
+   * expiry is kept here, so backlogs expire when they did before pair keys (a source's events expire its backlogs).
+   */
+  private considerSources(bucket: ReadonlyArray<BacklogEntry<P>> | undefined, round: Round, dst: IpKey | undefined): void {
+    if (bucket === undefined) return;
+    const now = round.timed.now;
+    for (let i = bucket.length - 1; i >= 0; i--) {
+      const entry = bucket[i] as BacklogEntry<P>;
+      if (dst === undefined || !otherPair(entry, dst)) this.consider(entry, round);
+      else if (!entry.closing && entry.inFlight.length === 0 && isExpired(entry.state, now / 1000, this.ctx.minLifetimeSec)) this.expire(entry, now);
+    }
+  }
+
   /** One backlog's part in an event's offer. */
   private consider(entry: BacklogEntry<P>, round: Round): void {
     if (entry.closing) return;
@@ -410,12 +444,12 @@ export class DirectiveRuntime<P> {
       }
       const offer = previewOffer(entry.state, e, this.ctx, round.maybeCounted);
       if (consumes(offer)) round.consumed = true;
-      if (delivers(offer)) this.send(entry, round.item(matchOf(offer)));
+      if (delivers(offer)) this.deliver(entry, round, matchOf(offer));
       return;
     }
     const prediction = predictOffer(entry.state, e, this.ctx, entry, nowSec, round.maybeCounted);
     if (prediction === 'unaffected') return;
-    this.send(entry, round.item(UNKNOWN_MATCH));
+    this.deliver(entry, round, UNKNOWN_MATCH);
     if (prediction === 'consumed') round.consumed = true;
     else (round.undecided ??= new Set()).add(entry.state.id);
   }

@@ -23,6 +23,11 @@ export class EventIdIndex {
     this.counts.set(id, (this.counts.get(id) ?? 0) + 1);
   }
 
+  /** Sets the count of an id the caller knows is held exactly `n` times (no read of the old count). */
+  hold(id: string, n: number): void {
+    this.counts.set(id, n);
+  }
+
   remove(id: string): void {
     const n = (this.counts.get(id) ?? 0) - 1;
     if (n <= 0) this.counts.delete(id);
@@ -44,6 +49,7 @@ export class EventIdIndex {
    * events, in order: then the counts do not change and the map is not touched.
    */
   settle(answered: readonly BacklogItem[], before: BacklogState, after: BacklogState): void {
+    if (countedExactly(answered, before, after)) return;
     const added: string[] = [];
     if (before !== after) {
       for (let i = 0; i < after.stages.length; i++) {
@@ -66,4 +72,29 @@ export class EventIdIndex {
     for (const item of answered) if (item.type === 'event') this.remove(item.event.event_id);
     for (const id of added) this.add(id);
   }
+}
+
+/**
+ * Did the backlog count exactly the answered events, in order, and nothing else since `before`? (The usual
+ * answer: then `settle` changes nothing.) Walked backwards, newest first, without making the lists.
+ */
+function countedExactly(answered: readonly BacklogItem[], before: BacklogState, after: BacklogState): boolean {
+  let k = answered.length;
+  if (before !== after) {
+    for (let i = after.stages.length - 1; i >= 0; i--) {
+      const known = before.stages[i]?.event_ids;
+      for (let cell = after.stages[i]?.event_ids; cell !== undefined && cell !== known; cell = cell.prev) {
+        k = previousEvent(answered, k);
+        const item = answered[k];
+        if (item?.type !== 'event' || item.event.event_id !== cell.id) return false;
+      }
+    }
+  }
+  return previousEvent(answered, k) < 0;
+}
+
+/** The index of the last event item before `end`; -1 when there is none. */
+function previousEvent(items: readonly BacklogItem[], end: number): number {
+  for (let k = end - 1; k >= 0; k--) if (items[k]?.type === 'event') return k;
+  return -1;
 }

@@ -35,6 +35,10 @@ export type PortMatcher = { readonly kind: 'any' } | { readonly kind: 'list'; re
 export interface CompiledRule {
   readonly spec: RuleSpec;
   readonly isPlugin: boolean;
+  /** The spec's values the first checks read, here so that a check does not go through `spec` (of two shapes). */
+  readonly pluginId: number;
+  readonly category: string;
+  readonly subcategory: readonly string[];
   readonly sids: ReadonlySet<number>;
   readonly products: ReadonlySet<string>;
   readonly from: AddressMatcher;
@@ -70,6 +74,9 @@ export function compileRule(spec: RuleSpec): CompiledRule {
   return {
     spec,
     isPlugin: spec.type === 'PluginRule',
+    pluginId: spec.plugin_id,
+    category: spec.category,
+    subcategory: spec.subcategory,
     sids: new Set(spec.plugin_sid),
     products: new Set(spec.product),
     from: compileAddress(spec.from),
@@ -114,7 +121,7 @@ function includesOrAny(list: readonly string[], value: string): boolean {
 
 export function matchRule(r: CompiledRule, e: NormalizedEvent, assets: NetworkAssets): MatchResult {
   if (r.isPlugin) {
-    if (e.plugin_id !== r.spec.plugin_id || !r.sids.has(e.plugin_sid)) return MatchResult.NoMatch;
+    if (e.plugin_id !== r.pluginId || !r.sids.has(e.plugin_sid)) return MatchResult.NoMatch;
     const sidRecorded = r.sticky === 'PLUGIN_SID';
     if (!addressesAndPortsMatch(r, e, assets)) return sidRecorded ? MatchResult.FailedAfterSticky : MatchResult.NoMatch;
     const cd = r.customData;
@@ -122,8 +129,8 @@ export function matchRule(r: CompiledRule, e: NormalizedEvent, assets: NetworkAs
       customDataMatches(cd[0], e.custom_data1) && customDataMatches(cd[1], e.custom_data2) && customDataMatches(cd[2], e.custom_data3);
     return ok ? MatchResult.Matched : r.sticky === undefined ? MatchResult.NoMatch : MatchResult.FailedAfterSticky;
   }
-  if (e.category !== r.spec.category || !r.products.has(e.product)) return MatchResult.NoMatch;
-  const subs = r.spec.subcategory;
+  if (e.category !== r.category || !r.products.has(e.product)) return MatchResult.NoMatch;
+  const subs = r.subcategory;
   if (subs.length > 0 && !includesOrAny(subs, e.subcategory)) return MatchResult.NoMatch;
   return addressesAndPortsMatch(r, e, assets) ? MatchResult.Matched : MatchResult.NoMatch;
 }

@@ -12,6 +12,8 @@ import { compileRule, type CompiledRule } from './match-rule.js';
 export interface RuleBook {
   /** The compiled form of a rule, made once per rule object (rules are immutable). */
   compile(spec: RuleSpec): CompiledRule;
+  /** `compile` of every rule of a list, made once per list object: one lookup for a loop over a backlog's stages. */
+  compileAll(rules: readonly RuleSpec[]): readonly CompiledRule[];
   /**
    * The directive's rules with references resolved from the first event. Backlogs whose first events agree on
    * every field the resolution can read get the same list (one list and one compiled form for all backlogs of a
@@ -34,6 +36,7 @@ interface RuleList {
 
 export function createRuleBook(maxShared = DEFAULT_MAX_SHARED): RuleBook {
   const compiled = new WeakMap<RuleSpec, CompiledRule>();
+  const compiledLists = new WeakMap<readonly RuleSpec[], readonly CompiledRule[]>();
   const lists = new WeakMap<readonly RuleSpec[], RuleList>();
   const shared = new Map<string, readonly RuleSpec[]>();
   let listCount = 0;
@@ -47,14 +50,24 @@ export function createRuleBook(maxShared = DEFAULT_MAX_SHARED): RuleBook {
     return list;
   };
 
+  const compile = (spec: RuleSpec): CompiledRule => {
+    let rule = compiled.get(spec);
+    if (rule === undefined) {
+      rule = compileRule(spec);
+      compiled.set(spec, rule);
+    }
+    return rule;
+  };
+
   return {
-    compile(spec) {
-      let rule = compiled.get(spec);
-      if (rule === undefined) {
-        rule = compileRule(spec);
-        compiled.set(spec, rule);
+    compile,
+    compileAll(rules) {
+      let list = compiledLists.get(rules);
+      if (list === undefined) {
+        list = rules.map(compile);
+        compiledLists.set(rules, list);
       }
-      return rule;
+      return list;
     },
     resolve(rules, allRulesAlwaysActive, e) {
       const list = listOf(rules);

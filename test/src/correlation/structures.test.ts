@@ -8,7 +8,7 @@ import { startBacklog, step, UNKNOWN_MATCH } from '../../../src/backlog/transiti
 import { BacklogEntry } from '../../../src/correlation/backlog-entry.js';
 import { EventIdIndex } from '../../../src/correlation/event-id-index.js';
 import type { BacklogItem, TimedEvent } from '../../../src/correlation/items.js';
-import { RoutingIndex, type Routable } from '../../../src/correlation/routing-index.js';
+import { otherPair, RoutingIndex, type Routable } from '../../../src/correlation/routing-index.js';
 import { WorkQueue } from '../../../src/correlation/work-queue.js';
 import { aContext, aDirective, anEvent, at, T0 } from '../helpers.js';
 
@@ -86,6 +86,26 @@ describe('RoutingIndex', () => {
     assert.equal(index.size, 4);
   });
 
+  it('files entries keyed on a host pair under their source, and tells the pairs of other destinations', () => {
+    const index = new RoutingIndex<Item>();
+    const [a, b, c] = [item('a'), item('b'), item('c')];
+    index.add(a, { side: 'pair', key: 1, dst: 2 });
+    index.add(b, { side: 'pair', key: 1, dst: 3 });
+    index.add(c, { side: 'src', key: 1 });
+    assert.deepEqual(names(index.bySource(1)), ['a', 'b', 'c']);
+    assert.equal(index.byDestination(2), undefined);
+    assert.deepEqual(names(index.bySource(1)?.filter((x) => !otherPair(x, 2))), ['a', 'c']);
+    index.rekey(a, { side: 'pair', key: 1, dst: 2 });
+    assert.equal(a.key?.side, 'pair');
+    index.rekey(a, { side: 'pair', key: 1, dst: 3 });
+    assert.deepEqual(names(index.bySource(1)?.filter((x) => !otherPair(x, 2))), ['c']);
+    index.remove(a);
+    index.remove(b);
+    index.remove(c);
+    assert.equal(index.bySource(1), undefined);
+    assert.equal(index.size, 0);
+  });
+
   it('removes by swapping the last entry into the slot, and drops empty buckets', () => {
     const index = new RoutingIndex<Item>();
     const [a, b, c] = [item('a'), item('b'), item('c')];
@@ -113,13 +133,28 @@ describe('RoutingIndex', () => {
   });
 
   it('holds exactly the entries added and not removed, under any sequence (property)', () => {
-    const key = fc.oneof(fc.constant(undefined), fc.record({ side: fc.constantFrom('src' as const, 'dst' as const), key: fc.nat(2) }));
+    const key = fc.oneof(
+      fc.constant(undefined),
+      fc.record({ side: fc.constantFrom('src' as const, 'dst' as const), key: fc.nat(2) }),
+      fc.record({ side: fc.constant('pair' as const), key: fc.nat(2), dst: fc.nat(2) }),
+    );
     fc.assert(
       fc.property(fc.array(fc.tuple(fc.nat(5), fc.constantFrom('add', 'remove', 'rekey'), key)), (ops) => {
         const index = new RoutingIndex<Item>();
         const items = Array.from({ length: 6 }, (_, i) => item(`i${i}`));
         const where = new Map<Item, string>();
-        const label = (k: typeof ops[number][2]) => (k === undefined ? 'unkeyed' : `${k.side}:${k.key}`);
+        const label = (k: typeof ops[number][2]) => (k === undefined ? 'unkeyed' : k.side === 'pair' ? `pair:${k.key}:${k.dst}` : `${k.side}:${k.key}`);
+        const bucketOf = (expected: string) => {
+          const [side, a] = expected.split(':');
+          if (side === 'unkeyed') return index.unkeyed;
+          if (side === 'pair') return index.bySource(Number(a));
+          return side === 'src' ? index.bySource(Number(a)) : index.byDestination(Number(a));
+        };
+        // A pair-keyed entry is in its source's bucket, and told apart from other destinations' by `otherPair`.
+        const pairOk = (x: Item, expected: string) => {
+          const [side, , b] = expected.split(':');
+          return side !== 'pair' || (!otherPair(x, Number(b)) && otherPair(x, Number(b) + 1));
+        };
         for (const [i, op, k] of ops) {
           const x = items[i] as Item;
           if (op === 'add' && !where.has(x)) {
@@ -135,9 +170,12 @@ describe('RoutingIndex', () => {
         }
         for (const x of items) {
           const expected = where.get(x);
-          const bucket = expected === undefined ? undefined : expected === 'unkeyed' ? index.unkeyed : expected.startsWith('src') ? index.bySource(Number(expected.slice(4))) : index.byDestination(Number(expected.slice(4)));
+          const bucket = expected === undefined ? undefined : bucketOf(expected);
           if (expected === undefined) assert.equal(x.bucket, undefined);
-          else assert.equal(bucket?.[x.slot], x, `${x.name} in ${expected}`);
+          else {
+            assert.equal(bucket?.[x.slot], x, `${x.name} in ${expected}`);
+            assert.ok(pairOk(x, expected), `${x.name} keyed ${expected}`);
+          }
         }
         assert.equal(index.size, where.size);
       }),
@@ -188,6 +226,32 @@ describe('EventIdIndex', () => {
     ids.removeCounted(after);
     assert.equal(ids.size, 0);
   });
+
+  it('after any answer, holds exactly the ids the new state counted (property)', () => {
+    const pool = ['e1', 'e2', 'e3', 'e4'];
+    const anItem = fc.tuple(fc.constantFrom(...pool), fc.constantFrom(1, 2, 9), fc.nat(5), fc.boolean());
+    fc.assert(
+      fc.property(fc.array(anItem, { maxLength: 8 }), fc.array(anItem, { maxLength: 8 }), (earlier, sent) => {
+        const items = (list: typeof sent) =>
+          list.map(([id, sid, offset, expire], i): BacklogItem => (expire && sid === 9 ? { type: 'expire', now: T0 * 1000, seq: i } : eventItem(id, sid, offset, i)));
+        let before = startBacklog(directive, ev('e0', 1, 0), ctx, 'b', T0 * 1000).state;
+        for (const i of items(earlier)) before = step(before, i, ctx).state;
+        const answered = items(sent);
+        const ids = new EventIdIndex();
+        ids.addCounted(before);
+        for (const i of answered) if (i.type === 'event') ids.add(i.event.event_id);
+        let after = before;
+        for (const i of answered) after = step(after, i, ctx).state;
+        ids.settle(answered, before, after);
+        const expected = new EventIdIndex();
+        expected.addCounted(after);
+        for (const id of ['e0', ...pool]) assert.equal(ids.has(id), expected.has(id), id);
+        assert.equal(ids.size, expected.size);
+        ids.removeCounted(after);
+        assert.equal(ids.size, 0, 'every count as the new state holds it');
+      }),
+    );
+  });
 });
 
 describe('BacklogEntry', () => {
@@ -209,6 +273,24 @@ describe('BacklogEntry', () => {
     assert.equal(entry.minTime, Infinity);
     assert.deepEqual(entry.settle(5).map((i) => i.seq), [3]);
     assert.equal(entry.count, 0);
+  });
+
+  it('keeps the earliest time in flight as items come and go', () => {
+    const entry = new BacklogEntry('port', state, false);
+    assert.equal(entry.minTime, Infinity);
+    entry.push(eventItem('e2', 2, 5, 1));
+    entry.push(eventItem('e3', 2, 9, 2));
+    assert.equal(entry.minTime, T0 + 5);
+    entry.push(eventItem('e4', 2, 7, 3));
+    assert.equal(entry.minTime, T0 + 5);
+    entry.settle(1);
+    assert.equal(entry.minTime, T0 + 7);
+    entry.push(eventItem('e5', 2, 1, 4));
+    assert.equal(entry.minTime, T0 + 1);
+    entry.settle(3);
+    assert.equal(entry.minTime, Infinity);
+    entry.push(eventItem('e6', 2, 3, 5));
+    assert.equal(entry.minTime, T0 + 3);
   });
 
   it('starts closing when its state has ended', () => {

@@ -1,6 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { decodeEventJson, decodeEventValue, type DecodedEvent, type EventRejection } from '../../../src/event/normalized-event.js';
+import fc from 'fast-check';
+import { decodeEventJson, decodeEventValue, isWireEvent, NormalizedEventWire, type DecodedEvent, type EventRejection } from '../../../src/event/normalized-event.js';
 import { BASE_EVENT, T0 } from '../helpers.js';
 
 function withFields(overrides: Record<string, unknown>): Record<string, unknown> {
@@ -263,5 +264,36 @@ describe('decodeEventValue: addresses', () => {
     assert.ok(r.ok);
     assert.equal(r.value.src_ip, '2002:C0A8::1');
     assert.equal(r.value.dstAddr?.family, 6);
+  });
+});
+
+describe('isWireEvent', () => {
+  // Values of every type a wire field can meet, and edge numbers for the integer and port fields.
+  const value = fc.oneof(
+    fc.constant(undefined),
+    fc.constant(null),
+    fc.string({ maxLength: 4 }),
+    fc.constantFrom(0, 1, -1, 1.5, 65535, 65536, Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER + 1, NaN, Infinity),
+    fc.integer(),
+    fc.boolean(),
+    fc.constant([]),
+    fc.constant({}),
+  );
+  const fields = Object.keys(NormalizedEventWire.props);
+
+  it('accepts exactly what NormalizedEventWire.is accepts (property)', () => {
+    fc.assert(
+      fc.property(fc.dictionary(fc.constantFrom(...fields, 'other'), value), (wire) => {
+        assert.equal(isWireEvent(wire), NormalizedEventWire.is(wire));
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('checks every wire field', () => {
+    for (const field of fields) {
+      assert.equal(isWireEvent({ ...BASE_EVENT, [field]: true }), false, field);
+      assert.equal(NormalizedEventWire.is({ ...BASE_EVENT, [field]: true }), false, field);
+    }
   });
 });

@@ -197,4 +197,13 @@ describe('RuleBook.compile', () => {
     assert.notEqual(book.compile(spec), book.compile({ ...spec }));
     assert.notEqual(book.compile(spec), createRuleBook().compile(spec));
   });
+
+  it('compiles a rule list once, with the same compiled rules as compile', () => {
+    const rules = [aRule(BASE_RULE), aRule({ ...BASE_RULE, stage: 2 })];
+    const book = createRuleBook();
+    const all = book.compileAll(rules);
+    assert.equal(book.compileAll(rules), all);
+    assert.deepEqual(all, rules.map((r) => book.compile(r)));
+    assert.equal(all[1], book.compile(rules[1] as RuleSpec));
+  });
 });
