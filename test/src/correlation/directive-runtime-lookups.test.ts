@@ -5,18 +5,10 @@
 
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { stepBatch } from '../../../src/backlog/batch.js';
 import type { BacklogState } from '../../../src/backlog/state.js';
-import { DirectiveRuntime, type DirectiveStats } from '../../../src/correlation/directive-runtime.js';
-import type { BacklogAck, BacklogItem, TimedEvent } from '../../../src/correlation/items.js';
-import { sequentialIds } from '../../../src/shared/ids.js';
+import type { TimedEvent } from '../../../src/correlation/items.js';
 import { aContext, aDirective, anEvent, at } from '../helpers.js';
-
-interface Port {
-  state: BacklogState;
-  readonly lookedUp: boolean;
-  readonly mailbox: Array<readonly BacklogItem[]>;
-}
+import { runtimeWorld } from './runtime-world.js';
 
 const directive = aDirective(
   [
@@ -27,44 +19,7 @@ const directive = aDirective(
 );
 const ctx = aContext();
 
-function world() {
-  const ports: Port[] = [];
-  const stats: DirectiveStats = { backlogsCreated: 0, activeBacklogs: 0, handled: 0, latencyMsSum: 0, inFlightItems: 0, waits: 0, backlogsExpired: 0, backlogsCompleted: 0 };
-  const runtime = new DirectiveRuntime<Port>(
-    directive,
-    ctx,
-    {
-      spawn: (state, enrichNow) => {
-        const p: Port = { state, lookedUp: enrichNow, mailbox: [] };
-        ports.push(p);
-        return p;
-      },
-      send: (p, items) => p.mailbox.push(items),
-      stop: () => undefined,
-      write: () => undefined,
-      newId: sequentialIds('b'),
-      now: () => 0,
-      maxDelaySec: 0,
-      onLate: () => undefined,
-      enriches: true,
-      reconfigured: () => undefined,
-    },
-    stats,
-  );
-  /** Every waiting message is stepped and answered; `enriching`: the backlog's lookup has not answered yet. */
-  const answerAll = (enriching: boolean) => {
-    const acks: BacklogAck[] = [];
-    for (const p of ports) {
-      for (let items = p.mailbox.shift(); items !== undefined; items = p.mailbox.shift()) {
-        const r = stepBatch(p.state, items, ctx);
-        p.state = r.state;
-        acks.push({ backlogId: p.state.id, consumed: r.consumed, state: r.state, enriching });
-      }
-    }
-    runtime.answers(acks);
-  };
-  return { runtime, ports, answerAll };
-}
+const world = () => runtimeWorld(directive, ctx, { enriches: true });
 
 const event = (id: string, t: number): TimedEvent => ({ event: anEvent({ event_id: id, src_ip: '192.168.0.9', timestamp: at(t) }), now: 0 });
 

@@ -4,67 +4,14 @@
 
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { stepBatch } from '../../../src/backlog/batch.js';
 import { sizeOf } from '../../../src/backlog/event-ids.js';
 import type { BacklogContext, BacklogState } from '../../../src/backlog/state.js';
-import { DirectiveRuntime, type DirectiveStats } from '../../../src/correlation/directive-runtime.js';
-import type { BacklogAck, BacklogItem, TimedEvent } from '../../../src/correlation/items.js';
+import type { TimedEvent } from '../../../src/correlation/items.js';
 import type { Directive } from '../../../src/directive/directive.js';
-import { sequentialIds } from '../../../src/shared/ids.js';
 import { aContext, aDirective, anEvent, at } from '../helpers.js';
+import { runtimeWorld } from './runtime-world.js';
 
-interface Port {
-  state: BacklogState;
-  readonly mailbox: Array<readonly BacklogItem[]>;
-  stopped: boolean;
-  ctx: BacklogContext;
-}
-
-function world(directive: Directive, ctx: BacklogContext) {
-  const ports: Port[] = [];
-  const stats: DirectiveStats = { backlogsCreated: 0, activeBacklogs: 0, handled: 0, latencyMsSum: 0, inFlightItems: 0, waits: 0, backlogsExpired: 0, backlogsCompleted: 0 };
-  let stepCtx = ctx;
-  const changes: Directive[] = [];
-  const runtime = new DirectiveRuntime<Port>(
-    directive,
-    ctx,
-    {
-      spawn: (state) => {
-        const p: Port = { state, mailbox: [], stopped: false, ctx: stepCtx };
-        ports.push(p);
-        return p;
-      },
-      send: (p, items) => p.mailbox.push(items),
-      stop: (p) => {
-        p.stopped = true;
-      },
-      write: () => undefined,
-      newId: sequentialIds('b'),
-      now: () => 0,
-      maxDelaySec: 0,
-      onLate: () => undefined,
-      enriches: false,
-      reconfigured: (d, next) => {
-        changes.push(d);
-        stepCtx = next;
-      },
-    },
-    stats,
-  );
-  /** Every waiting message of every backlog is stepped and answered. */
-  const answerAll = () => {
-    const acks: BacklogAck[] = [];
-    for (const p of ports) {
-      for (let items = p.mailbox.shift(); items !== undefined; items = p.mailbox.shift()) {
-        const r = stepBatch(p.state, items, stepCtx);
-        p.state = r.state;
-        acks.push({ backlogId: p.state.id, consumed: r.consumed, state: r.state });
-      }
-    }
-    runtime.answers(acks);
-  };
-  return { runtime, ports, stats, changes, answerAll };
-}
+const world = (directive: Directive, ctx: BacklogContext) => runtimeWorld(directive, ctx);
 
 const directive = aDirective(
   [

@@ -4,18 +4,10 @@
 
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { stepBatch } from '../../../src/backlog/batch.js';
 import { routingKey } from '../../../src/backlog/routing-key.js';
-import type { BacklogState } from '../../../src/backlog/state.js';
-import { DirectiveRuntime, type DirectiveStats } from '../../../src/correlation/directive-runtime.js';
-import type { BacklogAck, BacklogItem, TimedEvent } from '../../../src/correlation/items.js';
-import { sequentialIds } from '../../../src/shared/ids.js';
+import type { TimedEvent } from '../../../src/correlation/items.js';
 import { T0, aContext, aDirective, anEvent, at } from '../helpers.js';
-
-interface Port {
-  state: BacklogState;
-  readonly mailbox: Array<readonly BacklogItem[]>;
-}
+import { runtimeWorld, type Port } from './runtime-world.js';
 
 const ctx = aContext(undefined, { minLifetimeSec: 0 });
 const directive = aDirective(
@@ -26,43 +18,7 @@ const directive = aDirective(
   { name: 'Pair SRC_IP to DST_IP' },
 );
 
-function world() {
-  const ports: Port[] = [];
-  const stats: DirectiveStats = { backlogsCreated: 0, activeBacklogs: 0, handled: 0, latencyMsSum: 0, inFlightItems: 0, waits: 0, backlogsExpired: 0, backlogsCompleted: 0 };
-  const runtime = new DirectiveRuntime<Port>(
-    directive,
-    ctx,
-    {
-      spawn: (state) => {
-        const p: Port = { state, mailbox: [] };
-        ports.push(p);
-        return p;
-      },
-      send: (p, items) => p.mailbox.push(items),
-      stop: () => undefined,
-      write: () => undefined,
-      newId: sequentialIds('b'),
-      now: () => 0,
-      maxDelaySec: 0,
-      onLate: () => undefined,
-      enriches: false,
-    },
-    stats,
-  );
-  /** Every waiting message of every backlog is stepped and answered. */
-  const answerAll = () => {
-    const acks: BacklogAck[] = [];
-    for (const p of ports) {
-      for (let items = p.mailbox.shift(); items !== undefined; items = p.mailbox.shift()) {
-        const r = stepBatch(p.state, items, ctx);
-        p.state = r.state;
-        acks.push({ backlogId: p.state.id, consumed: r.consumed, state: r.state });
-      }
-    }
-    runtime.answers(acks);
-  };
-  return { runtime, ports, stats, answerAll };
-}
+const world = () => runtimeWorld(directive, ctx);
 
 const event = (id: string, dst: string, t: number): TimedEvent => ({
   event: anEvent({ event_id: id, src_ip: '10.0.0.1', dst_ip: dst, timestamp: at(t) }),
