@@ -53,8 +53,6 @@ export interface AlarmStats {
 export interface OnDisk {
   readonly alarms: FilePosition;
   readonly events: FilePosition;
-  /** Lines held back behind a cut line (JetStream recovery): not on disk, so no checkpoint may pass them. */
-  readonly heldLines: number;
 }
 
 type Stream = 'events' | 'alarms';
@@ -79,7 +77,7 @@ export class AlarmOutput {
   /** Bytes of lines not on disk at which the output is at its bound (`--max-unwritten-mb`). */
   maxUnwrittenBytes = DEFAULT_MAX_UNWRITTEN_MB * MIB;
   private writer: Ref<AlarmWriterMsg> | undefined;
-  private files: (() => Omit<OnDisk, 'heldLines'>) | undefined;
+  private files: (() => OnDisk) | undefined;
   private flushRequested = false;
   private bound = false;
   private readonly boundListeners = new Set<(atBound: boolean) => void>();
@@ -136,11 +134,10 @@ export class AlarmOutput {
 
   /** What is on disk of each file, exactly (whole lines, bytes, a cut line's bytes). */
   onDisk(): OnDisk | undefined {
-    const files = this.files?.();
-    return files === undefined ? undefined : { ...files, heldLines: this.heldLines };
+    return this.files?.();
   }
 
-  attach(writer: Ref<AlarmWriterMsg>, files: () => Omit<OnDisk, 'heldLines'>): void {
+  attach(writer: Ref<AlarmWriterMsg>, files: () => OnDisk): void {
     this.writer = writer;
     this.files = files;
   }

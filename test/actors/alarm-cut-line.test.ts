@@ -98,7 +98,7 @@ describe('alarm writer: lines held behind a cut line after a restart', () => {
       Buffer.concat([Buffer.from(`${BEFORE}\n`), umlautCut()]),
     ));
 
-  it('counts them as not written, and tells a checkpoint they are not on disk', () =>
+  it('counts them as not written and held (not on disk: checkpoints wait, see checkpoint-recovery.test.ts)', () =>
     recovering(async (w) => {
       w.output.write([alarm(0), alarm(2), alarm(3)]);
       await w.sync();
@@ -107,14 +107,14 @@ describe('alarm writer: lines held behind a cut line after a restart', () => {
       assert.equal(w.output.unwrittenBytes, line(2).length + line(3).length + 2);
       assert.equal(w.output.stats.unwritten, 2);
       assert.equal(w.output.stats.unwrittenBytes, line(2).length + line(3).length + 2);
-      assert.equal(w.output.onDisk()?.heldLines, 2);
+      assert.equal(w.output.heldLines, 2);
       assert.equal(w.output.onDisk()?.alarms.partial, CUT.length, 'the cut part is on disk');
       // The line that completes it: the rest, then what was held.
       w.output.write([alarm(1)]);
       await w.sync();
       assert.equal(await w.text(), [BEFORE, line(1), line(2), line(3), ''].join('\n'));
       assert.equal(w.output.pending, 0);
-      assert.equal(w.output.onDisk()?.heldLines, 0);
+      assert.equal(w.output.heldLines, 0);
       assert.equal(w.output.stats.unwritten, 0);
     }));
 
@@ -142,7 +142,7 @@ describe('alarm writer: lines held behind a cut line after a restart', () => {
       await w.sync();
       assert.equal(await w.text(), [BEFORE, CUT, line(2), line(3), line(4), line(5), ''].join('\n'));
       assert.equal(w.output.pending, 0);
-      assert.equal(w.output.onDisk()?.heldLines, 0);
+      assert.equal(w.output.heldLines, 0);
       const warned = said(w.logged, 'reached their limit');
       assert.ok(warned, 'the give-up is logged');
       assert.deepEqual([warned.fields['file'], warned.fields['heldLines'], warned.fields['heldBytes']], [w.file, 3, line(2).length + line(3).length + line(4).length + 3]);
