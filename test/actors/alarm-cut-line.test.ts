@@ -1,5 +1,5 @@
 // The alarm writer after a JetStream restart whose alarm file ends in a line the crash cut short: lines held behind
-// it count as not written (the stats, the checkpoint's view of the disk), and they reach the file whole however the
+// it count as not written (the stats; no checkpoint passes them), and they reach the file whole however the
 // cut line ends: completed, ended at a stop, at the bound of held lines, at --max-unwritten-mb, or lost to a
 // reopen or a rotation. Real files in temp dirs.
 
