@@ -1,5 +1,5 @@
 // `npm run bench -- [--workload <dir>] [--mode replay|nats] [--jetstream [--prefill] [--checkpoint-interval s]] [--events N]
-//                   [--profile mixed|go-configs|backlogs] [--directives N] [--churn] [--metrics]`
+//                   [--profile mixed|go-configs|backlogs] [--directives N] [--churn] [--metrics] [--cpu-prof dir]`
 //
 // Runs the real pipeline on a workload folder (directives_*.json, assets_*.json, events.jsonl) and prints progress,
 // then one JSON line: {"mode","events","seconds","eps","rss_peak_mb","backlogs","alarms","directive_events"}.
@@ -54,6 +54,8 @@ const { values } = parseArgs({
     prefill: { type: 'boolean', default: false },
     'checkpoint-interval': { type: 'string', default: '5' },
     metrics: { type: 'boolean', default: false },
+    // nats: a CPU profile of the backend (node --cpu-prof) written into this folder when it stops.
+    'cpu-prof': { type: 'string' },
   },
 });
 
@@ -141,7 +143,8 @@ async function benchNats(dir: string): Promise<Result> {
   const mode = jetstream ? ['--jetstream', '--checkpoint-interval', values['checkpoint-interval'] ?? '5'] : ['--max_queue', '0', '--reload-backlogs', 'false'];
   const port = values.metrics === true ? await freePort() : 0;
   const args = ['serve', '--config-dir', dir, '--msq', nats.url, '--logs', logs, '-l', '1000000000', ...mode, '--port', String(port), '--address', '127.0.0.1'];
-  let serve = spawnCli(args);
+  const cli = () => spawnCli(args, values['cpu-prof'] === undefined ? {} : { nodeArgs: ['--cpu-prof', '--cpu-prof-dir', values['cpu-prof']] });
+  let serve = cli();
   let scrapes = 0;
   const scraper =
     port === 0
@@ -186,7 +189,7 @@ async function benchNats(dir: string): Promise<Result> {
     if (prefill) {
       const jsm = await nc.jetstreamManager();
       while ((await jsm.streams.info('DSIEM_EVENTS')).state.messages < payloads.length) await new Promise((r) => setTimeout(r, 20));
-      serve = spawnCli(args);
+      serve = cli();
       await serve.waitForLine(/listening for new events/, 30_000);
       clockFrom = process.hrtime.bigint();
       say('  backend started on the full stream: timing its catch-up');

@@ -94,6 +94,8 @@ export interface SpawnCliOptions {
   readonly cwd?: string;
   /** stdin of the child (default "ignore", i.e. /dev/null). */
   readonly stdin?: 'ignore' | 'pipe';
+  /** Options for node itself, before the CLI's path (e.g. `--cpu-prof`). */
+  readonly nodeArgs?: readonly string[];
 }
 
 const running = new Set<ChildProcess>();
@@ -142,7 +144,7 @@ function requireBuild(): void {
 export function spawnCli(args: string[], options: SpawnCliOptions = {}): CliProcess {
   requireBuild();
   onTestProcessExit(killRunningChildren);
-  const child = spawn(process.execPath, [CLI_PATH, ...args], {
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), CLI_PATH, ...args], {
     cwd: options.cwd ?? REPO_ROOT,
     // No HTTP server unless a test asks for one (DSIEM_PORT or --port): tests run side by side, 8080 is one port.
     env: { DSIEM_PORT: '0', ...process.env, ...options.env },
