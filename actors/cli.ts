@@ -16,9 +16,10 @@ import { createLogger, type Logger, type LogLevel } from './logger.js';
 import { formatPublishSummary, runPublish } from './publish.js';
 import { formatSummary, noValidEvent, runReplay, summaryJson } from './replay.js';
 import { runMigrate } from './migrate-command.js';
-import { chosenDirective, endQuietlyWhenStdoutCloses, runExplain, runReplayWithInsight, stdoutReader, type InsightOptions } from './explain-command.js';
+import { chosenDirective, runExplain, runReplayWithInsight, stdoutReader, type InsightOptions } from './explain-command.js';
 import { runTests } from './test-command.js';
 import { natsOptions, runServe, StartupError } from './serve.js';
+import { StdoutGuard } from './stdout-guard.js';
 import { logConfigWarnings, runValidate } from './validate-command.js';
 import { packageVersion } from './version.js';
 import { runStats } from './stats-command.js';
@@ -80,6 +81,7 @@ interface Context {
   readonly typed: ReadonlyMap<string, string>;
   /** Commander attribute of each global option -> its setting. */
   readonly globals: ReadonlyMap<string, SettingKey>;
+  readonly stdout: StdoutGuard | undefined;
 }
 
 function givenFlags(opts: Record<string, unknown>, keyOf: ReadonlyMap<string, SettingKey>, typed: ReadonlyMap<string, string>): GivenFlag[] {
@@ -173,7 +175,6 @@ function insightOf(s: SettingsOf<'replay'>, config: LoadedConfig): InsightOption
   if (s.explain === '' && !s.coverage) return undefined;
   const chosen = chosenDirective(config, typeof s.explain === 'number' ? s.explain : undefined);
   if (chosen.error !== undefined) throw new UsageError(`--explain ${String(s.explain)}: ${chosen.error}`, 'replay');
-  endQuietlyWhenStdoutCloses();
   return {
     ...(s.explain === '' ? {} : { explain: chosen.directive === undefined ? {} : { directive: chosen.directive } }),
     coverage: s.coverage,
@@ -192,7 +193,6 @@ function addExplain(ctx: Context): Command {
     if (chosen.error !== undefined) throw new UsageError(`--directive ${String(s.directive)}: ${chosen.error}`, 'explain');
     const readable = await checkEventsFile(s.events);
     if (!readable.ok) throw new ExitError(readable.error.message, 1, { cause: readable.error });
-    endQuietlyWhenStdoutCloses();
     await runExplain({
       config,
       eventsFile: s.events,
@@ -270,6 +270,7 @@ function addStats(ctx: Context): Command {
 
 function addServe(ctx: Context): Command {
   return defineCommand(ctx, 'serve', 'run the backend: events from NATS, configs from the frontend (or --config), alarms to --logs', async (s, verbose) => {
+    ctx.stdout?.serve();
     const log = createLogger({ json: s.json, level: levelOf(s, verbose), stream: 'stdout' });
     let code: number;
     try {
@@ -283,7 +284,7 @@ function addServe(ctx: Context): Command {
   });
 }
 
-export function buildProgram(typed: ReadonlyMap<string, string> = new Map()): Command {
+export function buildProgram(typed: ReadonlyMap<string, string> = new Map(), stdout?: StdoutGuard): Command {
   const program = new Command('dsiem-backend')
     .description('Dsiem backend: OSSIM-style correlation of normalized events into alarms')
     .version(packageVersion())
@@ -301,7 +302,7 @@ export function buildProgram(typed: ReadonlyMap<string, string> = new Map()): Co
     program.addOption(option);
   }
   addVerbose(program);
-  const ctx: Context = { program, typed, globals };
+  const ctx: Context = { program, typed, globals, stdout };
   addReplay(ctx);
   addValidate(ctx);
   addMigrate(ctx);
@@ -315,7 +316,9 @@ export function buildProgram(typed: ReadonlyMap<string, string> = new Map()): Co
 
 export async function main(argv: readonly string[]): Promise<number> {
   const { args, typed } = canonicalArgs(argv);
-  const program = buildProgram(typed);
+  const stdout = new StdoutGuard();
+  stdout.install();
+  const program = buildProgram(typed, stdout);
   try {
     await program.parseAsync(args, { from: 'user' });
     return 0;

@@ -59,14 +59,6 @@ export function stdoutReader(): Promise<unknown> | undefined {
   return process.stdout.writableNeedDrain ? once(process.stdout, 'drain') : undefined;
 }
 
-/** `explain ... | head`: a reader that stops early ends the command quietly, not with an EPIPE stack trace. */
-export function endQuietlyWhenStdoutCloses(): void {
-  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
-    if (err.code !== 'EPIPE') throw err;
-    process.exit(0);
-  });
-}
-
 /** The directive an id names, or why not (with the ids there are). */
 export function chosenDirective(config: LoadedConfig, id: number | undefined): { directive?: Directive; error?: string } {
   if (id === undefined) return {};

@@ -1,0 +1,74 @@
+// The reader of stdout goes away (`dsiem-backend --help | head`, a log `tee` that dies): offline commands end
+// quietly, without an EPIPE stack trace; `serve` says so once on stderr and goes on correlating.
+
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { connect } from 'nats';
+import { startNatsServer, type NatsTestServer } from '../helpers/nats-server.js';
+import { CLI_PATH, REPO_ROOT } from '../helpers/process.js';
+import { waitFor } from '../helpers/wait.js';
+import { eventLines, publishEvents, statsReply, type BackendStats } from '../e2e/harness.js';
+
+const PING = path.join(REPO_ROOT, 'test/fixtures/conformance/core/02-ping-flood-to-dst');
+
+/** The CLI with its stdout pipe closed by the reader before the command writes anything. */
+function withStdoutClosed(args: readonly string[]): { child: ChildProcessWithoutNullStreams; stderr: () => string } {
+  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('DSIEM_')));
+  const child = spawn(process.execPath, [CLI_PATH, ...args], { cwd: REPO_ROOT, env: { ...env, DSIEM_PORT: '0' }, stdio: ['pipe', 'pipe', 'pipe'] });
+  child.stdout.destroy();
+  let stderr = '';
+  child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));
+  return { child, stderr: () => stderr };
+}
+
+async function exitOf(child: ChildProcessWithoutNullStreams): Promise<number | null> {
+  const [code] = (await once(child, 'close')) as [number | null];
+  return code;
+}
+
+describe('stdout closed by its reader', () => {
+  for (const args of [['--help'], ['replay', '--help'], ['validate', '--config', PING]]) {
+    it(`${args.join(' ')} ends quietly`, async () => {
+      const run = withStdoutClosed(args);
+      const code = await exitOf(run.child);
+      assert.equal(run.stderr(), '', 'no EPIPE stack trace');
+      assert.equal(code, 0);
+    });
+  }
+
+  describe('serve', () => {
+    let nats: NatsTestServer;
+    let logs: string;
+    before(async () => {
+      nats = await startNatsServer();
+      logs = await mkdtemp(path.join(tmpdir(), 'dsiem-stdout-'));
+    });
+    after(async () => {
+      await nats.stop();
+      await rm(logs, { recursive: true, force: true });
+    });
+
+    it('says so once on stderr, goes on correlating and stops cleanly', async () => {
+      const run = withStdoutClosed(['serve', '--config-dir', PING, '--msq', nats.url, '--logs', logs]);
+      const exited = exitOf(run.child);
+      await waitFor(() => run.stderr().includes('stdout can no longer be written'), { timeoutMs: 20_000, what: 'the note on stderr' });
+      const nc = await connect({ servers: nats.url });
+      try {
+        await waitFor(async () => (await statsReply<BackendStats>(nc)) !== undefined, { timeoutMs: 20_000, what: 'the stats reply' });
+        const lines = await eventLines(PING);
+        await publishEvents(nc, lines);
+        await waitFor(async () => (await statsReply<BackendStats>(nc))?.accepted === lines.length, { timeoutMs: 20_000, what: 'every event taken' });
+      } finally {
+        await nc.close();
+      }
+      run.child.kill('SIGTERM');
+      assert.equal(await exited, 0, run.stderr());
+      assert.equal(run.stderr().split('stdout can no longer be written').length - 1, 1, run.stderr());
+    });
+  });
+});
