@@ -13,6 +13,7 @@
  * - Acknowledgements go up to a checkpoint's sequence once the checkpoint is on disk (acknowledge-all policy).
  */
 
+import { createRequire } from 'node:module';
 import type { Ref } from 'nact';
 import {
   AckPolicy,
@@ -27,6 +28,7 @@ import {
   type NatsConnection,
   type StreamInfo,
 } from 'nats';
+import { deliveryInfo } from '../src/intake/delivery-info.js';
 import { consumerDoneSeq, fetchExpiryMs, MAX_FETCH_EXPIRY_MS, MIN_FETCH_EXPIRY_MS } from '../src/intake/stream-fetch.js';
 import type { Clock } from '../src/shared/time.js';
 import type { Engine } from './engine.js';
@@ -85,8 +87,38 @@ function isNotFound(err: unknown): boolean {
   return e.code === '404' || e.api_error?.err_code === 10059 || e.api_error?.err_code === 10014 || /not found/i.test(e.message ?? '');
 }
 
+/**
+ * The nats.js the intake was written for. It relies on two things the client's types do not show, both read in
+ * its code: a message's reply subject (`JsMsgImpl.reply`, read by `deliveryInfo` instead of the slower `info`), and
+ * `fetch()` honouring `callback` as `consume()` does. Another version is refused at start, naming this file, rather
+ * than misbehaving later (a fetch whose callback were ignored would take nothing).
+ */
+export const FETCH_NATS_VERSION = '2.29.3';
+
+/** What differs from the nats.js the intake was written for (empty: all as expected). */
+export function natsFetchMismatches(version: unknown, jsMsgPrototype: object | undefined): string[] {
+  const problems: string[] = [];
+  if (version !== FETCH_NATS_VERSION) problems.push(`nats version is ${String(version)}, the JetStream intake was written for ${FETCH_NATS_VERSION}`);
+  if (typeof (jsMsgPrototype === undefined ? undefined : Object.getOwnPropertyDescriptor(jsMsgPrototype, 'reply'))?.get !== 'function') problems.push('nats/lib/jetstream/jsmsg.js: JsMsgImpl has no reply getter');
+  return problems;
+}
+
+function checkNatsFetch(): void {
+  const require = createRequire(import.meta.url);
+  const load = <T>(id: string): T | undefined => {
+    try {
+      return require(id) as T;
+    } catch {
+      return undefined;
+    }
+  };
+  const problems = natsFetchMismatches(load<{ version?: unknown }>('nats/package.json')?.version, load<{ JsMsgImpl?: { prototype: object } }>('nats/lib/jetstream/jsmsg.js')?.JsMsgImpl?.prototype);
+  if (problems.length > 0) throw new JetStreamError(`the JetStream intake (actors/jetstream-ingress.ts) does not know this nats.js: ${problems.join('; ')}`);
+}
+
 /** The stream that captures `dsiem_events`: made when missing, used as it is when present, refused when it captures other subjects. */
 export async function prepareStream(nc: NatsConnection, s: StreamSettings, log: Logger): Promise<{ jsm: JetStreamManager; info: StreamInfo }> {
+  checkNatsFetch();
   let jsm: JetStreamManager;
   try {
     jsm = await nc.jetstreamManager();
@@ -333,19 +365,24 @@ export function startJetStreamIngress(o: {
 
   /** Takes one message; false when the consumer must be placed again (a message the backend did not get). */
   const take = (m: JsMsg): boolean => {
-    const seq = m.info.streamSequence;
-    if (!m.info.redelivered) {
-      if (m.info.deliverySequence !== delivered + 1) {
-        replace = `delivery ${m.info.deliverySequence} after ${delivered}: messages sent were not received`;
+    // `reply` is JsMsgImpl's (see FETCH_NATS_VERSION).
+    const reply = (m as JsMsg & { readonly reply: string }).reply;
+    const info = deliveryInfo(reply);
+    if (info === undefined) throw new JetStreamError(`a message of consumer ${o.durable} has no JetStream delivery info (reply subject ${JSON.stringify(reply.slice(0, 120))})`);
+    const seq = info.streamSeq;
+    const redelivered = info.deliveries > 1;
+    if (!redelivered) {
+      if (info.deliverySeq !== delivered + 1) {
+        replace = `delivery ${info.deliverySeq} after ${delivered}: messages sent were not received`;
         return false;
       }
-      delivered = m.info.deliverySequence;
+      delivered = info.deliverySeq;
     }
     if (seq <= js.taken) {
       js.redelivered++;
       return true;
     }
-    if (m.info.redelivered) {
+    if (redelivered) {
       replace = `stream sequence ${seq} delivered again but never taken`;
       return false;
     }
@@ -353,13 +390,46 @@ export function startJetStreamIngress(o: {
     placedWithoutProgress = 0;
     js.taken = seq;
     last = m;
-    caughtUp = m.info.pending === 0;
+    caughtUp = info.pending === 0;
     if (caughtUp) caughtUpAtMs = o.clock.now();
-    const timeMs = Math.floor(m.info.timestampNanos / 1e6);
+    const timeMs = Math.floor(info.timestampNanos / 1e6);
     if (timeMs > streamClockMs) streamClockMs = timeMs;
     stats.received++;
     pipeline.push(m.data, { seq, timeMs });
     return true;
+  };
+
+  /**
+   * One fetch of up to `asked` messages, each taken as it arrives (a callback, not an async iterator: no promises
+   * per message); resolves with how many came once the fetch has ended (all came, its expiry, or a message that
+   * was not taken: then it is closed and what else arrives is left for the next placement). A failed fetch throws.
+   */
+  const fetchOnce = async (c: Consumer, asked: number): Promise<number> => {
+    let got = 0;
+    let open = true;
+    const options = {
+      max_messages: asked,
+      expires: expiresMs,
+      callback: (m: JsMsg) => {
+        if (!open) return;
+        got++;
+        if (running && take(m)) return;
+        open = false;
+        void fetching?.close();
+      },
+    };
+    // `callback` is what nats.js's consume() takes; its fetch() honours it the same way (see FETCH_NATS_VERSION).
+    const fetched = await c.fetch(options as Parameters<Consumer['fetch']>[0]);
+    fetching = fetched;
+    try {
+      if (!open) void fetched.close();
+      const err = await fetched.closed();
+      if (err instanceof Error) throw err;
+    } finally {
+      open = false;
+      fetching = undefined;
+    }
+    return got;
   };
 
   const loop = async () => {
@@ -385,17 +455,7 @@ export function startJetStreamIngress(o: {
         await measureRtt(false);
         consumer ??= await o.nc.jetstream().consumers.get(o.stream, o.durable);
         const asked = Math.min(batch, room);
-        const messages = await consumer.fetch({ max_messages: asked, expires: expiresMs });
-        fetching = messages;
-        let got = 0;
-        try {
-          for await (const m of messages) {
-            got++;
-            if (!running || !take(m)) break;
-          }
-        } finally {
-          fetching = undefined;
-        }
+        const got = await fetchOnce(consumer, asked);
         if (!running) break;
         if (replace !== undefined) continue;
         if (got < asked) {

@@ -5,11 +5,12 @@
 
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { createRequire } from 'node:module';
 import { start, stop } from 'nact';
 import { connect, DiscardPolicy, RetentionPolicy, StorageType, type JetStreamManager, type NatsConnection } from 'nats';
 import { buildNetworkAssets } from '../../src/asset/network-assets.js';
 import type { Engine } from '../../actors/engine.js';
-import { placeConsumer, startJetStreamIngress, type JetStreamIngress } from '../../actors/jetstream-ingress.js';
+import { FETCH_NATS_VERSION, natsFetchMismatches, placeConsumer, startJetStreamIngress, type JetStreamIngress } from '../../actors/jetstream-ingress.js';
 import type { TimedEvent } from '../../actors/messages.js';
 import { startDelayProxy } from '../helpers/delay-proxy.js';
 import { captureLogger } from '../helpers/capture-logger.js';
@@ -194,5 +195,21 @@ describe('JetStream intake (real nats-server -js)', { timeout: 120_000 }, () => 
       await slow.close();
       await proxy.close();
     }
+  });
+});
+
+describe('the nats.js the JetStream intake reads', () => {
+  const jsMsg = (createRequire(import.meta.url)('nats/lib/jetstream/jsmsg.js') as { JsMsgImpl: { prototype: object } }).JsMsgImpl.prototype;
+
+  it('is the installed one', () => {
+    const installed = (createRequire(import.meta.url)('nats/package.json') as { version: string }).version;
+    assert.deepEqual(natsFetchMismatches(installed, jsMsg), []);
+    assert.equal(installed, FETCH_NATS_VERSION);
+  });
+
+  it('names another version, and a message class without the reply subject', () => {
+    assert.deepEqual(natsFetchMismatches('2.30.0', jsMsg), [`nats version is 2.30.0, the JetStream intake was written for ${FETCH_NATS_VERSION}`]);
+    assert.deepEqual(natsFetchMismatches(FETCH_NATS_VERSION, {}), ['nats/lib/jetstream/jsmsg.js: JsMsgImpl has no reply getter']);
+    assert.deepEqual(natsFetchMismatches(FETCH_NATS_VERSION, undefined), ['nats/lib/jetstream/jsmsg.js: JsMsgImpl has no reply getter']);
   });
 });
