@@ -28,7 +28,7 @@ import {
   type NatsConnection,
   type StreamInfo,
 } from 'nats';
-import { deliveryInfo } from '../src/intake/delivery-info.js';
+import { DeliveryReader } from '../src/intake/delivery-info.js';
 import { consumerDoneSeq, fetchExpiryMs, MAX_FETCH_EXPIRY_MS, MIN_FETCH_EXPIRY_MS } from '../src/intake/stream-fetch.js';
 import type { Clock } from '../src/shared/time.js';
 import type { Engine } from './engine.js';
@@ -363,11 +363,12 @@ export function startJetStreamIngress(o: {
     lostLoggedAtMs = now;
   };
 
+  const deliveries = new DeliveryReader();
   /** Takes one message; false when the consumer must be placed again (a message the backend did not get). */
   const take = (m: JsMsg): boolean => {
     // `reply` is JsMsgImpl's (see FETCH_NATS_VERSION).
     const reply = (m as JsMsg & { readonly reply: string }).reply;
-    const info = deliveryInfo(reply);
+    const info = deliveries.read(reply);
     if (info === undefined) throw new JetStreamError(`a message of consumer ${o.durable} has no JetStream delivery info (reply subject ${JSON.stringify(reply.slice(0, 120))})`);
     const seq = info.streamSeq;
     const redelivered = info.deliveries > 1;
@@ -392,7 +393,7 @@ export function startJetStreamIngress(o: {
     last = m;
     caughtUp = info.pending === 0;
     if (caughtUp) caughtUpAtMs = o.clock.now();
-    const timeMs = Math.floor(info.timestampNanos / 1e6);
+    const timeMs = info.timestampMs;
     if (timeMs > streamClockMs) streamClockMs = timeMs;
     stats.received++;
     pipeline.push(m.data, { seq, timeMs });

@@ -5,9 +5,10 @@
  *     $JS.ACK.<stream>.<consumer>.<deliveries>.<stream seq>.<delivery seq>.<time ns>.<pending>
  *     $JS.ACK.<domain>.<account hash>.<stream>.<consumer>.<deliveries>.<stream seq>.<delivery seq>.<time ns>.<pending>[.<token>]
  *
- * nats.js splits the subject into strings and builds its info object property by property for every message,
- * which in JetStream mode costs about as much as the rest of the client's work on a message; this reads the
- * numbers in place. Names cannot hold dots, so the tokens are counted the same way nats.js counts them.
+ * nats.js splits the subject into strings and builds its info object property by property for every message;
+ * here the numbers are read in place. Names cannot hold dots, so the tokens are counted the same way nats.js
+ * counts them; a `DeliveryReader` remembers where the numbers start in its consumer's subjects, so that only they
+ * are read after the first message.
  */
 
 export interface DeliveryInfo {
@@ -16,8 +17,11 @@ export interface DeliveryInfo {
   readonly streamSeq: number;
   /** The consumer's own sequence of this delivery. */
   readonly deliverySeq: number;
-  /** When the server stored the message, ns since the epoch (as a double: the same value as nats.js gives). */
-  readonly timestampNanos: number;
+  /**
+   * When the server stored the message, in ms since the epoch: the ns the subject gives, divided exactly (nats.js
+   * turns the 19 digits into a double first, so its ms can be 1 off near a whole ms).
+   */
+  readonly timestampMs: number;
   /** Messages left in the stream for the consumer after this one. */
   readonly pending: number;
 }
@@ -25,50 +29,78 @@ export interface DeliveryInfo {
 const DOT = 46;
 const PREFIX = '$JS.ACK.';
 
-/** The delivery info of a reply subject, or undefined when it is not a JetStream acknowledgement subject. */
-export function deliveryInfo(reply: string): DeliveryInfo | undefined {
+/** Where the numbers of a subject start, and whether the subject ends with them (the first form); undefined when it is not an acknowledgement subject. */
+function layoutOf(reply: string): { readonly at: number; readonly endsWithPending: boolean } | undefined {
   if (!reply.startsWith(PREFIX)) return undefined;
   let tokens = 1;
   for (let i = 0; i < reply.length; i++) if (reply.charCodeAt(i) === DOT) tokens++;
   if (tokens !== 9 && tokens < 11) return undefined;
-  // The first number is token 4 of the old form, 6 of the new one (tokens counted from 0).
+  // The first number is token 4 of the first form, 6 of the second one (tokens counted from 0).
   let at = 0;
   for (let skip = tokens === 9 ? 4 : 6; skip > 0; at++) if (reply.charCodeAt(at) === DOT) skip--;
-  const deliveriesEnd = tokenEnd(reply, at);
-  const streamEnd = tokenEnd(reply, deliveriesEnd + 1);
-  const deliveryEnd = tokenEnd(reply, streamEnd + 1);
-  const timeEnd = tokenEnd(reply, deliveryEnd + 1);
-  const pendingEnd = tokenEnd(reply, timeEnd + 1);
-  const deliveries = integerIn(reply, at, deliveriesEnd);
-  const streamSeq = integerIn(reply, deliveriesEnd + 1, streamEnd);
-  const deliverySeq = integerIn(reply, streamEnd + 1, deliveryEnd);
-  const pending = integerIn(reply, timeEnd + 1, pendingEnd);
-  if (Number.isNaN(deliveries + streamSeq + deliverySeq + pending) || !isDigits(reply, deliveryEnd + 1, timeEnd)) return undefined;
-  // Up to 19 digits: converted as one number (correctly rounded, as parseInt does), not digit by digit.
-  const timestampNanos = Number(reply.slice(deliveryEnd + 1, timeEnd));
-  return { deliveries, streamSeq, deliverySeq, timestampNanos, pending };
+  return { at, endsWithPending: tokens === 9 };
 }
 
-/** The index of the dot that ends the token starting at `from`, or the subject's length. */
-function tokenEnd(text: string, from: number): number {
-  let i = from;
-  while (i < text.length && text.charCodeAt(i) !== DOT) i++;
-  return i;
+/** The delivery info of a reply subject, or undefined when it is not a JetStream acknowledgement subject. */
+export function deliveryInfo(reply: string): DeliveryInfo | undefined {
+  const layout = layoutOf(reply);
+  return layout === undefined ? undefined : numbersFrom(reply, layout.at, layout.endsWithPending);
 }
 
-function isDigits(text: string, from: number, to: number): boolean {
-  if (to <= from) return false;
-  for (let i = from; i < to; i++) {
-    const c = text.charCodeAt(i);
-    if (c < 48 || c > 57) return false;
+/**
+ * `deliveryInfo` for the messages of one consumer: their subjects differ only in the numbers, so the numbers are
+ * read from where they started in the last subject (a subject they do not fit is read from its start).
+ */
+export class DeliveryReader {
+  private at = -1;
+  private endsWithPending = true;
+
+  read(reply: string): DeliveryInfo | undefined {
+    if (this.at > 0 && reply.charCodeAt(this.at - 1) === DOT) {
+      const info = numbersFrom(reply, this.at, this.endsWithPending);
+      if (info !== undefined) return info;
+    }
+    const layout = layoutOf(reply);
+    if (layout === undefined) return undefined;
+    const info = numbersFrom(reply, layout.at, layout.endsWithPending);
+    if (info !== undefined) {
+      this.at = layout.at;
+      this.endsWithPending = layout.endsWithPending;
+    }
+    return info;
   }
-  return true;
 }
 
-/** The decimal integer in text[from, to), or NaN when it is empty, not all digits, or beyond 2^53. */
-function integerIn(text: string, from: number, to: number): number {
-  if (!isDigits(text, from, to)) return NaN;
-  let value = 0;
-  for (let i = from; i < to; i++) value = value * 10 + (text.charCodeAt(i) - 48);
-  return Number.isSafeInteger(value) ? value : NaN;
+/**
+ * The five numbers from `at` on, each but the last ended by a dot, the last by the subject's end (`endsWithPending`)
+ * or by a dot or the end; undefined when one is not a decimal integer, or a count is beyond 2^53.
+ */
+function numbersFrom(reply: string, at: number, endsWithPending: boolean): DeliveryInfo | undefined {
+  const n = reply.length;
+  let i = at;
+  let c = 0;
+  let deliveries = 0;
+  for (c = reply.charCodeAt(i); c >= 48 && c <= 57; c = reply.charCodeAt(++i)) deliveries = deliveries * 10 + (c - 48);
+  if (i === at || c !== DOT) return undefined;
+  const seqAt = ++i;
+  let streamSeq = 0;
+  for (c = reply.charCodeAt(i); c >= 48 && c <= 57; c = reply.charCodeAt(++i)) streamSeq = streamSeq * 10 + (c - 48);
+  if (i === seqAt || c !== DOT) return undefined;
+  const deliveryAt = ++i;
+  let deliverySeq = 0;
+  for (c = reply.charCodeAt(i); c >= 48 && c <= 57; c = reply.charCodeAt(++i)) deliverySeq = deliverySeq * 10 + (c - 48);
+  if (i === deliveryAt || c !== DOT) return undefined;
+  // The time in ns: its digits but the last six are the ms, read exactly (13 digits until the year 2286).
+  const timeAt = ++i;
+  while (reply.charCodeAt(i) >= 48 && reply.charCodeAt(i) <= 57) i++;
+  if (i === timeAt || reply.charCodeAt(i) !== DOT) return undefined;
+  let timestampMs = 0;
+  for (let k = timeAt; k < i - 6; k++) timestampMs = timestampMs * 10 + (reply.charCodeAt(k) - 48);
+  const pendingAt = ++i;
+  let pending = 0;
+  for (c = reply.charCodeAt(i); c >= 48 && c <= 57; c = reply.charCodeAt(++i)) pending = pending * 10 + (c - 48);
+  if (i === pendingAt || (endsWithPending ? i !== n : i < n && c !== DOT)) return undefined;
+  const safe = Number.isSafeInteger;
+  if (!safe(deliveries) || !safe(streamSeq) || !safe(deliverySeq) || !safe(timestampMs) || !safe(pending)) return undefined;
+  return { deliveries, streamSeq, deliverySeq, timestampMs, pending };
 }
