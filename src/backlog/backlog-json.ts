@@ -27,7 +27,7 @@ const StageJson = t.type({
 
 const Hit = t.type({ provider: t.string, term: t.string, result: t.string });
 
-export const BacklogJson = t.type({
+const BacklogFields = t.type({
   id: t.string,
   directiveId: t.number,
   directiveName: t.string,
@@ -54,15 +54,19 @@ export const BacklogJson = t.type({
   lastDstPort: t.number,
   ended: t.keyof({ '': null, completed: null, expired: null }),
 });
+/** `lookupOwed` is absent from files saved before it was recorded (and from states never snapshot). */
+export const BacklogJson = t.intersection([BacklogFields, t.partial({ lookupOwed: t.boolean })]);
 export type BacklogJson = t.TypeOf<typeof BacklogJson>;
 
 export function toBacklogJson(state: BacklogState): BacklogJson {
-  return { ...state, stages: state.stages.map((s) => ({ ...s, event_ids: idsToArray(s.event_ids) })) };
+  const { lookupOwed, ...fields } = state;
+  const json = { ...fields, stages: state.stages.map((s) => ({ ...s, event_ids: idsToArray(s.event_ids) })) };
+  return lookupOwed === undefined ? json : { ...json, lookupOwed };
 }
 
 export function fromBacklogJson(json: BacklogJson): BacklogState {
   // Rebuilt field by field: restored states get the same shape as new ones, and unknown fields are left out.
-  const state = copyOf({ ...json, stages: [] });
+  const state = copyOf({ ...json, stages: [], lookupOwed: json.lookupOwed });
   state.stages = json.stages.map((s) => stageOf(s.start_time, s.end_time, s.status, idsFromArray(s.event_ids), s.sticky));
   return state;
 }

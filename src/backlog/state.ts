@@ -68,6 +68,12 @@ export interface BacklogState {
   readonly lastSrcPort: number;
   readonly lastDstPort: number;
   readonly ended: '' | EndReason;
+  /**
+   * In a saved state: whether an intel/vulnerability lookup of the backlog was running or due when it was saved
+   * (the directive runtime's snapshot sets it), so that a restart looks up again only those. Undefined: not known
+   * (a state saved by an earlier version, or one never saved). Steps carry it unchanged and never read it.
+   */
+  readonly lookupOwed: boolean | undefined;
 }
 
 /** Settings that shape backlogs and alarms but are not part of a backlog's state. */
@@ -125,6 +131,7 @@ export function copyOf(s: BacklogState): Mutable<BacklogState> {
     lastSrcPort: s.lastSrcPort,
     lastDstPort: s.lastDstPort,
     ended: s.ended,
+    lookupOwed: s.lookupOwed,
   };
 }
 

@@ -154,6 +154,7 @@ export function startBacklog(directive: Directive, e: NormalizedEvent, ctx: Back
     lastSrcPort: 0,
     lastDstPort: 0,
     ended: '',
+    lookupOwed: undefined,
   };
   // The literal above is only counted from: counting copies it, so the state kept has the common shape.
   return countEvent(state, 0, e, ctx, nowMs, false);
@@ -373,11 +374,14 @@ function onEnrichment(state: BacklogState, intel: readonly EnrichmentHit[], vuln
 }
 
 /**
- * Should a restored backlog be looked up again? One with an alarm and no result yet: a lookup that was running
- * when it was saved is not (checkpoints do not wait for slow Wise/Nesd servers), so it is made again.
+ * Should a restored backlog be looked up again? One whose lookup was running or due when it was saved (checkpoints
+ * do not wait for slow Wise/Nesd servers): that lookup is made again. Alarms looked up before, with or without
+ * hits, are not.
  */
 export function wantsLookupAfterRestore(state: BacklogState): boolean {
-  return state.ended === '' && state.risk >= 1 && state.intelHits.length === 0 && state.vulnerabilities.length === 0;
+  if (state.ended !== '') return false;
+  // Saved by an earlier version, which did not say: an alarm without any result may never have been looked up.
+  return state.lookupOwed ?? (state.risk >= 1 && state.intelHits.length === 0 && state.vulnerabilities.length === 0);
 }
 
 /** Should the addresses of this step's backlog be looked up? (an alarm was written, not for expiry) */

@@ -21,7 +21,7 @@
 
 import { consumes, delivers, firstStageMatches, matchOf, predictOffer, previewOffer } from '../backlog/predictions.js';
 import { ipKey, pairDestination, routingKey, type IpKey } from '../backlog/routing-key.js';
-import { isExpired, type BacklogContext, type BacklogState } from '../backlog/state.js';
+import { copyOf, isExpired, type BacklogContext, type BacklogState } from '../backlog/state.js';
 import { startBacklog, UNKNOWN_MATCH, wantsEnrichment, wantsLookupAfterRestore, type BacklogEffect, type KnownMatch } from '../backlog/transitions.js';
 import type { Directive } from '../directive/directive.js';
 import type { CompiledRule } from '../rule/match-rule.js';
@@ -231,10 +231,20 @@ export class DirectiveRuntime<P> {
     this.drain();
   }
 
-  /** Live backlogs (call when idle: after a barrier). */
+  /** Live backlogs (call when idle: after a barrier), each saying whether its lookup is running or due (`lookupOwed`). */
   snapshot(): BacklogState[] {
     const live: BacklogState[] = [];
-    for (const entry of this.entries.values()) if (!entry.closing && entry.state.ended === '') live.push(entry.state);
+    for (const entry of this.entries.values()) {
+      if (entry.closing || entry.state.ended !== '') continue;
+      const owed = entry.enriching;
+      if (entry.state.lookupOwed === owed) {
+        live.push(entry.state);
+      } else {
+        const saved = copyOf(entry.state);
+        saved.lookupOwed = owed;
+        live.push(saved);
+      }
+    }
     return live;
   }
 

@@ -660,6 +660,18 @@ describe('purity', () => {
     assert.deepEqual(fromBacklogJson(json), s);
   });
 
+  it('keeps in its JSON form whether a lookup was owed, and leaves it unknown in a file saved without it', () => {
+    const s = create(threeStages(), e1).state;
+    for (const owed of [true, false]) {
+      const json = JSON.parse(JSON.stringify(toBacklogJson({ ...s, lookupOwed: owed }))) as ReturnType<typeof toBacklogJson>;
+      assert.equal(json.lookupOwed, owed);
+      assert.equal(fromBacklogJson(json).lookupOwed, owed);
+    }
+    const older = JSON.parse(JSON.stringify(toBacklogJson(s))) as Record<string, unknown>;
+    assert.equal('lookupOwed' in older, false);
+    assert.equal(fromBacklogJson(older as ReturnType<typeof toBacklogJson>).lookupOwed, undefined);
+  });
+
   it('still refuses a redelivered event id after a JSON round trip (D3)', () => {
     const s = steps(create(threeStages(), e1).state, ev('e2', 2, 10)).state;
     const restored = fromBacklogJson(JSON.parse(JSON.stringify(toBacklogJson(s))) as ReturnType<typeof toBacklogJson>);

@@ -1,7 +1,8 @@
 // The directive runtime and intel/vulnerability lookups: a barrier for checkpoints (lookups: false) does not wait
 // for a lookup that has not answered (a dead Wise/Nesd server must not hold intake paused), the full barrier
-// does; a restored backlog with an alarm and no lookup result is looked up again (its lookup may have been
-// running when it was saved).
+// does; a snapshot says of each backlog whether its lookup is running or due (`lookupOwed`), and a restored backlog
+// is looked up again when it was, or, saved by an earlier version that did not say, when it has an alarm and no
+// lookup result.
 
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -44,7 +45,38 @@ describe('directive runtime: lookups', () => {
     assert.deepEqual(answered, ['no lookups', 'no lookups, after e2', 'full']);
   });
 
-  it('a restored backlog with an alarm and no lookup result is looked up again; one with results or without an alarm is not', () => {
+  it('a snapshot says which backlogs have a lookup running or due', () => {
+    const w = world();
+    w.runtime.events([event('e1', 0), { event: anEvent({ event_id: 'e2', src_ip: '192.168.0.10', timestamp: at(1) }), now: 0 }]);
+    w.answerAll(true);
+    assert.equal(w.ports.length, 2);
+    assert.deepEqual(
+      w.runtime.snapshot().map((b) => b.lookupOwed),
+      [true, true],
+    );
+    // The first backlog's lookup answers (nothing found): it owes none any more; the second's is still running.
+    w.ports[0]?.mailbox.push([]);
+    w.answerAll(false);
+    w.ports[1]?.mailbox.push([]);
+    w.answerAll(true);
+    const saved = w.runtime.snapshot();
+    assert.deepEqual(
+      saved.map((b) => [b.id, b.lookupOwed]),
+      [
+        [w.ports[0]?.state.id, false],
+        [w.ports[1]?.state.id, true],
+      ],
+    );
+    const again = world();
+    assert.deepEqual(again.runtime.restore(saved), []);
+    assert.deepEqual(
+      again.ports.map((p) => p.lookedUp),
+      [false, true],
+      'only the backlog whose lookup had not answered is looked up after a restart',
+    );
+  });
+
+  it('a restored backlog saved without the flag, with an alarm and no lookup result, is looked up again; one with results or without an alarm is not', () => {
     const first = world();
     first.runtime.events([event('e1', 0)]);
     first.answerAll(false);
