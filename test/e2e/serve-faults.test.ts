@@ -107,7 +107,9 @@ describe('serve under faults', () => {
     const config = await tempDir('dsiem-e2e-relookup-cfg-');
     const logs = await tempDir('dsiem-e2e-relookup-');
     // Nothing known about any address: the alarm gets no intel hit.
-    const wise = await startHttpServer((_req, res) => res.end('[]'));
+    const wise = await startHttpServer((_req, res) => {
+      res.end('[]');
+    });
     try {
       await cp(ENRICH, config, { recursive: true });
       await writeFile(path.join(config, 'intel_wise.json'), JSON.stringify({ intel_sources: [{ name: 'Wise', type: 'IP', enabled: true, plugin: 'Wise', config: JSON.stringify({ url: `${wise.url}/ip/\${ip}` }) }] }));
