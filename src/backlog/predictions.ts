@@ -12,7 +12,7 @@ import type { NormalizedEvent } from '../event/normalized-event.js';
 import { matchRule, MatchResult, type CompiledRule } from '../rule/match-rule.js';
 import type { RuleBook } from '../rule/rule-book.js';
 import { sizeOf } from './event-ids.js';
-import { currentRule, deadlineOf, hasEvent, type BacklogContext, type BacklogState } from './state.js';
+import { deadlineOf, hasEvent, type BacklogContext, type BacklogState } from './state.js';
 import { earlierStageMatching, knownMatch, type KnownMatch } from './transitions.js';
 
 /** Can this event start a backlog of the directive? (stage 1 matches and the timestamp is usable) */
@@ -56,10 +56,18 @@ export function matchOf(offer: Offer): KnownMatch {
   return (offer >> 2) - 1;
 }
 
-/** The backlog's answer to the event, from its state (exact when nothing is in flight to it). */
-export function previewOffer(state: BacklogState, e: NormalizedEvent, ctx: Pick<BacklogContext, 'assets' | 'rules'>, maybeCounted: boolean): Offer {
+/** The backlog's answer to the event, from its state (exact when nothing is in flight to it). `rules`: its rules, compiled. */
+export function previewOffer(
+  state: BacklogState,
+  e: NormalizedEvent,
+  ctx: Pick<BacklogContext, 'assets' | 'rules'>,
+  maybeCounted: boolean,
+  rules: readonly CompiledRule[] = ctx.rules.compileAll(state.rules),
+): Offer {
   if (state.ended !== '') return IGNORED;
-  const result = matchRule(ctx.rules.compile(currentRule(state)), e, ctx.assets);
+  const current = rules[state.currentStage - 1];
+  if (current === undefined) throw new Error(`backlog ${state.id} has no rule for stage ${state.currentStage}`);
+  const result = matchRule(current, e, ctx.assets);
   if (hasEvent(state, e.event_id, maybeCounted)) return DUPLICATE;
   const match = knownMatch(state.currentStage, result);
   if (result === MatchResult.Matched) return offerOf(true, true, match);
@@ -92,13 +100,13 @@ export function predictOffer(
   inFlight: InFlight,
   nowSec: number,
   maybeCounted: boolean,
+  rules: readonly CompiledRule[] = ctx.rules.compileAll(state.rules),
 ): Prediction {
   if (state.ended !== '') return 'unaffected';
   const current = state.currentStage - 1;
   const first = state.allRulesAlwaysActive ? 0 : current;
   let allMatch = true;
   let touched = false;
-  const rules = ctx.rules.compileAll(state.rules);
   for (let k = first; k < rules.length; k++) {
     const rule = rules[k];
     const result = rule === undefined ? MatchResult.NoMatch : matchRule(rule, e, ctx.assets);

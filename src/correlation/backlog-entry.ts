@@ -7,6 +7,8 @@
 import type { RoutingKey } from '../backlog/routing-key.js';
 import type { InFlight } from '../backlog/predictions.js';
 import type { BacklogState } from '../backlog/state.js';
+import type { CompiledRule } from '../rule/match-rule.js';
+import type { RuleBook } from '../rule/rule-book.js';
 import type { BacklogItem } from './items.js';
 import type { Routable } from './routing-index.js';
 
@@ -34,6 +36,8 @@ export class BacklogEntry<P> implements InFlight, Routable {
    * (Not Infinity when empty: a number that is not a small integer would be a boxed number per backlog.)
    */
   private earliest: number | undefined = undefined;
+  /** The backlog's rules compiled (they never change for a backlog), made when first asked for. */
+  private compiledRules: readonly CompiledRule[] | undefined = undefined;
   key: RoutingKey = undefined;
   bucket: Routable[] | undefined = undefined;
   slot = -1;
@@ -45,6 +49,10 @@ export class BacklogEntry<P> implements InFlight, Routable {
   ) {
     this.closing = state.ended !== '';
     this.enriching = enriching;
+  }
+
+  rules(book: RuleBook): readonly CompiledRule[] {
+    return (this.compiledRules ??= book.compileAll(this.state.rules));
   }
 
   get count(): number {

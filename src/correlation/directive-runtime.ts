@@ -452,12 +452,12 @@ export class DirectiveRuntime<P> {
         this.expire(entry, round.timed.now);
         return;
       }
-      const offer = previewOffer(entry.state, e, this.ctx, round.maybeCounted);
+      const offer = previewOffer(entry.state, e, this.ctx, round.maybeCounted, entry.rules(this.ctx.rules));
       if (consumes(offer)) round.consumed = true;
       if (delivers(offer)) this.deliver(entry, round, matchOf(offer));
       return;
     }
-    const prediction = predictOffer(entry.state, e, this.ctx, entry, nowSec, round.maybeCounted);
+    const prediction = predictOffer(entry.state, e, this.ctx, entry, nowSec, round.maybeCounted, entry.rules(this.ctx.rules));
     if (prediction === 'unaffected') return;
     this.deliver(entry, round, UNKNOWN_MATCH);
     if (prediction === 'consumed') round.consumed = true;
