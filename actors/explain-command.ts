@@ -54,9 +54,14 @@ export async function forEachLine(file: string, visit: (line: Uint8Array) => voi
   for (const line of splitter.end()) visit(line);
 }
 
-/** Waits while stdout's reader is behind (`explain | less`), so that explanations do not pile up in memory. */
+/**
+ * Waits while stdout's reader is behind (`explain | less`), so that explanations do not pile up in memory; not
+ * once the reader is gone (`explain | head`: the rest goes nowhere, see stdout-guard.ts).
+ */
 export function stdoutReader(): Promise<unknown> | undefined {
-  return process.stdout.writableNeedDrain ? once(process.stdout, 'drain') : undefined;
+  const out = process.stdout;
+  if (out.destroyed || !out.writableNeedDrain) return undefined;
+  return Promise.race([once(out, 'drain'), once(out, 'close')]);
 }
 
 /** The directive an id names, or why not (with the ids there are). */

@@ -1,23 +1,29 @@
 /**
- * What the command does when the reader of its stdout goes away (`dsiem-backend validate | head`, a `tee` that
- * dies): an offline command ends quietly with its exit code so far (no EPIPE stack trace); `serve`, whose log goes
- * to stdout, says so once on stderr and goes on correlating: alarms go to files, and a closed log reader must not
- * cost the live backlogs.
+ * What the command does when the reader of its output goes away (`dsiem-backend validate | head`, a `tee` that
+ * dies): nothing is written there any more, without an EPIPE stack trace, and the command goes on to its end and
+ * exits with its own status (a `test` run whose reader stopped early still fails when a case fails). `serve`,
+ * whose log goes to stdout, says so once on stderr, if it still can, and goes on correlating: alarms go to
+ * files, and a closed log reader must not cost the live backlogs. A closed stderr is never fatal either.
  */
+
+import type { Writable } from 'node:stream';
 
 export class StdoutGuard {
   private serving = false;
   private said = false;
+  /** A failure of stdout other than its reader going away (a full disk): the command then fails. */
+  failure: Error | undefined;
 
   constructor(
-    private readonly stdout: NodeJS.WriteStream = process.stdout,
-    private readonly stderr: NodeJS.WritableStream = process.stderr,
-    private readonly exit: (code: number) => void = (code) => process.exit(code),
+    private readonly stdout: Writable = process.stdout,
+    private readonly stderr: Writable = process.stderr,
   ) {}
 
   /** Call once, before any output. */
   install(): void {
-    this.stdout.on('error', (err: NodeJS.ErrnoException) => this.onError(err));
+    this.stdout.on('error', (err: NodeJS.ErrnoException) => this.onStdoutError(err));
+    // Nowhere is left to tell of a failing stderr.
+    this.stderr.on('error', () => undefined);
   }
 
   /** From now on the command is `serve`. */
@@ -25,14 +31,13 @@ export class StdoutGuard {
     this.serving = true;
   }
 
-  private onError(err: NodeJS.ErrnoException): void {
-    if (this.serving) {
-      if (this.said) return;
-      this.said = true;
-      this.stderr.write(`dsiem-backend: stdout can no longer be written (${err.code ?? err.message}): log lines are lost from now on; correlation goes on\n`);
+  private onStdoutError(err: NodeJS.ErrnoException): void {
+    if (!this.serving) {
+      if (err.code !== 'EPIPE') this.failure ??= err;
       return;
     }
-    if (err.code !== 'EPIPE') throw err;
-    this.exit(typeof process.exitCode === 'number' ? process.exitCode : 0);
+    if (this.said) return;
+    this.said = true;
+    this.stderr.write(`dsiem-backend: stdout can no longer be written (${err.code ?? err.message}): log lines are lost from now on; correlation goes on\n`);
   }
 }

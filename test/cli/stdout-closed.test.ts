@@ -1,11 +1,12 @@
-// The reader of stdout goes away (`dsiem-backend --help | head`, a log `tee` that dies): offline commands end
-// quietly, without an EPIPE stack trace; `serve` says so once on stderr and goes on correlating.
+// The reader of stdout goes away (`dsiem-backend --help | head`, a log `tee` that dies): offline commands go on
+// quietly, without an EPIPE stack trace, and exit with their own status; `serve` says so once on stderr and goes
+// on correlating, even when stderr is gone too.
 
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { cp, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { connect } from 'nats';
@@ -16,11 +17,12 @@ import { eventLines, publishEvents, statsReply, type BackendStats } from '../e2e
 
 const PING = path.join(REPO_ROOT, 'test/fixtures/conformance/core/02-ping-flood-to-dst');
 
-/** The CLI with its stdout pipe closed by the reader before the command writes anything. */
-function withStdoutClosed(args: readonly string[]): { child: ChildProcessWithoutNullStreams; stderr: () => string } {
+/** The CLI with its stdout pipe (and with `stderrToo`, its stderr pipe) closed by the reader before the command writes anything. */
+function withStdoutClosed(args: readonly string[], stderrToo = false): { child: ChildProcessWithoutNullStreams; stderr: () => string } {
   const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('DSIEM_')));
   const child = spawn(process.execPath, [CLI_PATH, ...args], { cwd: REPO_ROOT, env: { ...env, DSIEM_PORT: '0' }, stdio: ['pipe', 'pipe', 'pipe'] });
   child.stdout.destroy();
+  if (stderrToo) child.stderr.destroy();
   let stderr = '';
   child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));
   return { child, stderr: () => stderr };
@@ -40,6 +42,26 @@ describe('stdout closed by its reader', () => {
       assert.equal(code, 0);
     });
   }
+
+  it('a `test` run with a failing case still exits 1', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'dsiem-stdout-case-'));
+    try {
+      await cp(path.join(REPO_ROOT, 'test/directive-cases/port-scan'), dir, { recursive: true });
+      const expected = path.join(dir, 'expected.json');
+      await writeFile(expected, (await readFile(expected, 'utf8')).replace('"risk": 3', '"risk": 4'));
+      // A passing case first: its line is written (and fails) before the failing case runs.
+      const run = withStdoutClosed(['test', path.join(REPO_ROOT, 'test/directive-cases/ssh-brute-force'), dir]);
+      assert.equal(await exitOf(run.child), 1, run.stderr());
+      assert.equal(run.stderr(), '');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('explain goes through the whole file and ends', async () => {
+    const run = withStdoutClosed(['explain', '--config', PING, '--events', path.join(PING, 'events.jsonl')]);
+    assert.equal(await exitOf(run.child), 0, run.stderr());
+  });
 
   describe('serve', () => {
     let nats: NatsTestServer;
@@ -69,6 +91,27 @@ describe('stdout closed by its reader', () => {
       run.child.kill('SIGTERM');
       assert.equal(await exited, 0, run.stderr());
       assert.equal(run.stderr().split('stdout can no longer be written').length - 1, 1, run.stderr());
+    });
+
+    it('goes on and stops cleanly, saving its backlogs, when stderr is gone too', async () => {
+      const own = await mkdtemp(path.join(tmpdir(), 'dsiem-stdout-'));
+      const run = withStdoutClosed(['serve', '--config-dir', PING, '--msq', nats.url, '--logs', own], true);
+      const exited = exitOf(run.child);
+      const nc = await connect({ servers: nats.url });
+      try {
+        await waitFor(async () => (await statsReply<BackendStats>(nc)) !== undefined, { timeoutMs: 20_000, what: 'the stats reply' });
+        const lines = await eventLines(PING);
+        await publishEvents(nc, lines);
+        await waitFor(async () => (await statsReply<BackendStats>(nc))?.accepted === lines.length, { timeoutMs: 20_000, what: 'every event taken' });
+        // Still there after its log lines of those events failed to be written.
+        assert.ok((await statsReply<BackendStats>(nc))?.backlogs !== undefined);
+      } finally {
+        await nc.close();
+      }
+      run.child.kill('SIGTERM');
+      assert.equal(await exited, 0);
+      assert.ok((await readdir(path.join(own, 'backlogs'))).length > 0, 'the backlogs were saved');
+      await rm(own, { recursive: true, force: true });
     });
   });
 });
