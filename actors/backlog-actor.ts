@@ -74,7 +74,7 @@ export function spawnBacklog(
           void enricher.lookup(state).then((result) => {
             if (result.errors.length > 0) deps.log.debug('enrichment lookups failed', { backlogId: state.id, errors: result.errors });
             // Resolves after `spawn` returned: `self` is set.
-            dispatch(self, { type: 'enrichment', intel: result.intel, vulns: result.vulns });
+            dispatch(self, { type: 'enrichment', intel: result.intel, vulns: result.vulns, failed: result.errors.length > 0 });
           });
         };
 
@@ -89,7 +89,7 @@ export function spawnBacklog(
         lookupAgain = false;
         startLookup?.(s.state);
       }
-      ack({ backlogId: state.id, consumed: NOTHING_CONSUMED, state: s.state, enriching: lookupRunning });
+      ack({ backlogId: state.id, consumed: NOTHING_CONSUMED, state: s.state, enriching: lookupRunning, lookupFailed: msg.failed });
       return s.state;
     }
     const items = msg.items;

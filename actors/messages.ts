@@ -49,7 +49,8 @@ export type DirectiveMsg =
  */
 export type BacklogMsg =
   | { readonly type: 'items'; readonly items: readonly BacklogItem[] }
-  | { readonly type: 'enrichment'; readonly intel: readonly EnrichmentHit[]; readonly vulns: readonly EnrichmentHit[] };
+  /** `failed`: some lookup failed (its source down): the backlog still owes it (see `lookupOwed`). */
+  | { readonly type: 'enrichment'; readonly intel: readonly EnrichmentHit[]; readonly vulns: readonly EnrichmentHit[]; readonly failed: boolean };
 
 export type AlarmWriterMsg =
   | { readonly type: 'flush' }

@@ -31,6 +31,8 @@ export class BacklogEntry<P> implements InFlight, Routable {
   closing: boolean;
   /** Its intel/vulnerability lookups are running (it may still re-write its alarm). */
   enriching: boolean;
+  /** Some of its last lookups failed (a source was down). */
+  lookupFailed = false;
   /**
    * `minTime` as last computed and kept up by `push`; undefined until asked, and again once `settle` took items.
    * (Not Infinity when empty: a number that is not a small integer would be a boxed number per backlog.)

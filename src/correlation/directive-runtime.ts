@@ -231,12 +231,18 @@ export class DirectiveRuntime<P> {
     this.drain();
   }
 
-  /** Live backlogs (call when idle: after a barrier), each saying whether its lookup is running or due (`lookupOwed`). */
+  /**
+   * Live backlogs (call when idle: after a barrier), each saying whether it owes a lookup (`lookupOwed`): one is
+   * running or due, or the last one failed. Without lookups enabled that is not known here: a state keeps what
+   * it said (unknown for backlogs made since), so that a restart with lookups enabled decides as for an older file.
+   * (A state whose flag changes is copied for the save: with lookups enabled, most of them.)
+   */
   snapshot(): BacklogState[] {
     const live: BacklogState[] = [];
+    const enriches = this.host.enriches;
     for (const entry of this.entries.values()) {
       if (entry.closing || entry.state.ended !== '') continue;
-      const owed = entry.enriching;
+      const owed = enriches ? entry.enriching || entry.lookupFailed : entry.state.lookupOwed;
       if (entry.state.lookupOwed === owed) {
         live.push(entry.state);
       } else {
@@ -475,6 +481,7 @@ export class DirectiveRuntime<P> {
     const stageChanged = entry.state.currentStage !== ack.state.currentStage;
     entry.state = ack.state;
     entry.enriching = ack.enriching === true;
+    if (ack.lookupFailed !== undefined) entry.lookupFailed = ack.lookupFailed;
     if (ack.state.ended !== '') this.close(entry);
     else if (!entry.closing && stageChanged) this.index.rekey(entry, routingKey(entry.state));
     if (ack.gone === true) {

@@ -33,4 +33,6 @@ export interface BacklogAck {
   readonly gone?: boolean;
   /** Lookups for this backlog are running: do not stop it yet even if it ended. */
   readonly enriching?: boolean;
+  /** In the answer to lookup results: whether some lookup failed (a restart makes it again). */
+  readonly lookupFailed?: boolean;
 }

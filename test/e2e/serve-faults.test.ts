@@ -103,42 +103,47 @@ describe('serve under faults', () => {
     }
   });
 
-  it('after a restart, looks up again only the alarms whose lookups had not answered when they were saved', async () => {
-    const config = await tempDir('dsiem-e2e-relookup-cfg-');
-    const logs = await tempDir('dsiem-e2e-relookup-');
-    // Nothing known about any address: the alarm gets no intel hit.
-    const wise = await startHttpServer((_req, res) => {
-      res.end('[]');
-    });
-    try {
-      await cp(ENRICH, config, { recursive: true });
-      await writeFile(path.join(config, 'intel_wise.json'), JSON.stringify({ intel_sources: [{ name: 'Wise', type: 'IP', enabled: true, plugin: 'Wise', config: JSON.stringify({ url: `${wise.url}/ip/\${ip}` }) }] }));
-      const args = ['--config-dir', config, '--msq', shared.server.url, '-l', '1000000000'];
-      const first = await Backend.start(args, logs);
-      const lines = await eventLines(ENRICH);
-      await publishEvents(shared.nc, lines);
-      await first.settled(shared.nc, lines.length);
-      assert.equal((await first.stop()).code, 0, first.proc.output());
-      assert.ok(wise.requests.some((r) => r.url === '/ip/8.8.8.8'), JSON.stringify(wise.requests));
-      const before = wise.requests.length;
+  for (const firstRun of ['answers', 'fails'] as const) {
+    const what = firstRun === 'answers' ? 'not again the alarm whose lookup had answered (with nothing)' : 'again the alarm whose lookup had failed';
+    it(`after a restart, looks up ${what}`, async () => {
+      const config = await tempDir('dsiem-e2e-relookup-cfg-');
+      const logs = await tempDir('dsiem-e2e-relookup-');
+      // Nothing known about any address (no intel hit); in the first run, when `failing`, the service is broken.
+      let failing = firstRun === 'fails';
+      const wise = await startHttpServer((_req, res) => {
+        if (failing) res.statusCode = 500;
+        res.end('[]');
+      });
+      try {
+        await cp(ENRICH, config, { recursive: true });
+        await writeFile(path.join(config, 'intel_wise.json'), JSON.stringify({ intel_sources: [{ name: 'Wise', type: 'IP', enabled: true, plugin: 'Wise', config: JSON.stringify({ url: `${wise.url}/ip/\${ip}` }) }] }));
+        const args = ['--config-dir', config, '--msq', shared.server.url, '-l', '1000000000'];
+        const first = await Backend.start(args, logs);
+        const lines = await eventLines(ENRICH);
+        await publishEvents(shared.nc, lines);
+        await first.settled(shared.nc, lines.length);
+        assert.equal((await first.stop()).code, 0, first.proc.output());
+        assert.ok(wise.requests.some((r) => r.url === '/ip/8.8.8.8'), JSON.stringify(wise.requests));
+        const before = wise.requests.length;
+        failing = false;
 
-      const second = await Backend.start(args, logs);
-      await second.proc.waitForLine(/backlogs restored/, 10_000);
-      // A new alarm's lookup comes after any lookup the restore started: once it is seen, those would be too.
-      const fresh = { event_id: 'en-new', timestamp: '2025-07-01T12:10:00Z', sensor: 's1', plugin_id: 9000, plugin_sid: 22, src_ip: '192.168.0.2', src_port: 40002, dst_ip: '1.1.1.1', dst_port: 22, protocol: 'TCP' };
-      await publishEvents(shared.nc, [JSON.stringify(fresh)]);
-      await waitFor(() => wise.requests.slice(before).some((r) => r.url === '/ip/1.1.1.1'), { timeoutMs: 10_000, what: "the new alarm's lookup" });
-      assert.deepEqual(
-        wise.requests.slice(before).map((r) => r.url),
-        ['/ip/1.1.1.1'],
-        'the restored alarm, whose lookup had answered (with nothing), was looked up again',
-      );
-      assert.equal((await second.stop()).code, 0, second.proc.output());
-    } finally {
-      await wise.close();
-      await cleanup(config, logs);
-    }
-  });
+        const second = await Backend.start(args, logs);
+        await second.proc.waitForLine(/backlogs restored/, 10_000);
+        // A new alarm's lookup comes after any lookup the restore started: once it is seen, those would be too.
+        const fresh = { event_id: 'en-new', timestamp: '2025-07-01T12:10:00Z', sensor: 's1', plugin_id: 9000, plugin_sid: 22, src_ip: '192.168.0.2', src_port: 40002, dst_ip: '1.1.1.1', dst_port: 22, protocol: 'TCP' };
+        await publishEvents(shared.nc, [JSON.stringify(fresh)]);
+        await waitFor(() => wise.requests.slice(before).some((r) => r.url === '/ip/1.1.1.1'), { timeoutMs: 10_000, what: "the new alarm's lookup" });
+        assert.deepEqual(
+          wise.requests.slice(before).map((r) => r.url),
+          firstRun === 'answers' ? ['/ip/1.1.1.1'] : ['/ip/8.8.8.8', '/ip/1.1.1.1'],
+        );
+        assert.equal((await second.stop()).code, 0, second.proc.output());
+      } finally {
+        await wise.close();
+        await cleanup(config, logs);
+      }
+    });
+  }
 
   it('writes alarms at once even when the intel service never answers', async () => {
     const config = await tempDir('dsiem-e2e-hang-cfg-');

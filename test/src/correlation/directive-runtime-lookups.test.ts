@@ -76,6 +76,35 @@ describe('directive runtime: lookups', () => {
     );
   });
 
+  it('a lookup that failed (its source down) is still owed: a restart makes it again', () => {
+    const w = world();
+    w.runtime.events([event('e1', 0)]);
+    w.answerAll(true);
+    const port = w.ports[0];
+    assert.ok(port !== undefined);
+    w.runtime.answers([{ backlogId: port.state.id, consumed: [], state: port.state, enriching: false, lookupFailed: true }]);
+    assert.deepEqual(w.runtime.snapshot().map((b) => b.lookupOwed), [true]);
+    // A later lookup that succeeds settles it.
+    w.runtime.answers([{ backlogId: port.state.id, consumed: [], state: port.state, enriching: false, lookupFailed: false }]);
+    assert.deepEqual(w.runtime.snapshot().map((b) => b.lookupOwed), [false]);
+  });
+
+  it('without lookups enabled, a snapshot keeps what each state said: unknown for a backlog made then', () => {
+    const off = runtimeWorld(directive, ctx, { enriches: false });
+    off.runtime.events([event('e1', 0)]);
+    off.answerAll();
+    const saved = off.runtime.snapshot();
+    assert.deepEqual(saved.map((b) => b.lookupOwed), [undefined]);
+    // Restarted with lookups enabled: an alarm without results, never looked up, is looked up.
+    const on = world();
+    assert.deepEqual(on.runtime.restore(saved), []);
+    assert.deepEqual(on.ports.map((p) => p.lookedUp), [true]);
+    // A state that said it owed a lookup keeps saying so while lookups are off.
+    const owed = runtimeWorld(directive, ctx, { enriches: false });
+    assert.deepEqual(owed.runtime.restore([{ ...(saved[0] as BacklogState), lookupOwed: true }]), []);
+    assert.deepEqual(owed.runtime.snapshot().map((b) => b.lookupOwed), [true]);
+  });
+
   it('a restored backlog saved without the flag, with an alarm and no lookup result, is looked up again; one with results or without an alarm is not', () => {
     const first = world();
     first.runtime.events([event('e1', 0)]);
