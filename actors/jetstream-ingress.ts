@@ -89,7 +89,7 @@ function isNotFound(err: unknown): boolean {
 
 /**
  * The nats.js the intake was written for. It relies on two things the client's types do not show, both read in
- * its code: a message's reply subject (`JsMsgImpl.reply`, read by `deliveryInfo` instead of the slower `info`), and
+ * its code: a message's reply subject (`JsMsgImpl.reply`, read by a `DeliveryReader` instead of the slower `info`), and
  * `fetch()` honouring `callback` as `consume()` does. Another version is refused at start, naming this file, rather
  * than misbehaving later (a fetch whose callback were ignored would take nothing).
  */

@@ -69,9 +69,10 @@ export interface BacklogState {
   readonly lastDstPort: number;
   readonly ended: '' | EndReason;
   /**
-   * In a saved state: whether an intel/vulnerability lookup of the backlog was running or due when it was saved
-   * (the directive runtime's snapshot sets it), so that a restart looks up again only those. Undefined: not known
-   * (a state saved by an earlier version, or one never saved). Steps carry it unchanged and never read it.
+   * In a saved state: whether the backlog owed an intel/vulnerability lookup when it was saved (one running or due,
+   * or its last one failed; the directive runtime's snapshot sets it), so that a restart looks up again only those.
+   * Undefined: not known (a state saved by an earlier version or while no source was enabled, or one never saved).
+   * Steps carry it unchanged and never read it.
    */
   readonly lookupOwed: boolean | undefined;
 }

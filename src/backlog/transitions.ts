@@ -374,9 +374,9 @@ function onEnrichment(state: BacklogState, intel: readonly EnrichmentHit[], vuln
 }
 
 /**
- * Should a restored backlog be looked up again? One whose lookup was running or due when it was saved (checkpoints
- * do not wait for slow Wise/Nesd servers): that lookup is made again. Alarms looked up before, with or without
- * hits, are not.
+ * Should a restored backlog be looked up again? One that owed a lookup when it was saved (running: checkpoints do
+ * not wait for slow Wise/Nesd servers; due; or failed): that lookup is made again. Alarms looked up before, with or
+ * without hits, are not.
  */
 export function wantsLookupAfterRestore(state: BacklogState): boolean {
   if (state.ended !== '') return false;
