@@ -13,7 +13,6 @@
  * - Acknowledgements go up to a checkpoint's sequence once the checkpoint is on disk (acknowledge-all policy).
  */
 
-import { createRequire } from 'node:module';
 import type { Ref } from 'nact';
 import {
   AckPolicy,
@@ -35,6 +34,7 @@ import type { Engine } from './engine.js';
 import { startIngressPipeline, type IngressStats } from './ingress-pipeline.js';
 import type { Logger } from './logger.js';
 import { EVENTS_SUBJECT, type Ingress } from './nats-ingress.js';
+import { requireOptional } from './require-optional.js';
 import { valueWithin } from './settle-within.js';
 
 /**
@@ -104,15 +104,10 @@ export function natsFetchMismatches(version: unknown, jsMsgPrototype: object | u
 }
 
 function checkNatsFetch(): void {
-  const require = createRequire(import.meta.url);
-  const load = <T>(id: string): T | undefined => {
-    try {
-      return require(id) as T;
-    } catch {
-      return undefined;
-    }
-  };
-  const problems = natsFetchMismatches(load<{ version?: unknown }>('nats/package.json')?.version, load<{ JsMsgImpl?: { prototype: object } }>('nats/lib/jetstream/jsmsg.js')?.JsMsgImpl?.prototype);
+  const problems = natsFetchMismatches(
+    requireOptional<{ version?: unknown }>('nats/package.json')?.version,
+    requireOptional<{ JsMsgImpl?: { prototype: object } }>('nats/lib/jetstream/jsmsg.js')?.JsMsgImpl?.prototype,
+  );
   if (problems.length > 0) throw new JetStreamError(`the JetStream intake (actors/jetstream-ingress.ts) does not know this nats.js: ${problems.join('; ')}`);
 }
 

@@ -18,6 +18,7 @@
  */
 
 import { createRequire } from 'node:module';
+import { requireOptional } from './require-optional.js';
 
 interface ActorInternals {
   parent?: { reference: unknown };
@@ -156,13 +157,7 @@ let applied = false;
 export function applyNactPatch(): void {
   if (applied) return;
   const require = createRequire(import.meta.url);
-  const load = <T>(id: string): T | undefined => {
-    try {
-      return require(id) as T;
-    } catch {
-      return undefined;
-    }
-  };
+  const load = requireOptional;
   const actorModule = load<{ Actor?: { prototype: Record<string, unknown> } }>('nact/lib/actor.js');
   const pathModule = load<{ ActorPath?: { prototype: Record<string, unknown> } }>('nact/lib/paths.js');
   const refs = load<{ Nobody?: unknown }>('nact/lib/references.js');

@@ -75,10 +75,8 @@ describe('stdout closed by its reader', () => {
       await rm(logs, { recursive: true, force: true });
     });
 
-    it('says so once on stderr, goes on correlating and stops cleanly', async () => {
-      const run = withStdoutClosed(['serve', '--config-dir', PING, '--msq', nats.url, '--logs', logs]);
-      const exited = exitOf(run.child);
-      await waitFor(() => run.stderr().includes('stdout can no longer be written'), { timeoutMs: 20_000, what: 'the note on stderr' });
+    /** Once the backend answers, publishes the ping scenario and waits until the backend has taken every event. */
+    async function correlateThePing(): Promise<void> {
       const nc = await connect({ servers: nats.url });
       try {
         await waitFor(async () => (await statsReply<BackendStats>(nc)) !== undefined, { timeoutMs: 20_000, what: 'the stats reply' });
@@ -88,6 +86,13 @@ describe('stdout closed by its reader', () => {
       } finally {
         await nc.close();
       }
+    }
+
+    it('says so once on stderr, goes on correlating and stops cleanly', async () => {
+      const run = withStdoutClosed(['serve', '--config-dir', PING, '--msq', nats.url, '--logs', logs]);
+      const exited = exitOf(run.child);
+      await waitFor(() => run.stderr().includes('stdout can no longer be written'), { timeoutMs: 20_000, what: 'the note on stderr' });
+      await correlateThePing();
       run.child.kill('SIGTERM');
       assert.equal(await exited, 0, run.stderr());
       assert.equal(run.stderr().split('stdout can no longer be written').length - 1, 1, run.stderr());
@@ -97,17 +102,8 @@ describe('stdout closed by its reader', () => {
       const own = await mkdtemp(path.join(tmpdir(), 'dsiem-stdout-'));
       const run = withStdoutClosed(['serve', '--config-dir', PING, '--msq', nats.url, '--logs', own], true);
       const exited = exitOf(run.child);
-      const nc = await connect({ servers: nats.url });
-      try {
-        await waitFor(async () => (await statsReply<BackendStats>(nc)) !== undefined, { timeoutMs: 20_000, what: 'the stats reply' });
-        const lines = await eventLines(PING);
-        await publishEvents(nc, lines);
-        await waitFor(async () => (await statsReply<BackendStats>(nc))?.accepted === lines.length, { timeoutMs: 20_000, what: 'every event taken' });
-        // Still there after its log lines of those events failed to be written.
-        assert.ok((await statsReply<BackendStats>(nc))?.backlogs !== undefined);
-      } finally {
-        await nc.close();
-      }
+      // Still there after its log lines of those events failed to be written.
+      await correlateThePing();
       run.child.kill('SIGTERM');
       assert.equal(await exited, 0);
       assert.ok((await readdir(path.join(own, 'backlogs'))).length > 0, 'the backlogs were saved');
