@@ -4,7 +4,7 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { after, before } from 'node:test';
+import { after, afterEach, before } from 'node:test';
 import { connect, type NatsConnection } from 'nats';
 import { startNatsServer, type NatsTestServer } from '../helpers/nats-server.js';
 import { spawnCli, type CliExit, type CliProcess } from '../helpers/process.js';
@@ -64,6 +64,9 @@ export async function publishEvents(nc: NatsConnection, lines: readonly string[]
   await nc.flush();
 }
 
+/** Backends started and not exited yet: a test that fails half-way leaves its own, which `useNats` kills after it. */
+const running = new Set<Backend>();
+
 export class Backend {
   private constructor(
     readonly proc: CliProcess,
@@ -72,8 +75,11 @@ export class Backend {
 
   static async start(args: string[], logs: string, env: Record<string, string> = {}): Promise<Backend> {
     const proc = spawnCli(['serve', '--logs', logs, ...args], { env: { DSIEM_NODE: '', ...env } });
+    const backend = new Backend(proc, logs);
+    running.add(backend);
+    void proc.exited.then(() => running.delete(backend));
     await proc.waitForLine(/listening for new events/, 20_000);
-    return new Backend(proc, logs);
+    return backend;
   }
 
   async stats(nc: NatsConnection): Promise<BackendStats> {
@@ -115,6 +121,13 @@ export function useNats(): { server: NatsTestServer; nc: NatsConnection } {
   before(async () => {
     shared.server = await startNatsServer();
     shared.nc = await natsClient(shared.server.url);
+  });
+  // A backend a failed test left behind would still answer the stats requests of the next tests on this server.
+  afterEach(async () => {
+    for (const backend of [...running]) {
+      backend.proc.signal('SIGKILL');
+      await backend.proc.exited;
+    }
   });
   after(async () => {
     await shared.nc.close();
