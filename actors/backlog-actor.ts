@@ -121,7 +121,15 @@ export function spawnBacklog(
           error: err instanceof Error ? err.message : String(err),
           failuresInWindow: failures.length,
         });
-        if (msg?.type === 'enrichment') lookupRunning = false;
+        // Lookup results that could not be applied: the lookup is still owed; one asked for meanwhile starts now.
+        const lostLookup = msg?.type === 'enrichment';
+        if (lostLookup) {
+          lookupRunning = false;
+          if (lookupAgain && !exhausted) {
+            lookupAgain = false;
+            startLookup?.(lastGood);
+          }
+        }
         ack({
           backlogId: lastGood.id,
           consumed: items.map(() => false),
@@ -129,6 +137,7 @@ export function spawnBacklog(
           failed: true,
           gone: exhausted,
           enriching: lookupRunning && !exhausted,
+          ...(lostLookup ? { lookupFailed: true } : {}),
         });
         if (exhausted) {
           deps.stats.backlogsStopped++;

@@ -315,7 +315,8 @@ export function buildProgram(typed: ReadonlyMap<string, string> = new Map(), std
 }
 
 /** Says so when stdout failed for another reason than its reader going away (what was to be written is not all there). */
-function outputFailed(stdout: StdoutGuard): boolean {
+async function outputFailed(stdout: StdoutGuard): Promise<boolean> {
+  await stdout.settled();
   if (stdout.failure === undefined) return false;
   process.stderr.write(`dsiem-backend: stdout could not be written: ${stdout.failure.message}\n`);
   return true;
@@ -328,13 +329,13 @@ export async function main(argv: readonly string[]): Promise<number> {
   const program = buildProgram(typed, stdout);
   try {
     await program.parseAsync(args, { from: 'user' });
-    return outputFailed(stdout) ? 1 : 0;
+    return (await outputFailed(stdout)) ? 1 : 0;
   } catch (err) {
     if (err instanceof UsageError) {
       process.stderr.write(`dsiem-backend: ${err.message}\nsee dsiem-backend ${err.command !== undefined ? `${err.command} ` : ''}--help\n`);
       return 2;
     }
-    if (err instanceof CommanderError) return err.exitCode !== 0 ? 2 : outputFailed(stdout) ? 1 : 0;
+    if (err instanceof CommanderError) return err.exitCode !== 0 ? 2 : (await outputFailed(stdout)) ? 1 : 0;
     if (err instanceof ExitError) {
       // An empty message: the command has already said everything (validate's report).
       if (err.message !== '') process.stderr.write(`dsiem-backend: ${err.message}\n`);

@@ -5,7 +5,6 @@
  * checks that the two agree. Nothing here runs while the engine replays: with neither flag, replay is untouched.
  */
 
-import { once } from 'node:events';
 import { createReadStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -25,6 +24,7 @@ import { randomIds, seededIds } from '../src/shared/ids.js';
 import { LineSplitter } from '../src/shared/lines.js';
 import { MAX_EVENT_BYTES } from '../src/intake/intake.js';
 import { ALARM_EVENTS_FILE, ALARMS_FILE } from './alarm-writer-actor.js';
+import { drainedOrGone } from './stdout-guard.js';
 import type { CorrelationOptions } from '../src/shared/correlation-options.js';
 import { runReplay, type ReplayOptions, type ReplaySummary } from './replay.js';
 
@@ -58,10 +58,11 @@ export async function forEachLine(file: string, visit: (line: Uint8Array) => voi
  * Waits while stdout's reader is behind (`explain | less`), so that explanations do not pile up in memory; not
  * once the reader is gone (`explain | head`: the rest goes nowhere, see stdout-guard.ts).
  */
-export function stdoutReader(): Promise<unknown> | undefined {
+export function stdoutReader(): Promise<void> | undefined {
   const out = process.stdout;
   if (out.destroyed || !out.writableNeedDrain) return undefined;
-  return Promise.race([once(out, 'drain'), once(out, 'close')]);
+  // The reader may go away while waited for (EPIPE): the guard has the error, this goes on.
+  return drainedOrGone(out);
 }
 
 /** The directive an id names, or why not (with the ids there are). */

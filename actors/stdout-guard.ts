@@ -26,6 +26,15 @@ export class StdoutGuard {
     this.stderr.on('error', () => undefined);
   }
 
+  /**
+   * Resolves once what was written to stdout is out, or has failed (a write's error comes a tick after it), so
+   * that `failure` is known before the command says how it ended.
+   */
+  async settled(): Promise<void> {
+    if (!this.stdout.destroyed && this.stdout.writableLength > 0) await drainedOrGone(this.stdout);
+    await new Promise<void>((resolve) => setImmediate(resolve));
+  }
+
   /** From now on the command is `serve`. */
   serve(): void {
     this.serving = true;
@@ -40,4 +49,19 @@ export class StdoutGuard {
     this.said = true;
     this.stderr.write(`dsiem-backend: stdout can no longer be written (${err.code ?? err.message}): log lines are lost from now on; correlation goes on\n`);
   }
+}
+
+/** Resolves when a stream that is behind has drained, or is gone (closed, failed: its error is someone else's). */
+export function drainedOrGone(out: Writable): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      out.off('drain', done);
+      out.off('close', done);
+      out.off('error', done);
+      resolve();
+    };
+    out.on('drain', done);
+    out.on('close', done);
+    out.on('error', done);
+  });
 }

@@ -31,7 +31,7 @@ export class BacklogEntry<P> implements InFlight, Routable {
   closing: boolean;
   /** Its intel/vulnerability lookups are running (it may still re-write its alarm). */
   enriching: boolean;
-  /** Some of its last lookups failed (a source was down). */
+  /** Some of its last lookups failed (a source was down), or their results could not be applied. */
   lookupFailed = false;
   /**
    * `minTime` as last computed and kept up by `push`; undefined until asked, and again once `settle` took items.
@@ -48,6 +48,8 @@ export class BacklogEntry<P> implements InFlight, Routable {
     readonly port: P,
     public state: BacklogState,
     enriching: boolean,
+    /** Lookups were enabled when its actor started: only then does it make them (and can it owe one). */
+    readonly looksUp: boolean,
   ) {
     this.closing = state.ended !== '';
     this.enriching = enriching;

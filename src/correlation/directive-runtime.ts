@@ -233,16 +233,16 @@ export class DirectiveRuntime<P> {
 
   /**
    * Live backlogs (call when idle: after a barrier), each saying whether it owes a lookup (`lookupOwed`): one is
-   * running or due, or the last one failed. Without lookups enabled that is not known here: a state keeps what
-   * it said (unknown for backlogs made since), so that a restart with lookups enabled decides as for an older file.
-   * (A state whose flag changes is copied for the save: with lookups enabled, most of them.)
+   * running or due, or the last one failed. For a backlog started while no lookup source was enabled (its actor
+   * makes none, even after a reload enables one) that is not known here: its state keeps what it said (unknown
+   * for backlogs made then), so that a restart with lookups enabled decides as for an older file. (A state whose
+   * flag changes is copied for the save: with lookups enabled, most of them.)
    */
   snapshot(): BacklogState[] {
     const live: BacklogState[] = [];
-    const enriches = this.host.enriches;
     for (const entry of this.entries.values()) {
       if (entry.closing || entry.state.ended !== '') continue;
-      const owed = enriches ? entry.enriching || entry.lookupFailed : entry.state.lookupOwed;
+      const owed = entry.looksUp ? entry.enriching || entry.lookupFailed : entry.state.lookupOwed;
       if (entry.state.lookupOwed === owed) {
         live.push(entry.state);
       } else {
@@ -542,7 +542,8 @@ export class DirectiveRuntime<P> {
   private adopt(state: BacklogState, enrichNow: boolean): void {
     const port = this.host.spawn(state, enrichNow);
     this.stats.activeBacklogs++;
-    const entry = new BacklogEntry(port, state, enrichNow && this.host.enriches);
+    const looksUp = this.host.enriches;
+    const entry = new BacklogEntry(port, state, enrichNow && looksUp, looksUp);
     this.entries.set(state.id, entry);
     this.ids.addCounted(state);
     if (!entry.closing) this.index.add(entry, routingKey(state));

@@ -6,6 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { once } from 'node:events';
+import { closeSync, existsSync, openSync } from 'node:fs';
 import { cp, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -61,6 +62,46 @@ describe('stdout closed by its reader', () => {
   it('explain goes through the whole file and ends', async () => {
     const run = withStdoutClosed(['explain', '--config', PING, '--events', path.join(PING, 'events.jsonl')]);
     assert.equal(await exitOf(run.child), 0, run.stderr());
+  });
+
+  for (const command of [['explain'], ['replay', '--explain', '--logs']] as const) {
+    it(`${command[0]}${command.length > 1 ? ' --explain' : ''} whose reader stops after the first lines (| head) ends quietly`, async () => {
+      const dir = await mkdtemp(path.join(tmpdir(), 'dsiem-stdout-head-'));
+      try {
+        // Enough explanations to fill the pipe, so that the command waits for its reader when it goes away.
+        const lines = await eventLines(PING);
+        const many = Array.from({ length: 400 }, (_, k) => lines.map((l) => l.replace(/"event_id":\s*"([^"]*)"/, `"event_id":"$1-${k}"`))).flat();
+        const events = path.join(dir, 'events.jsonl');
+        await writeFile(events, `${many.join('\n')}\n`);
+        const args = command.length > 1 ? ['replay', '--explain', '--logs', path.join(dir, 'logs')] : ['explain'];
+        const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('DSIEM_')));
+        const child = spawn(process.execPath, [CLI_PATH, ...args, '--config', PING, '--events', events], { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+        let stderr = '';
+        child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));
+        child.stdout.once('data', () => child.stdout.destroy());
+        const [code] = (await once(child, 'close')) as [number | null];
+        assert.equal(stderr.includes('EPIPE'), false, stderr);
+        assert.equal(code, 0, stderr);
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
+    });
+  }
+
+  it('a full disk under stdout fails the command, naming it', { skip: !existsSync('/dev/full') && 'no /dev/full here' }, async () => {
+    for (const args of [['validate', '--config', PING], ['--help']]) {
+      const out = openSync('/dev/full', 'w');
+      try {
+        const child = spawn(process.execPath, [CLI_PATH, ...args], { cwd: REPO_ROOT, stdio: ['ignore', out, 'pipe'] });
+        let stderr = '';
+        child.stderr?.setEncoding('utf8').on('data', (c: string) => (stderr += c));
+        const [code] = (await once(child, 'close')) as [number | null];
+        assert.equal(code, 1, `${args.join(' ')}: ${stderr}`);
+        assert.match(stderr, /stdout could not be written: .*ENOSPC/);
+      } finally {
+        closeSync(out);
+      }
+    }
   });
 
   describe('serve', () => {

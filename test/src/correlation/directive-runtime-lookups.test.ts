@@ -105,6 +105,24 @@ describe('directive runtime: lookups', () => {
     assert.deepEqual(owed.runtime.snapshot().map((b) => b.lookupOwed), [true]);
   });
 
+  it('a backlog started while no source was enabled still says "unknown" after a reload enabled one', () => {
+    let enabled = false;
+    const w = runtimeWorld(directive, ctx, { enriches: () => enabled });
+    w.runtime.events([event('e1', 0)]);
+    w.answerAll();
+    enabled = true;
+    w.runtime.events([{ event: anEvent({ event_id: 'e2', src_ip: '192.168.0.10', timestamp: at(1) }), now: 0 }]);
+    w.answerAll(true);
+    // The second backlog's lookup answers.
+    w.ports[1]?.mailbox.push([]);
+    w.answerAll(false);
+    // The first backlog's actor makes no lookups (it started without a source); the second one does, and its lookup answered.
+    assert.deepEqual(
+      w.runtime.snapshot().map((b) => b.lookupOwed),
+      [undefined, false],
+    );
+  });
+
   it('a restored backlog saved without the flag, with an alarm and no lookup result, is looked up again; one with results or without an alarm is not', () => {
     const first = world();
     first.runtime.events([event('e1', 0)]);

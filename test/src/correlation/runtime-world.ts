@@ -18,7 +18,8 @@ export interface Port {
   readonly ctx: BacklogContext;
 }
 
-export function runtimeWorld(directive: Directive, ctx: BacklogContext, o: { readonly enriches?: boolean } = {}) {
+/** `enriches`: lookups are enabled (a function: they may be turned on and off, as by a reload). */
+export function runtimeWorld(directive: Directive, ctx: BacklogContext, o: { readonly enriches?: boolean | (() => boolean) } = {}) {
   const ports: Port[] = [];
   const stats: DirectiveStats = { backlogsCreated: 0, activeBacklogs: 0, handled: 0, latencyMsSum: 0, inFlightItems: 0, waits: 0, backlogsExpired: 0, backlogsCompleted: 0 };
   let stepCtx = ctx;
@@ -41,7 +42,9 @@ export function runtimeWorld(directive: Directive, ctx: BacklogContext, o: { rea
       now: () => 0,
       maxDelaySec: 0,
       onLate: () => undefined,
-      enriches: o.enriches ?? false,
+      get enriches() {
+        return typeof o.enriches === 'function' ? o.enriches() : (o.enriches ?? false);
+      },
       reconfigured: (d, next) => {
         changes.push(d);
         stepCtx = next;

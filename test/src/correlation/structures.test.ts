@@ -258,7 +258,7 @@ describe('BacklogEntry', () => {
   const state = startBacklog(directive, ev('e1', 1, 0), ctx, 'b', T0 * 1000).state;
 
   it('keeps items in flight and in its outbox apart, and the earliest time in flight', () => {
-    const entry = new BacklogEntry('port', state, false);
+    const entry = new BacklogEntry('port', state, false, false);
     entry.push(eventItem('e2', 2, 10, 1));
     entry.push(eventItem('e3', 2, 5, 2));
     entry.push({ type: 'expire', now: 0, seq: 3 });
@@ -276,7 +276,7 @@ describe('BacklogEntry', () => {
   });
 
   it('keeps the earliest time in flight as items come and go', () => {
-    const entry = new BacklogEntry('port', state, false);
+    const entry = new BacklogEntry('port', state, false, false);
     assert.equal(entry.minTime, Infinity);
     entry.push(eventItem('e2', 2, 5, 1));
     entry.push(eventItem('e3', 2, 9, 2));
@@ -294,7 +294,7 @@ describe('BacklogEntry', () => {
   });
 
   it('starts closing when its state has ended', () => {
-    assert.equal(new BacklogEntry(0, { ...state, ended: 'expired' }, false).closing, true);
-    assert.equal(new BacklogEntry(0, state, true).enriching, true);
+    assert.equal(new BacklogEntry(0, { ...state, ended: 'expired' }, false, false).closing, true);
+    assert.equal(new BacklogEntry(0, state, true, true).enriching, true);
   });
 });
