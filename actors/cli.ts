@@ -81,7 +81,7 @@ interface Context {
   readonly typed: ReadonlyMap<string, string>;
   /** Commander attribute of each global option -> its setting. */
   readonly globals: ReadonlyMap<string, SettingKey>;
-  readonly stdout: StdoutGuard | undefined;
+  readonly stdout: StdoutGuard;
 }
 
 function givenFlags(opts: Record<string, unknown>, keyOf: ReadonlyMap<string, SettingKey>, typed: ReadonlyMap<string, string>): GivenFlag[] {
@@ -270,7 +270,7 @@ function addStats(ctx: Context): Command {
 
 function addServe(ctx: Context): Command {
   return defineCommand(ctx, 'serve', 'run the backend: events from NATS, configs from the frontend (or --config), alarms to --logs', async (s, verbose) => {
-    ctx.stdout?.serve();
+    ctx.stdout.serve();
     const log = createLogger({ json: s.json, level: levelOf(s, verbose), stream: 'stdout' });
     let code: number;
     try {
@@ -284,7 +284,7 @@ function addServe(ctx: Context): Command {
   });
 }
 
-export function buildProgram(typed: ReadonlyMap<string, string> = new Map(), stdout?: StdoutGuard): Command {
+export function buildProgram(typed: ReadonlyMap<string, string>, stdout: StdoutGuard): Command {
   const program = new Command('dsiem-backend')
     .description('Dsiem backend: OSSIM-style correlation of normalized events into alarms')
     .version(packageVersion())
