@@ -8,7 +8,7 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { assetFacts, decodeAssetFile, type Asset } from '../asset/network-assets.js';
-import { decodeDirectiveFile, type Directive } from '../directive/directive.js';
+import { decodeDirectiveFile, type Directive, type DirectivePlace } from '../directive/directive.js';
 import { decodeSourceFile, type EnrichmentSource } from '../enrichment/sources.js';
 import { fail, ok, type Result } from '../shared/result.js';
 import { sortProblems, summarizeErrors, WHOLE_FILE, type ConfigProblem } from './config-problem.js';
@@ -92,7 +92,7 @@ export async function checkConfigDir(dir: string, options: ConfigDirOptions = {}
   }, problems);
 
   const directives: Directive[] = [];
-  const seen = new Map<number, string>();
+  const seen = new Map<number, DirectivePlace>();
   let disabledDirectives = 0;
   const directiveFiles = directiveFilesOf(names, options.node);
   const facts = assetFacts(assets);

@@ -69,9 +69,15 @@ function toRuleSpec(r: RuleWire): RuleSpec {
 
 // ---- decoding a file ----------------------------------------------------------------------------------------
 
+/**
+ * Where a directive is (`file:line`), worked out when asked: placing a value builds the file's position tree
+ * (several MB of short-lived objects for a big file), and only a duplicate-id message needs it.
+ */
+export type DirectivePlace = () => string;
+
 export interface DirectiveFileOptions {
-  /** Ids of the directives of earlier files, each with where it is (`file:line`), for duplicate-id messages. */
-  readonly seen?: ReadonlyMap<number, string>;
+  /** Ids of the directives of earlier files, each with where it is, for duplicate-id messages. */
+  readonly seen?: ReadonlyMap<number, DirectivePlace>;
   /** Facts about the loaded assets, for the warnings about rules no event can match. */
   readonly assets?: AssetFacts;
 }
@@ -81,7 +87,7 @@ export interface DirectiveFileResult {
   readonly directives: Directive[];
   readonly disabled: number;
   /** Ids of this file's enabled directives, each with where it is. */
-  readonly ids: Map<number, string>;
+  readonly ids: Map<number, DirectivePlace>;
   readonly problems: ConfigProblem[];
 }
 
@@ -139,7 +145,7 @@ export function decodeDirectiveFile(file: string, text: string, options: Directi
   const parsed = parseJsonDocument(file, text);
   if (!parsed.ok) return { directives: [], disabled: 0, ids: new Map(), problems: [parsed.error] };
   const directives: Directive[] = [];
-  const ids = new Map<number, string>();
+  const ids = new Map<number, DirectivePlace>();
   let disabled = 0;
   const doc = parsed.value;
   const problems = new FileProblems(doc);
@@ -164,7 +170,7 @@ function decodeDirective(
   doc: JsonDocument,
   problems: FileProblems,
   options: DirectiveFileOptions,
-  ids: Map<number, string>,
+  ids: Map<number, DirectivePlace>,
 ): Directive | 'disabled' | undefined {
   const base: JsonPath = ['directives', index];
   const where = subjectOf(raw, index);
@@ -209,13 +215,13 @@ function checkId(
   doc: JsonDocument,
   problems: FileProblems,
   where: Subject,
-  seen: ReadonlyMap<number, string> | undefined,
-  ids: Map<number, string>,
+  seen: ReadonlyMap<number, DirectivePlace> | undefined,
+  ids: Map<number, DirectivePlace>,
 ): void {
   const first = seen?.get(id) ?? ids.get(id);
   if (first !== undefined) {
-    problems.add([...base, 'id'], 'value', { severity: 'error', kind: 'duplicate-id', ...where, field: 'id', message: `id ${id} is already used by the directive at ${first}` });
+    problems.add([...base, 'id'], 'value', { severity: 'error', kind: 'duplicate-id', ...where, field: 'id', message: `id ${id} is already used by the directive at ${first()}` });
     return;
   }
-  ids.set(id, placeText(doc, base));
+  ids.set(id, () => placeText(doc, base));
 }

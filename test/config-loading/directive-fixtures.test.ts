@@ -232,7 +232,7 @@ describe('decodeDirectiveFile on the Rust fixtures', () => {
   it('refuses an id already accepted from an earlier file (the `seen` map), saying where the first one is', async () => {
     const text = await readFile(GOOD_DIRECTIVE, 'utf8');
     const first = decodeDirectiveFile('a.json', text);
-    assert.deepEqual([first.problems, [...first.ids]], [[], [[1, 'a.json:3']]]);
+    assert.deepEqual([first.problems, [...first.ids].map(([id, place]) => [id, place()])], [[], [[1, 'a.json:3']]]);
     const second = decodeDirectiveFile('b.json', text, { seen: first.ids });
     assert.deepEqual(second.problems.map(formatProblem), [
       'b.json:4:13: error: directive 1 "Valid directive, testing custom data with ANY and reference": field "id": id 1 is already used by the directive at a.json:3',
