@@ -7,7 +7,7 @@
  */
 
 import * as t from 'io-ts';
-import { cidrContains, formatCidr, formatIp, isHostCidr, parseCidr, type Cidr, type IpAddress } from '../net/ip.js';
+import { cidrContains, formatCidr, isHostCidr, parseCidr, type Cidr, type IpAddress } from '../net/ip.js';
 import type { ConfigProblem } from '../config-files/config-problem.js';
 import { parseJsonDocument, type JsonPath } from '../config-files/json-document.js';
 import { checkWireObject } from '../config-files/wire-object.js';
@@ -95,29 +95,45 @@ export function assetFacts(assets: readonly Asset[]): { hasHomeNet: boolean; isW
   };
 }
 
+/** Up to this many HOME_NET networks, an address's value is worked out each time (a few integer tests); past it, kept per address. */
+const DIRECT_VALUE_MAX = 16;
+/** Values kept per address, at most (then they are worked out each time). */
+const MAX_CACHED_VALUES = 100_000;
+
+/** An address as a map key: IPv4 as its number (no string made per lookup), IPv6 as text. */
+const addressKey = (family: 4 | 6, v: number | bigint): number | string => (family === 4 ? (v as number) : `6:${v}`);
+
 export function buildNetworkAssets(assets: readonly Asset[]): NetworkAssets {
   const home = assets.filter((a) => !a.whitelisted);
   const white = assets.filter((a) => a.whitelisted);
-  // Host entries by address text: the common lookups (title names) become one map access.
-  const hosts = new Map<string, string>();
-  for (const a of home) if (isHostCidr(a.cidr) && !hosts.has(formatCidr(a.cidr))) hosts.set(formatCidr(a.cidr), a.name);
-  const valueCache = new Map<string, number>();
-  const key = (ip: IpAddress) => (ip.family === 4 ? `4:${ip.v4}` : `6:${ip.v6}`);
+  // Host entries by address: the common lookups (title names) become one map access.
+  const hosts = new Map<number | string, string>();
+  for (const a of home) {
+    const k = addressKey(a.cidr.family, a.cidr.base);
+    if (isHostCidr(a.cidr) && !hosts.has(k)) hosts.set(k, a.name);
+  }
+  const valueOf = (ip: IpAddress): number => {
+    let best = 0;
+    for (const a of home) if (a.value > best && cidrContains(a.cidr, ip)) best = a.value;
+    return best;
+  };
+  const valueCache = new Map<number | string, number>();
+  const keyOf = (ip: IpAddress) => (ip.family === 4 ? ip.v4 : addressKey(6, ip.v6));
   return {
     count: assets.length,
     isWhitelisted: (ip) => ip !== undefined && white.some((a) => cidrContains(a.cidr, ip)),
     isHomeNet: (ip) => ip !== undefined && home.some((a) => cidrContains(a.cidr, ip)),
     value: (ip) => {
       if (ip === undefined) return 0;
-      const k = key(ip);
+      if (home.length <= DIRECT_VALUE_MAX) return valueOf(ip);
+      const k = keyOf(ip);
       const cached = valueCache.get(k);
       if (cached !== undefined) return cached;
-      let best = 0;
-      for (const a of home) if (a.value > best && cidrContains(a.cidr, ip)) best = a.value;
-      if (valueCache.size < 100_000) valueCache.set(k, best);
+      const best = valueOf(ip);
+      if (valueCache.size < MAX_CACHED_VALUES) valueCache.set(k, best);
       return best;
     },
-    hostName: (ip) => (ip === undefined ? undefined : hosts.get(`${formatIp(ip)}/${ip.family === 4 ? 32 : 128}`)),
+    hostName: (ip) => (ip === undefined ? undefined : hosts.get(keyOf(ip))),
     networks: (ip) =>
       ip === undefined ? [] : home.filter((a) => !isHostCidr(a.cidr) && cidrContains(a.cidr, ip)).map((a) => formatCidr(a.cidr)),
   };

@@ -13,7 +13,7 @@
  * the directive checks those separately.
  */
 
-import { parseCidr, type IpAddress } from '../net/ip.js';
+import { parseCidr, parseV4, type IpAddress } from '../net/ip.js';
 import type { RuleSpec } from '../directive/rule-spec.js';
 import type { BacklogState } from './state.js';
 
@@ -39,6 +39,8 @@ export function ipKey(ip: IpAddress): IpKey {
 
 function hostKey(value: string): IpKey | undefined {
   if (value.includes(',') || value.includes('!')) return undefined;
+  // An IPv4 address without a prefix (what a resolved `:1` is): a host, read without making a CIDR result.
+  if (!value.includes('/') && !value.includes(':')) return parseV4(value.trim());
   const parsed = parseCidr(value.trim());
   if (!parsed.ok) return undefined;
   const c = parsed.value;

@@ -222,11 +222,15 @@ function withStage(state: BacklogState, idx: number, stage: StageState): Backlog
   return next;
 }
 
+/** 0.0.0.0 means "unknown address": it goes once another address is known. */
+const UNKNOWN_ADDRESS = '0.0.0.0';
+
 function addUnique(list: readonly string[], value: string): readonly string[] {
+  // The first address of a new backlog (and no list[-1]: a negative index is a slow named-property lookup).
+  if (list.length === 0) return [value];
   if (list[list.length - 1] === value || list.includes(value)) return list;
-  const next = list.concat(value);
-  // 0.0.0.0 means "unknown address": it goes once another address is known.
-  return next.length > 1 && next.includes('0.0.0.0') ? next.filter((ip) => ip !== '0.0.0.0') : next;
+  const next = [...list, value];
+  return value === UNKNOWN_ADDRESS || list.includes(UNKNOWN_ADDRESS) ? next.filter((ip) => ip !== UNKNOWN_ADDRESS) : next;
 }
 
 function withCustomData(list: readonly CustomDataEntry[], label: string, content: string): readonly CustomDataEntry[] {

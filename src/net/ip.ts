@@ -26,7 +26,7 @@ const V6_ALL = (1n << 128n) - 1n;
 // ---- parsing ------------------------------------------------------------------------------------------------
 
 /** Dotted quad, strictly: four decimal octets of 1-3 digits, no leading zero, each <= 255. No allocation. */
-function parseV4(text: string): number | undefined {
+export function parseV4(text: string): number | undefined {
   let value = 0;
   let octet = 0;
   let digits = 0;

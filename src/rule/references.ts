@@ -45,6 +45,8 @@ function takesEventValue(field: Field, referenced: string): boolean {
   return field === 'from' || field === 'to' ? ADDRESS_KEYWORDS.has(referenced) : referenced === 'ANY';
 }
 
+type Editable = { -readonly [K in keyof RuleSpec]: RuleSpec[K] };
+
 const FIELDS: readonly Field[] = ['from', 'to', 'port_from', 'port_to', 'custom_data1', 'custom_data2', 'custom_data3'];
 
 /**
@@ -65,22 +67,22 @@ export function readableFields(rules: readonly RuleSpec[], allRulesAlwaysActive:
 /** The resolution itself, without sharing. */
 export function resolveAfresh(rules: readonly RuleSpec[], allRulesAlwaysActive: boolean, e: NormalizedEvent): readonly RuleSpec[] {
   const resolved: RuleSpec[] = [];
-  for (const [i, rule] of rules.entries()) {
-    let copy: RuleSpec = rule;
+  for (let i = 0; i < rules.length; i++) {
+    const rule = rules[i] as RuleSpec;
+    // One copy per rule that changes (made at its first change), written in place afterwards.
+    let copy: Editable | undefined;
     if (i === 0 && allRulesAlwaysActive) {
-      if (ADDRESS_KEYWORDS.has(rule.from)) copy = { ...copy, from: e.src_ip };
-      if (ADDRESS_KEYWORDS.has(rule.to)) copy = { ...copy, to: e.dst_ip };
+      if (ADDRESS_KEYWORDS.has(rule.from)) (copy ??= { ...rule }).from = e.src_ip;
+      if (ADDRESS_KEYWORDS.has(rule.to)) (copy ??= { ...rule }).to = e.dst_ip;
     }
     for (const field of FIELDS) {
-      const n = referencedIndex(copy[field]);
-      if (n === undefined) continue;
-      const target = resolved[n];
+      const n = referencedIndex((copy ?? rule)[field]);
+      if (n === undefined || n >= i) continue;
       // Validation guarantees references point to an earlier rule; anything else stays as written.
-      if (target === undefined) continue;
-      const referenced = target[field];
-      copy = { ...copy, [field]: takesEventValue(field, referenced) ? fromEvent(field, e) : referenced };
+      const referenced = (resolved[n] as RuleSpec)[field];
+      (copy ??= { ...rule })[field] = takesEventValue(field, referenced) ? fromEvent(field, e) : referenced;
     }
-    resolved.push(copy);
+    resolved.push(copy ?? rule);
   }
   // A pushed-to array keeps spare room; a backlog keeps its rules for life.
   return resolved.slice();

@@ -221,6 +221,22 @@ describe('buildNetworkAssets: asset value (D1)', () => {
     assert.equal(b.value(ip('::a00:1')), 0);
     assert.equal(b.value(ip('10.0.0.1')), 5);
   });
+
+  it('gives the same values with many networks (then values are kept per address), IPv4 and IPv6 apart', () => {
+    // 30 networks 10.N.0.0/16 valued N + 1, an IPv6 network and a host: past the count where values are kept.
+    const many = [
+      ...Array.from({ length: 30 }, (_, n) => anAsset(`net${n}`, `10.${n}.0.0/16`, n + 1)),
+      anAsset('v6', '::a00:0/104', 40),
+      anAsset('host', '10.3.0.9', 50),
+    ];
+    const a = buildNetworkAssets(many);
+    const cases: Array<[string, number]> = [['10.3.0.9', 50], ['10.3.0.8', 4], ['10.29.1.1', 30], ['10.30.0.1', 0], ['::a00:1', 40], ['10.0.0.1', 1], ['::a03:9', 40], ['8.8.8.8', 0]];
+    for (const round of ['first', 'kept']) {
+      for (const [addr, value] of cases) assert.equal(a.value(ip(addr)), value, `${addr} (${round} lookup)`);
+    }
+    assert.equal(a.hostName(ip('10.3.0.9')), 'host');
+    assert.equal(a.hostName(ip('::a03:9')), undefined, 'the IPv6 address with the same number is not the host');
+  });
 });
 
 describe('buildNetworkAssets: canonical networks and host names', () => {
