@@ -229,7 +229,7 @@ function addUnique(list: readonly string[], value: string): readonly string[] {
   // The first address of a new backlog (and no list[-1]: a negative index is a slow named-property lookup).
   if (list.length === 0) return [value];
   if (list[list.length - 1] === value || list.includes(value)) return list;
-  const next = [...list, value];
+  const next = list.concat(value);
   return value === UNKNOWN_ADDRESS || list.includes(UNKNOWN_ADDRESS) ? next.filter((ip) => ip !== UNKNOWN_ADDRESS) : next;
 }
 
