@@ -6,7 +6,8 @@
  * context's `children` becomes a lazy getter (nothing here reads it on the hot path). An actor keeps one children
  * map instead of nact's two (the references are read from the children when asked: one map entry less per
  * backlog, and one map write less at each spawn and stop), made only when it gets a child (backlog actors never
- * do; an empty Map is ~0.3 KB), and its mailbox only when a message has to wait. The dispatch patch is nact's own, with that one change.
+ * do; an empty Map is ~0.3 KB), and its mailbox only when a message has to wait. The dispatch patch is nact's
+ * own, with that one change.
  *
  * The supervision and stop contexts are rebuilt too: nact makes them by spreading the handler context, which
  * would lose the `children` getter.
