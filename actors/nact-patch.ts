@@ -122,8 +122,8 @@ const LAZY_CHILDREN: PropertyDescriptor = {
 };
 
 /**
- * `childReferences`, derived from the children when read (only nact's `createContextWithMailbox`, replaced below,
- * read it); what nact's constructor assigns is dropped.
+ * `childReferences`, derived from the children if anything reads it: nact's own readers (`createContextWithMailbox`,
+ * `childSpawned`, `childStopped`) are replaced below and use the children. What nact's constructor assigns is dropped.
  */
 const DERIVED_REFERENCES: PropertyDescriptor = {
   get(this: ActorInternals) {
