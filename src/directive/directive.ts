@@ -135,9 +135,26 @@ class FileProblems {
   }
 }
 
-function placeText(doc: JsonDocument, path: JsonPath): string {
-  const place = doc.place(path);
-  return place.line > 0 ? `${doc.file}:${place.line}` : doc.file;
+/**
+ * A directive's place, worked out when asked. It keeps only the file's `place` (its text, and the position tree
+ * once built), not the parsed document.
+ */
+function lazyPlace(file: string, placeOf: JsonDocument['place'], path: JsonPath): DirectivePlace {
+  return () => {
+    const place = placeOf(path);
+    return place.line > 0 ? `${file}:${place.line}` : file;
+  };
+}
+
+/**
+ * Once a file's position tree exists (some problem of the file was placed), its directives' places are worked out
+ * at once: cheap then, and the tree is not kept while the other files load.
+ */
+function settlePlaces(ids: Map<number, DirectivePlace>): void {
+  for (const [id, place] of ids) {
+    const text = place();
+    ids.set(id, () => text);
+  }
 }
 
 /** Decodes and checks one directives file: the valid enabled directives, and every problem found. */
@@ -156,6 +173,7 @@ export function decodeDirectiveFile(file: string, text: string, options: Directi
     if (directive === 'disabled') disabled++;
     else if (directive !== undefined) directives.push(directive);
   }
+  if (problems.list.length > 0) settlePlaces(ids);
   return { directives, disabled, ids, problems: problems.list.map((p) => (p.subject === 'file' ? withoutSubject(p) : p)) };
 }
 
@@ -223,5 +241,5 @@ function checkId(
     problems.add([...base, 'id'], 'value', { severity: 'error', kind: 'duplicate-id', ...where, field: 'id', message: `id ${id} is already used by the directive at ${first()}` });
     return;
   }
-  ids.set(id, () => placeText(doc, base));
+  ids.set(id, lazyPlace(doc.file, doc.place, base));
 }

@@ -240,6 +240,15 @@ describe('decodeDirectiveFile on the Rust fixtures', () => {
     assert.deepEqual(second.directives, []);
   });
 
+  it('says where the first one is also when the earlier file had problems (its places are worked out before it returns)', async () => {
+    const text = await readFile(GOOD_DIRECTIVE, 'utf8');
+    const warned = text.replace('"stage": 1,', '"stage": 1,\n          "sticky_different": "SRC_IP",');
+    const first = decodeDirectiveFile('a.json', warned);
+    assert.deepEqual(first.problems.map((p) => [p.severity, p.field]), [['warning', 'sticky_different']]);
+    const second = decodeDirectiveFile('b.json', text, { seen: first.ids });
+    assert.deepEqual(second.problems.map((p) => p.message), ['id 1 is already used by the directive at a.json:3']);
+  });
+
   it('keeps references as written and the rules in stage order (directive3)', async () => {
     const file = await directivesFileIn(path.join(DIRECTIVES, 'directive3'));
     const result = decodeDirectiveFile(file, await readFile(file, 'utf8'));
