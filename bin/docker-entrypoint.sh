@@ -6,10 +6,11 @@
 #
 #   DSIEM_LOGS_DIR  the logs folder (the image sets /dsiem/logs)
 #   DSIEM_UID       user and group the command runs as when started as root (default 1000:1000, the node
-#   DSIEM_GID       user of the base image)
+#   DSIEM_GID       user of the base image; 0 is refused for either)
 #
 # The first argument is a dsiem-backend command or flag (`serve`, `validate --config ...`, `--help`), or any
-# program to run instead (`node --heap-growing-percent=30 /app/bin/dsiem-backend.js serve`, `sh`).
+# program to run instead (`node --heap-growing-percent=30 /app/bin/dsiem-backend.js serve`, `sh`). A command
+# name is the backend's even where a program of that name exists (`test` is also /usr/bin/test).
 set -eu
 
 uid="${DSIEM_UID:-1000}"
@@ -17,7 +18,17 @@ gid="${DSIEM_GID:-1000}"
 logs="${DSIEM_LOGS_DIR:-/dsiem/logs}"
 backend="$(dirname "$0")/dsiem-backend.js"
 
-if [ "$#" -eq 0 ] || [ "${1#-}" != "$1" ] || ! command -v "$1" >/dev/null 2>&1; then
+# The commands of actors/cli.ts (test/container/container.test.ts checks this list against the CLI's).
+backend_commands="serve replay validate migrate publish explain test stats help"
+
+is_backend_command() {
+  for c in $backend_commands; do
+    [ "$1" = "$c" ] && return 0
+  done
+  return 1
+}
+
+if [ "$#" -eq 0 ] || [ "${1#-}" != "$1" ] || is_backend_command "$1" || ! command -v "$1" >/dev/null 2>&1; then
   set -- node "$backend" "$@"
 fi
 
@@ -27,6 +38,10 @@ fi
 
 if [ "$uid" = "0" ]; then
   echo "docker-entrypoint: DSIEM_UID=0 refused: the backend does not run as root" >&2
+  exit 1
+fi
+if [ "$gid" = "0" ]; then
+  echo "docker-entrypoint: DSIEM_GID=0 refused: the backend does not run with the root group" >&2
   exit 1
 fi
 if ! command -v setpriv >/dev/null 2>&1; then

@@ -173,6 +173,24 @@ describe('docker-entrypoint.sh', { skip }, () => {
     assert.match(r.stdout, /^config ok: 1 directives/);
   });
 
+  it('runs the backend for `test`, not /usr/bin/test (which would exit 0 having tested nothing)', async () => {
+    const logs = await goVolume('test-command');
+    const missing = await run(['sh', ENTRYPOINT, 'test', path.join(top, 'no-such-cases')], { DSIEM_LOGS_DIR: logs });
+    assert.equal(missing.code, 1, show(missing));
+    assert.match(missing.stdout, /no test case here/);
+    const cases = path.join(ROOT, 'test', 'directive-cases');
+    const passing = await run(['sh', ENTRYPOINT, 'test', cases], { DSIEM_LOGS_DIR: logs });
+    assert.equal(passing.code, 0, show(passing));
+    assert.match(passing.stdout, /passed/);
+  });
+
+  it("takes exactly the CLI's commands as backend commands", () => {
+    const help = execFileSync(process.execPath, [path.join(ROOT, 'bin', 'dsiem-backend.js'), '--help'], { encoding: 'utf8' });
+    const cli = [...help.slice(help.indexOf('Commands:')).matchAll(/^ {2}(\w+)/gm)].map((m) => m[1]).sort();
+    const listed = /^backend_commands="([^"]*)"$/m.exec(readFileSync(ENTRYPOINT, 'utf8'))?.[1]?.split(' ').sort();
+    assert.deepEqual(listed, cli);
+  });
+
   it("lets serve past its logs-folder check on a Go volume, where the same user without the entry point is refused", async () => {
     const port = await closedPort();
     const args = ['serve', '--config', PING, '--msq', `nats://127.0.0.1:${port}`];
@@ -203,5 +221,14 @@ describe('docker-entrypoint.sh', { skip }, () => {
     assert.equal(r.stdout, '');
     assert.match(r.stderr, /DSIEM_UID=0 refused/);
     assert.equal((await stat(path.join(logs, 'siem_alarms.json'))).uid, 0);
+  });
+
+  it('refuses the root group (DSIEM_GID=0)', async () => {
+    const logs = await goVolume('gid-zero');
+    const r = await run(['sh', ENTRYPOINT, 'sh', '-c', 'echo ran'], { DSIEM_LOGS_DIR: logs, DSIEM_GID: '0' });
+    assert.equal(r.code, 1, show(r));
+    assert.equal(r.stdout, '');
+    assert.match(r.stderr, /DSIEM_GID=0 refused/);
+    assert.equal((await stat(path.join(logs, 'siem_alarms.json'))).gid, 0);
   });
 });
