@@ -227,7 +227,7 @@ function addPublish(ctx: Context): Command {
     const log = createLogger({ json: s.json, level: levelOf(s, verbose), stream: 'stderr' });
     let nats;
     try {
-      nats = natsOptions(s.msq, '', '');
+      nats = natsOptions(s.msq, s.natsCreds, s.natsTlsCa);
     } catch (err) {
       throw new UsageError(`--msq: not a NATS URL: "${redactUrl(s.msq)}" (${(err as Error).message})`, 'publish');
     }

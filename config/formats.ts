@@ -5,6 +5,7 @@
  */
 
 import convict from 'convict';
+import { accessSync, constants, statSync } from 'node:fs';
 import { redactUrl } from '../src/shared/redact-url.js';
 
 export interface Format<T> {
@@ -29,6 +30,16 @@ function asBoolean(v: unknown): unknown {
 }
 
 const text: Format<string> = { expects: 'a text', check: (v): v is string => typeof v === 'string', coerce: (v) => v };
+
+/** A file this process can read (checked when the settings are read, so that a wrong path is a usage error). */
+function isReadableFile(path: string): boolean {
+  try {
+    accessSync(path, constants.R_OK);
+    return statSync(path).isFile();
+  } catch {
+    return false;
+  }
+}
 
 export const FORMATS = {
   text,
@@ -63,9 +74,16 @@ export const FORMATS = {
     check: (v): v is string => typeof v === 'string' && (v.split(',')[0] ?? '') !== '',
     coerce: (v) => v,
   },
+  /** Empty: none. */
+  'readable-file-or-empty': {
+    expects: 'the path of a file this user can read',
+    check: (v): v is string => typeof v === 'string' && (v === '' || isReadableFile(v)),
+    coerce: (v) => v,
+  },
+  // nats.js for Node speaks NATS over TCP only: a WebSocket URL (ws://, wss://) would be dialled as plain TCP.
   'nats-url': {
-    expects: 'one or more comma-separated nats://[user:pass@]host:port URLs (tls:// and ws(s):// too)',
-    check: (v): v is string => typeof v === 'string' && v.split(',').every((u) => /^(nats|tls|wss?):\/\/\S+$/.test(u.trim())),
+    expects: 'one or more comma-separated nats://[user:pass@]host:port or tls:// URLs (WebSocket URLs are not supported)',
+    check: (v): v is string => typeof v === 'string' && v.split(',').every((u) => /^(nats|tls):\/\/\S+$/.test(u.trim())),
     coerce: (v) => v,
     shown: redactUrl,
   },

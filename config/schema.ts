@@ -227,19 +227,19 @@ export const serveSchema = {
   },
   natsCreds: {
     doc: 'Path of a NATS credentials file (JWT + nkey seed), for servers that require one',
-    format: 'text',
+    format: 'readable-file-or-empty',
     default: '',
     env: 'DSIEM_NATS_CREDS',
     flag: '--nats-creds <file>',
-    commands: ['serve', 'stats'],
+    commands: ['serve', 'publish', 'stats'],
   },
   natsTlsCa: {
     doc: 'Path of a CA certificate for TLS connections to NATS (tls:// URLs)',
-    format: 'text',
+    format: 'readable-file-or-empty',
     default: '',
     env: 'DSIEM_NATS_TLS_CA',
     flag: '--nats-tls-ca <file>',
-    commands: ['serve', 'stats'],
+    commands: ['serve', 'publish', 'stats'],
   },
   cache: {
     doc: 'Minutes that intel and vulnerability lookup results are cached',

@@ -3,6 +3,9 @@
 
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { FORMATS } from '../../config/formats.js';
 import { loadSettings, type GivenFlag } from '../../config/load-settings.js';
 import { keysOf, serveSchema, specOf, type CommandName, type SettingKey } from '../../config/schema.js';
@@ -102,6 +105,30 @@ describe('settings of serve', () => {
     assert.match(message, /^DSIEM_MSQ \(--msq\): must be one or more comma-separated nats:/);
     assert.ok(message.endsWith('got "http://***@h:1"'), message);
     assert.ok(!message.includes('topsecret'));
+  });
+
+  it('refuses a WebSocket NATS URL (the Node client would dial it as plain TCP)', () => {
+    assert.match(refused({ DSIEM_MSQ: 'ws://nats:8080' }), /^DSIEM_MSQ \(--msq\): .*WebSocket URLs are not supported\), got "ws:\/\/nats:8080"$/);
+    assert.match(refused({ DSIEM_MSQ: 'nats://a:4222,wss://b:443' }), /WebSocket URLs are not supported/);
+    assert.equal(ok({ DSIEM_MSQ: 'nats://a:4222, tls://b:4443' }).msq, 'nats://a:4222, tls://b:4443');
+  });
+
+  it('refuses a NATS credentials or CA file it cannot read, naming the setting (a usage error, not a failed connection)', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'dsiem-settings-'));
+    try {
+      const creds = path.join(dir, 'user.creds');
+      writeFileSync(creds, 'not checked here\n');
+      const missing = path.join(dir, 'nope.pem');
+      assert.equal(refused({ DSIEM_NATS_CREDS: missing }), `DSIEM_NATS_CREDS (--nats-creds): must be the path of a file this user can read, got "${missing}"`);
+      assert.equal(refused({}, [flag('natsTlsCa', dir)]), `--nats-tls-ca: must be the path of a file this user can read, got "${dir}"`);
+      assert.equal(ok({ DSIEM_NATS_CREDS: creds }).natsCreds, creds);
+      for (const command of ['publish', 'stats'] as const) {
+        const r = loadSettings(command, { DSIEM_NATS_TLS_CA: missing }, [{ key: 'events', value: creds, spelling: '--events' }]);
+        assert.ok(!r.ok && r.error.message.startsWith('DSIEM_NATS_TLS_CA (--nats-tls-ca): must be the path of a file'), `${command}: ${r.ok ? 'accepted' : r.error.message}`);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('ignores unknown DSIEM_* variables such as DSIEM_MODE', () => {
