@@ -41,8 +41,8 @@ COPY bin ./bin
 # A fresh named volume takes this folder's owner: the node user.
 RUN mkdir -p /dsiem/logs && chown node:node /dsiem/logs && chmod 0755 /app/bin/docker-entrypoint.sh
 VOLUME ["/dsiem/logs"]
-# SIGTERM saves live backlogs to /dsiem/logs/backlogs before exiting; give it time (docker stop -t 60,
-# stop_grace_period in compose).
+# SIGTERM saves live backlogs to /dsiem/logs/backlogs before exiting, within 60 s; give it more than that
+# (docker stop -t 70, stop_grace_period: 70s in compose).
 STOPSIGNAL SIGTERM
 # Liveness through GET /healthz on DSIEM_PORT (set the port with DSIEM_PORT, not --port, for this check to find it).
 HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 CMD ["node", "bin/healthcheck.js"]

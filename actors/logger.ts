@@ -15,8 +15,14 @@ export interface LoggerOptions {
   readonly stream: 'stdout' | 'stderr';
 }
 
+/** winston's lowest level is `silly`; the lines say `trace`, the name of the setting (`--trace`, `-vv`) that shows them. */
+const traceLabel = winston.format((info) => {
+  if (info.level === 'silly') info.level = 'trace';
+  return info;
+});
+
 export function createLogger(options: LoggerOptions): Logger {
-  const base = [winston.format.timestamp(), winston.format.errors({ stack: false })];
+  const base = [traceLabel(), winston.format.timestamp(), winston.format.errors({ stack: false })];
   const format = options.json
     ? winston.format.combine(...base, winston.format.json())
     : winston.format.combine(

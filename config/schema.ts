@@ -365,7 +365,7 @@ export const serveSchema = {
     flag: '--metrics-directives',
   },
   json: {
-    doc: 'Log JSON lines instead of text',
+    doc: 'JSON lines instead of text: the log, and the output of the offline commands and stats (summaries, problems, replies)',
     format: 'dsiem-bool',
     default: false,
     env: 'DSIEM_JSON',

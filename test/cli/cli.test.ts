@@ -303,6 +303,17 @@ describe('replay as a tool people script', () => {
     ]);
     assert.deepEqual(summary['alarm_files'], [path.join(logs, 'siem_alarms.json'), path.join(logs, 'siem_alarm_events.json')]);
   });
+
+  it('--trace lines say TRACE (the setting that shows them), in text and in JSON', async () => {
+    const text = await cli(...DEMO, '--logs', await tempDir(), '--trace');
+    assert.equal(text.code, 0, show(text));
+    const routed = lines(text.stderr).filter((l) => l.includes(' event routed '));
+    assert.ok(routed.length > 0, show(text));
+    assert.ok(routed.every((l) => / TRACE event routed /.test(l)), routed[0]);
+    const json = await cli(...DEMO, '--logs', await tempDir(), '--trace', '-j');
+    const levels = new Set(lines(json.stderr).map((l) => (JSON.parse(l) as { level: string }).level));
+    assert.ok(levels.has('trace') && !levels.has('silly'), [...levels].join(' '));
+  });
 });
 
 // ---- usage errors ---------------------------------------------------------------------------------------------
