@@ -109,18 +109,24 @@ describe('serve --jetstream under faults', { timeout: 240_000 }, () => {
     return { jsm, name };
   };
 
-  const start = async (config: string, logs: string, node: string, url: string): Promise<CliProcess> => {
-    const proc = spawnCli(['serve', '--config', config, '--node', node, '--logs', logs, '--msq', url, '--jetstream', '--checkpoint-interval', '1', '-l', '1000000000']);
+  /** A config folder for `node` (its one directive; lookups from `wiseUrl` when given) and a logs folder. */
+  const folders = async (node: string, wiseUrl?: string): Promise<{ config: string; logs: string }> => {
+    const config = await tempDir(`dsiem-jsf-${node}-cfg-`);
+    const logs = await tempDir(`dsiem-jsf-${node}-`);
+    dirs.push(config, logs);
+    await writeConfig(config, node, wiseUrl);
+    return { config, logs };
+  };
+
+  const start = async (config: string, logs: string, node: string, url: string, ...extra: string[]): Promise<CliProcess> => {
+    const proc = spawnCli(['serve', '--config', config, '--node', node, '--logs', logs, '--msq', url, '--jetstream', '--checkpoint-interval', '1', '-l', '1000000000', ...extra]);
     await proc.waitForLine(/listening for new events/, 30_000);
     return proc;
   };
 
   it('takes every event over a NATS link with latency: the fetch expiry follows the round trip', async () => {
     await freshStream('latency');
-    const config = await tempDir('dsiem-jsf-lat-cfg-');
-    const logs = await tempDir('dsiem-jsf-lat-');
-    dirs.push(config, logs);
-    await writeConfig(config, 'lat');
+    const { config, logs } = await folders('lat');
     // 150 ms each way: a message the server sends in the last (round trip - 5% of the expiry) of a fetch comes
     // after nats.js has closed that fetch (at 1.05 x the expiry); what does is fetched again.
     const proxy = await startDelayProxy(server.port, 150);
@@ -148,10 +154,7 @@ describe('serve --jetstream under faults', { timeout: 240_000 }, () => {
       open++;
       res.on('close', () => open--);
     });
-    const config = await tempDir('dsiem-jsf-wise-cfg-');
-    const logs = await tempDir('dsiem-jsf-wise-');
-    dirs.push(config, logs);
-    await writeConfig(config, 'wise', wise.url);
+    const { config, logs } = await folders('wise', wise.url);
     try {
       const proc = await start(config, logs, 'wise', server.url);
       const total = 50;
@@ -175,13 +178,9 @@ describe('serve --jetstream under faults', { timeout: 240_000 }, () => {
 
   it('exports its place in the stream and its checkpoints on /metrics', async () => {
     await freshStream('metrics');
-    const config = await tempDir('dsiem-jsf-met-cfg-');
-    const logs = await tempDir('dsiem-jsf-met-');
-    dirs.push(config, logs);
-    await writeConfig(config, 'met');
+    const { config, logs } = await folders('met');
     const port = await closedPort();
-    const proc = spawnCli(['serve', '--config', config, '--node', 'met', '--logs', logs, '--msq', server.url, '--jetstream', '--checkpoint-interval', '1', '-l', '1000000000', '--port', String(port)]);
-    await proc.waitForLine(/listening for new events/, 30_000);
+    const proc = await start(config, logs, 'met', server.url, '--port', String(port));
     for (let k = 0; k < 20; k++) nc.publish('dsiem_events', event('met', k));
     await nc.flush();
     await settledAt(nc, 20, 'the 20 events');
@@ -201,10 +200,7 @@ describe('serve --jetstream under faults', { timeout: 240_000 }, () => {
 
   it('makes a consumer deleted from outside again, after the last event taken, and skips nothing', async () => {
     const { jsm } = await freshStream('deleted');
-    const config = await tempDir('dsiem-jsf-del-cfg-');
-    const logs = await tempDir('dsiem-jsf-del-');
-    dirs.push(config, logs);
-    await writeConfig(config, 'del');
+    const { config, logs } = await folders('del');
     const proc = await start(config, logs, 'del', server.url);
     for (let k = 0; k < 100; k++) nc.publish('dsiem_events', event('del', k));
     await nc.flush();
@@ -220,10 +216,7 @@ describe('serve --jetstream under faults', { timeout: 240_000 }, () => {
 
   it('takes new events when the checkpoint says a stream position past the stream end (a stream restored from a backup)', async () => {
     await freshStream('ahead');
-    const config = await tempDir('dsiem-jsf-ahead-cfg-');
-    const logs = await tempDir('dsiem-jsf-ahead-');
-    dirs.push(config, logs);
-    await writeConfig(config, 'ahead');
+    const { config, logs } = await folders('ahead');
     let proc = await start(config, logs, 'ahead', server.url);
     for (let k = 0; k < 10; k++) nc.publish('dsiem_events', event('ahead', k));
     await nc.flush();

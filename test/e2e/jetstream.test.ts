@@ -183,11 +183,17 @@ describe('serve --jetstream', { timeout: 300_000 }, () => {
     await cleanup(store, ...dirs);
   });
 
+  /** A temp folder removed after the tests. */
+  const folder = async (prefix: string): Promise<string> => {
+    const dir = await tempDir(prefix);
+    dirs.push(dir);
+    return dir;
+  };
+
   it('loses nothing and doubles nothing across kill -9 (one during a checkpoint write), a stop while events are published, and a NATS restart', async () => {
-    const config = await tempDir('dsiem-js-config-');
-    const crashLogs = await tempDir('dsiem-js-crash-');
-    const refLogs = await tempDir('dsiem-js-ref-');
-    dirs.push(config, crashLogs, refLogs);
+    const config = await folder('dsiem-js-config-');
+    const crashLogs = await folder('dsiem-js-crash-');
+    const refLogs = await folder('dsiem-js-ref-');
     await writeConfig(config, ['ref', 'crash']);
     const half = TOTAL / 2;
 
@@ -242,9 +248,8 @@ describe('serve --jetstream', { timeout: 300_000 }, () => {
   });
 
   it('refuses to start when the stream exists with other subjects, saying so', async () => {
-    const config = await tempDir('dsiem-js-config2-');
-    const logs = await tempDir('dsiem-js-other-');
-    dirs.push(config, logs);
+    const config = await folder('dsiem-js-config2-');
+    const logs = await folder('dsiem-js-other-');
     await writeConfig(config, ['x']);
     const jsm = await nc.jetstreamManager();
     await jsm.streams.add({ name: 'OTHER_EVENTS', subjects: ['something.else'], storage: StorageType.File, retention: RetentionPolicy.Limits });
@@ -255,10 +260,9 @@ describe('serve --jetstream', { timeout: 300_000 }, () => {
   });
 
   it('doubles nothing when killed again while catching up after a kill (no checkpoint before the lines are made again)', async () => {
-    const config = await tempDir('dsiem-js-config-twice-');
-    const logs = await tempDir('dsiem-js-twice-');
-    const refLogs = await tempDir('dsiem-js-twiceref-');
-    dirs.push(config, logs, refLogs);
+    const config = await folder('dsiem-js-config-twice-');
+    const logs = await folder('dsiem-js-twice-');
+    const refLogs = await folder('dsiem-js-twiceref-');
     await writeConfig(config, ['twice', 'twiceref']);
     const total = PAIRS * 4;
     await ownServer(async (url) => {
@@ -308,9 +312,8 @@ describe('serve --jetstream', { timeout: 300_000 }, () => {
   });
 
   it('refuses to start on a stream with interest or work-queue retention, which deletes events a restart needs', async () => {
-    const config = await tempDir('dsiem-js-config-ret-');
-    const logs = await tempDir('dsiem-js-retention-');
-    dirs.push(config, logs);
+    const config = await folder('dsiem-js-config-ret-');
+    const logs = await folder('dsiem-js-retention-');
     await writeConfig(config, ['ret']);
     const { code, output } = await ownServer(async (url) => {
       const own = await natsClient(url);
@@ -332,9 +335,8 @@ describe('serve --jetstream', { timeout: 300_000 }, () => {
   });
 
   it('expires at restart a backlog whose deadline passed while the backend was down, with its alarm id', async () => {
-    const config = await tempDir('dsiem-js-config3-');
-    const logs = await tempDir('dsiem-js-expiry-');
-    dirs.push(config, logs);
+    const config = await folder('dsiem-js-config3-');
+    const logs = await folder('dsiem-js-expiry-');
     await mkdir(config, { recursive: true });
     const rule = (stage: number, sid: number, extra: Record<string, unknown>) => ({ name: `s${stage}`, stage, occurrence: 1, from: 'HOME_NET', to: 'ANY', port_from: 'ANY', port_to: 'ANY', type: 'PluginRule', protocol: 'ANY', reliability: 5, timeout: 0, plugin_id: 1001, plugin_sid: [sid], ...extra });
     await writeFile(
@@ -343,8 +345,7 @@ describe('serve --jetstream', { timeout: 300_000 }, () => {
     );
     await writeFile(path.join(config, 'assets_lab.json'), JSON.stringify({ assets: [{ name: 'lab', cidr: '10.0.0.0/8', value: 5 }] }));
     // A server of its own: the other tests' stream already captures dsiem_events on the shared one.
-    const lateStore = await tempDir('dsiem-js-store-late-');
-    dirs.push(lateStore);
+    const lateStore = await folder('dsiem-js-store-late-');
     const lateServer = await startNatsServer({ extraArgs: ['-js', '-sd', lateStore] });
     const args = ['serve', '--config', config, '--node', 'late', '--logs', logs, '--msq', lateServer.url, '--jetstream', '--checkpoint-interval', '1'];
     const lateNc = await natsClient(lateServer.url);
@@ -373,8 +374,7 @@ describe('serve --jetstream', { timeout: 300_000 }, () => {
 
   /** A nats-server -js of its own: the stream of the first test (18,000 events) is not taken again. */
   async function ownServer<T>(f: (url: string) => Promise<T>): Promise<T> {
-    const ownStore = await tempDir('dsiem-js-store-own-');
-    dirs.push(ownStore);
+    const ownStore = await folder('dsiem-js-store-own-');
     const own = await startNatsServer({ extraArgs: ['-js', '-sd', ownStore] });
     try {
       return await f(own.url);
@@ -394,9 +394,8 @@ describe('serve --jetstream', { timeout: 300_000 }, () => {
   }
 
   it('keeps aside a checkpoint with backlogs of directives not loaded now, before the next checkpoints replace it', async () => {
-    const config = await tempDir('dsiem-js-config4-');
-    const logs = await tempDir('dsiem-js-aside-');
-    dirs.push(config, logs);
+    const config = await folder('dsiem-js-config4-');
+    const logs = await folder('dsiem-js-aside-');
     await writeConfig(config, ['aside']);
     const saved = await coreCheckpoint(logs, 999);
     const proc = await ownServer(async (url) => {
@@ -418,9 +417,8 @@ describe('serve --jetstream', { timeout: 300_000 }, () => {
       t.skip(NO_MOUNT);
       return;
     }
-    const config = await tempDir('dsiem-js-config5-');
-    const saves = await tempDir('dsiem-js-saves5-');
-    dirs.push(config, saves);
+    const config = await folder('dsiem-js-config5-');
+    const saves = await folder('dsiem-js-saves5-');
     const logs = disk.dir;
     try {
       await writeConfig(config, ['nofiles']);
@@ -446,11 +444,10 @@ describe('serve --jetstream', { timeout: 300_000 }, () => {
   it('loses no alarm line held behind a cut line that nothing completes when stopped while catching up', async () => {
     // A cut line that no line made again completes (as when intel gives an alarm other content after a restart):
     // the lines made meanwhile are held, no checkpoint acknowledges their events, and SIGTERM writes them.
-    const config = await tempDir('dsiem-js-config4-');
-    const cutLogs = await tempDir('dsiem-js-cut-');
-    const refLogs = await tempDir('dsiem-js-cutref-');
-    const cutStore = await tempDir('dsiem-js-store-cut-');
-    dirs.push(config, cutLogs, refLogs, cutStore);
+    const config = await folder('dsiem-js-config4-');
+    const cutLogs = await folder('dsiem-js-cut-');
+    const refLogs = await folder('dsiem-js-cutref-');
+    const cutStore = await folder('dsiem-js-store-cut-');
     await writeConfig(config, ['cut', 'cutref']);
     const cutServer = await startNatsServer({ extraArgs: ['-js', '-sd', cutStore] });
     const cutNc = await natsClient(cutServer.url);
