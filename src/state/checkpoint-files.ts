@@ -208,9 +208,11 @@ export async function retireCheckpoints(dir: string, legacyFiles: readonly strin
   for (const file of [path.join(dir, CHECKPOINT_FILE), path.join(dir, PREVIOUS_CHECKPOINT_FILE), ...legacyFiles]) await rm(file, { force: true });
 }
 
+const UNRESTORED_PREFIX = 'checkpoint.unrestored-';
+
 /** `checkpoint.unrestored-2026-12-01T10-00-00.000Z.jsonl`: a name no save writes over (and no start reads). */
 export function unrestoredName(now: number): string {
-  return `checkpoint.unrestored-${new Date(now).toISOString().replace(/:/g, '-')}.jsonl`;
+  return `${UNRESTORED_PREFIX}${new Date(now).toISOString().replace(/:/g, '-')}.jsonl`;
 }
 
 /**
@@ -237,7 +239,7 @@ async function linkedAside(file: string): Promise<string | undefined> {
   const dir = path.dirname(file);
   const target = await stat(file);
   for (const name of await readdir(dir)) {
-    if (!name.startsWith('checkpoint.unrestored-')) continue;
+    if (!name.startsWith(UNRESTORED_PREFIX)) continue;
     const other = await stat(path.join(dir, name)).catch(() => undefined);
     if (other !== undefined && other.ino === target.ino && other.dev === target.dev) return path.join(dir, name);
   }
